@@ -1,0 +1,65 @@
+"""Settings of the reference CSMS: listeners, database, PKI and what it seeds."""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from csmscheck.errors import ConfigError
+from csmscheck.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class CsmsConfig:
+    host: str = "127.0.0.1"
+    ws_port: int = 9000  # security profile 1: ws:// + basic auth
+    tls_port: int = 9001  # security profile 2: wss:// + basic auth
+    mtls_port: int = 9002  # security profile 3: wss:// + client certificate
+    api_port: int = 5001  # trigger API
+    db: str = "sqlite:///csmscheck.db"
+    pki_dir: Path | None = None  # no PKI: only the ws:// listener runs
+    heartbeat_interval: int = 300
+    pending_interval: int = 10  # interval sent with a Pending or Rejected boot
+    call_timeout: float = 10.0  # how long a CSMS call waits for the station's answer
+    api_token: str | None = None  # required when the API is bound beyond loopback
+    seed: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        for name in ("ws_port", "tls_port", "mtls_port", "api_port"):
+            port = getattr(self, name)
+            if not 0 <= port <= 65535:
+                raise ConfigError(f"csms setting {name} must be a port number, got {port}")
+        if not _is_loopback(self.host) and not self.api_token:
+            raise ConfigError(f"csms setting api_token is required when host is {self.host} (not loopback)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_csms_config(path: Path | None = None, **overrides: Any) -> CsmsConfig:
+    """The ``[csms]`` table of the TOML file; the other keys seed stations and tokens."""
+    table: dict[str, Any] = {}
+    if path is not None:
+        try:
+            table = dict(tomllib.loads(path.read_text()).get("csms", {}))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    known = {f.name for f in fields(CsmsConfig)} - {"seed"}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"config file {path}: unknown csms setting {key!r}")
+    if "pki_dir" in table:
+        table["pki_dir"] = Path(table["pki_dir"])
+    table.update({k: v for k, v in overrides.items() if v is not None})
+    return CsmsConfig(seed=load_settings(path), **table)

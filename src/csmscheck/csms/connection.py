@@ -1,0 +1,162 @@
+"""One charging station's live WebSocket session on the reference CSMS."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import websockets
+from websockets.asyncio.server import ServerConnection
+
+from csmscheck.csms.router import ROUTES, OcppError, Payload
+from csmscheck.wire import Call, CallError, CallResult, FrameError, encode, new_message_id, parse, validators
+from csmscheck.wire.errors import ErrorCode, error_code
+from csmscheck.wire.versions import OcppVersion
+
+if TYPE_CHECKING:
+    from csmscheck.csms.app import CsmsContext
+
+log = logging.getLogger("csmscheck.csms")
+
+# While a station's boot is Pending it may still send these (B02.FR.09).
+_ALLOWED_WHILE_PENDING = {"BootNotification", "NotifyReport"}
+_TRIGGERED_ACTION = {
+    "SignChargingStationCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate",
+    "SignCombinedCertificate": "SignCertificate",
+    "DiagnosticsStatusNotification": "DiagnosticsStatusNotification",
+}
+
+
+class StationTimeout(Exception):
+    """The station did not answer a CSMS call in time."""
+
+
+class StationConnection:
+    """Routes the station's CALLs to handlers and carries the CSMS's own CALLs to it."""
+
+    def __init__(self, ws: ServerConnection, station_id: str, version: OcppVersion, csms: CsmsContext) -> None:
+        self.ws = ws
+        self.station_id = station_id
+        self.version = version
+        self.csms = csms
+        self.routes = ROUTES[version]
+        self.validators = validators(version)
+        self.boot_status: str | None = None
+        self.triggered: set[str] = set()
+        self._pending: dict[str, tuple[str, asyncio.Future[CallResult | CallError]]] = {}
+
+    # -- station → CSMS ---------------------------------------------------------------
+
+    async def serve(self) -> None:
+        try:
+            async for message in self.ws:
+                text = message if isinstance(message, str) else message.decode(errors="replace")
+                await self._receive(text)
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            for _, future in self._pending.values():
+                if not future.done():
+                    future.cancel()
+
+    async def _receive(self, text: str) -> None:
+        try:
+            frame = parse(text)
+        except FrameError as exc:
+            # 2.0.1 (4.2.3): a CALLERROR with messageId "-1" when the id cannot be read.
+            await self._send(CallError(exc.unique_id or "-1", error_code(exc.code, self.version), exc.description))
+            return
+        if isinstance(frame, Call):
+            await self._send(await self._answer(frame))
+        else:
+            entry = self._pending.get(frame.unique_id)
+            if entry is not None and not entry[1].done():
+                entry[1].set_result(frame)
+
+    async def _answer(self, call: Call) -> CallResult | CallError:
+        handler = self.routes.handlers.get(call.action)
+        try:
+            if handler is None or not self.validators.knows(call.action):
+                raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"{call.action} is not implemented")
+            problems = self.validators.check(call.action, call.payload, response=False)
+            if problems:
+                raise OcppError(problems[0].code, "; ".join(map(str, problems))[:512])
+            self._check_registration(call.action)
+            return CallResult(call.unique_id, await handler(self, call.payload))
+        except OcppError as exc:
+            return CallError(call.unique_id, error_code(exc.code, self.version), exc.description)
+        except Exception:
+            log.exception("%s: handler for %s failed", self.station_id, call.action)
+            return CallError(call.unique_id, error_code(ErrorCode.INTERNAL_ERROR, self.version), "internal error")
+
+    def _check_registration(self, action: str) -> None:
+        """Only an Accepted station may send anything but a BootNotification (B02/B03)."""
+        if self.boot_status == "Accepted" or action == "BootNotification":
+            return
+        if self.boot_status == "Pending" and (action in _ALLOWED_WHILE_PENDING or action in self.triggered):
+            self.triggered.discard(action)
+            return
+        raise OcppError(ErrorCode.SECURITY_ERROR, f"station is not accepted (boot status {self.boot_status})")
+
+    # -- CSMS → station ---------------------------------------------------------------
+
+    async def call(self, action: str, payload: Payload, timeout: float) -> CallResult | CallError:
+        """Send one CALL and wait for the answer; record what the answer tells."""
+        unique_id = new_message_id()
+        future: asyncio.Future[CallResult | CallError] = asyncio.get_running_loop().create_future()
+        self._pending[unique_id] = (action, future)
+        try:
+            await self._send(Call(unique_id, action, payload))
+            answer = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise StationTimeout(f"{self.station_id} did not answer {action} within {timeout:g}s") from None
+        finally:
+            self._pending.pop(unique_id, None)
+        if isinstance(answer, CallResult):
+            await self._after_response(action, payload, answer.payload)
+        return answer
+
+    async def request(self, action: str, payload: Payload, timeout: float) -> CallResult | CallError:
+        """An operator's request: shaped into one or more CALLs (e.g. split by
+        ItemsPerMessage), whose answers are merged into one."""
+        shaper = self.routes.shapers.get(action)
+        parts = await shaper(self, payload) if shaper else [payload]
+        answers = [await self.call(action, part, timeout) for part in parts]
+        errors = [a for a in answers if isinstance(a, CallError)]
+        if errors or len(answers) == 1:
+            return errors[0] if errors else answers[0]
+        return CallResult(answers[0].unique_id, _merge([a.payload for a in answers if isinstance(a, CallResult)]))
+
+    async def _after_response(self, action: str, request: Payload, response: Payload) -> None:
+        if action == "TriggerMessage" and response.get("status") == "Accepted":
+            message = request["requestedMessage"]
+            self.triggered.add(_TRIGGERED_ACTION.get(message, message))
+        if action == "ExtendedTriggerMessage" and response.get("status") == "Accepted":
+            self.triggered.add(request["requestedMessage"])
+        hook = self.routes.response_hooks.get(action)
+        if hook is not None:
+            try:
+                await hook(self, request, response)
+            except Exception:
+                log.exception("%s: recording the %s answer failed", self.station_id, action)
+
+    async def _send(self, frame: Call | CallResult | CallError) -> None:
+        try:
+            await self.ws.send(encode(frame))
+        except websockets.ConnectionClosed:
+            pass
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+
+def _merge(payloads: list[Payload]) -> Payload:
+    """Concatenate list fields of several answers to one request (GetVariables results)."""
+    merged: dict[str, Any] = dict(payloads[0])
+    for payload in payloads[1:]:
+        for key, value in payload.items():
+            if isinstance(value, list) and isinstance(merged.get(key), list):
+                merged[key] = merged[key] + value
+    return merged

@@ -1,0 +1,95 @@
+"""OCPP 1.6J Core profile: boot, heartbeat, status, authorize, transactions, meter values."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from csmscheck.csms.authorization import id_tag_info, verdict_for
+from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.meter import sampled_rows
+from csmscheck.csms.models import Transaction
+from csmscheck.csms.registration import record_heartbeat, record_status, register_boot
+from csmscheck.csms.router import Payload, handles
+from csmscheck.timestamps import parse_time, rfc3339
+
+
+@handles("1.6", "BootNotification")
+async def boot_notification(connection: StationConnection, request: Payload) -> Payload:
+    decision = await register_boot(
+        connection, None, request["chargePointVendor"], request["chargePointModel"],
+        request.get("chargePointSerialNumber"), request.get("firmwareVersion"),
+    )
+    return {"currentTime": rfc3339(), "interval": decision.interval, "status": decision.status}
+
+
+@handles("1.6", "Heartbeat")
+async def heartbeat(connection: StationConnection, _request: Payload) -> Payload:
+    return {"currentTime": rfc3339(await record_heartbeat(connection))}
+
+
+@handles("1.6", "StatusNotification")
+async def status_notification(connection: StationConnection, request: Payload) -> Payload:
+    # 1.6 has no EVSEs: connector n is stored as EVSE n, connector 0 as the station.
+    connector = request["connectorId"]
+    await record_status(connection, connector, connector, request["status"], request["errorCode"])
+    return {}
+
+
+@handles("1.6", "Authorize")
+async def authorize(connection: StationConnection, request: Payload) -> Payload:
+    return {"idTagInfo": id_tag_info(await verdict_for(connection.csms.store, request["idTag"]))}
+
+
+@handles("1.6", "StartTransaction")
+async def start_transaction(connection: StationConnection, request: Payload) -> Payload:
+    """Record the transaction and hand out a transaction id unique across the CSMS."""
+    verdict = await verdict_for(connection.csms.store, request["idTag"])
+    async with connection.csms.store.session() as db:
+        tx = Transaction(station_id=connection.station_id, transaction_id="pending",
+                         evse_id=request["connectorId"], connector_id=request["connectorId"],
+                         id_token=request["idTag"], started_at=parse_time(request["timestamp"]),
+                         meter_start_wh=float(request["meterStart"]),
+                         reservation_id=request.get("reservationId"))
+        db.add(tx)
+        await db.flush()
+        tx.transaction_id = str(tx.pk)
+    return {"transactionId": tx.pk, "idTagInfo": id_tag_info(verdict)}
+
+
+@handles("1.6", "StopTransaction")
+async def stop_transaction(connection: StationConnection, request: Payload) -> Payload:
+    async with connection.csms.store.session() as db:
+        tx = await db.scalar(select(Transaction).filter_by(station_id=connection.station_id,
+                                                           transaction_id=str(request["transactionId"])))
+        if tx is not None and tx.stopped_at is None:
+            tx.stopped_at = parse_time(request["timestamp"])
+            tx.meter_stop_wh = float(request["meterStop"])
+            tx.stopped_reason = request.get("reason", "Local")
+            db.add_all(sampled_rows(connection.station_id, tx.pk, tx.connector_id,
+                                    request.get("transactionData", [])))
+    if "idTag" not in request:
+        return {}
+    return {"idTagInfo": id_tag_info(await verdict_for(connection.csms.store, request["idTag"]))}
+
+
+@handles("1.6", "MeterValues")
+async def meter_values(connection: StationConnection, request: Payload) -> Payload:
+    async with connection.csms.store.session() as db:
+        tx_pk = None
+        if "transactionId" in request:
+            tx = await db.scalar(select(Transaction).filter_by(station_id=connection.station_id,
+                                                               transaction_id=str(request["transactionId"])))
+            tx_pk = tx.pk if tx else None
+        db.add_all(sampled_rows(connection.station_id, tx_pk, request["connectorId"], request["meterValue"]))
+    return {}
+
+
+@handles("1.6", "DataTransfer")
+async def data_transfer(connection: StationConnection, request: Payload) -> Payload:
+    return {"status": "UnknownVendorId"}
+
+
+@handles("1.6", "DiagnosticsStatusNotification")
+@handles("1.6", "FirmwareStatusNotification")
+async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
+    return {}

@@ -1,0 +1,134 @@
+"""The station's device model as the CSMS learns it: reports, events, Get/SetVariables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.models import Report, Variable
+from csmscheck.csms.registration import record_status
+from csmscheck.csms.router import Payload, handles, on_response, shapes
+from csmscheck.csms.store import now
+
+# What a station may take per message when it never said (OCPP's smallest sensible value).
+_DEFAULT_ITEMS_PER_MESSAGE = 1_000_000
+
+
+def _key(station_id: str, component: dict[str, Any], variable: dict[str, Any], attribute_type: str) -> dict[str, Any]:
+    evse = component.get("evse") or {}
+    return {
+        "station_id": station_id,
+        "component": component["name"],
+        "component_instance": component.get("instance", ""),
+        "evse_id": evse.get("id", 0),
+        "connector_id": evse.get("connectorId", 0),
+        "variable": variable["name"],
+        "variable_instance": variable.get("instance", ""),
+        "attribute_type": attribute_type,
+    }
+
+
+async def store_variable(connection: StationConnection, component: dict[str, Any], variable: dict[str, Any],
+                         attribute_type: str, value: str | None,
+                         characteristics: dict[str, Any] | None = None) -> None:
+    key = _key(connection.station_id, component, variable, attribute_type)
+    async with connection.csms.store.session() as db:
+        row = await db.get(Variable, key)
+        if row is None:
+            row = Variable(**key)
+            db.add(row)
+        row.value, row.updated_at = value, now()
+        if characteristics is not None:
+            row.characteristics = characteristics
+
+
+async def variable_value(connection: StationConnection, component: str, variable: str,
+                         variable_instance: str = "") -> str | None:
+    async with connection.csms.store.session() as db:
+        row = await db.scalar(select(Variable).filter_by(
+            station_id=connection.station_id, component=component, variable=variable,
+            variable_instance=variable_instance, attribute_type="Actual"))
+    return row.value if row else None
+
+
+@handles("2.0.1", "NotifyReport")
+async def notify_report(connection: StationConnection, request: Payload) -> Payload:
+    for item in request.get("reportData", []):
+        for attribute in item["variableAttribute"]:
+            await store_variable(connection, item["component"], item["variable"], attribute.get("type", "Actual"),
+                                 attribute.get("value"), item.get("variableCharacteristics"))
+    async with connection.csms.store.session() as db:
+        key = (connection.station_id, request["requestId"])
+        report = await db.get(Report, key)
+        if report is None:
+            report = Report(station_id=connection.station_id, request_id=request["requestId"], kind="unsolicited",
+                            requested_at=now())
+            db.add(report)
+        report.parts += 1
+        report.complete = not request.get("tbc", False)
+    return {}
+
+
+@handles("2.0.1", "NotifyEvent")
+async def notify_event(connection: StationConnection, request: Payload) -> Payload:
+    for event in request["eventData"]:
+        component, variable = event["component"], event["variable"]
+        await store_variable(connection, component, variable, "Actual", event["actualValue"])
+        evse = component.get("evse")
+        if component["name"] == "Connector" and variable["name"] == "AvailabilityState" and evse:
+            await record_status(connection, evse["id"], evse.get("connectorId", 1), event["actualValue"])
+    return {}
+
+
+@on_response("2.0.1", "GetVariables")
+async def got_variables(connection: StationConnection, _request: Payload, response: Payload) -> None:
+    for result in response["getVariableResult"]:
+        if result["attributeStatus"] == "Accepted":
+            await store_variable(connection, result["component"], result["variable"],
+                                 result.get("attributeType", "Actual"), result.get("attributeValue"))
+
+
+@on_response("2.0.1", "SetVariables")
+async def set_variables_done(connection: StationConnection, request: Payload, response: Payload) -> None:
+    for data, result in zip(request["setVariableData"], response["setVariableResult"], strict=False):
+        if result["attributeStatus"] in ("Accepted", "RebootRequired"):
+            await store_variable(connection, data["component"], data["variable"],
+                                 data.get("attributeType", "Actual"), data["attributeValue"])
+
+
+@on_response("2.0.1", "GetBaseReport")
+@on_response("2.0.1", "GetReport")
+async def report_requested(connection: StationConnection, request: Payload, response: Payload) -> None:
+    if response["status"] != "Accepted":
+        return
+    kind = request.get("reportBase", "Custom")
+    async with connection.csms.store.session() as db:
+        await db.merge(Report(station_id=connection.station_id, request_id=request["requestId"], kind=kind,
+                              parts=0, complete=False, requested_at=now()))
+
+
+async def _items_per_message(connection: StationConnection, instance: str) -> int:
+    value = await variable_value(connection, "DeviceDataCtrlr", "ItemsPerMessage", instance)
+    try:
+        return max(1, int(value)) if value is not None else _DEFAULT_ITEMS_PER_MESSAGE
+    except ValueError:
+        return _DEFAULT_ITEMS_PER_MESSAGE
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+@shapes("2.0.1", "GetVariables")
+async def split_get_variables(connection: StationConnection, request: Payload) -> list[Payload]:
+    """Never ask for more variables per message than the station reported (B06.FR.05)."""
+    size = await _items_per_message(connection, "GetVariables")
+    return [request | {"getVariableData": part} for part in _chunks(request["getVariableData"], size)]
+
+
+@shapes("2.0.1", "SetVariables")
+async def split_set_variables(connection: StationConnection, request: Payload) -> list[Payload]:
+    size = await _items_per_message(connection, "SetVariables")
+    return [request | {"setVariableData": part} for part in _chunks(request["setVariableData"], size)]

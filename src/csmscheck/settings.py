@@ -1,0 +1,179 @@
+"""Typed settings: defaults, then a TOML file, then the environment, then the CLI.
+
+Every field has one environment name. Where the original OCTT pytest suite had a name
+for it (``CSMS_ADDRESS``, ``VALID_ID_TOKEN``, ...) that name is used as it is, so an
+existing setup keeps working; other fields are ``CSMSCHECK_<FIELD>``. In a TOML file a
+setting is written with its field name in lower case (``valid_id_token = "TAG-001"``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import UnionType
+from typing import Any, get_args, get_type_hints
+from urllib.parse import urlparse
+
+from csmscheck.errors import ConfigError
+
+
+def _env(name: str) -> dict[str, str]:
+    return {"env": name}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a test run needs to know about the CSMS under test and its stations."""
+
+    # Where the CSMS is. No target: csmscheck starts its reference CSMS.
+    target: str | None = field(default=None, metadata=_env("CSMS_ADDRESS"))
+    target_sp2: str | None = field(default=None, metadata=_env("CSMS_SP2_ADDRESS"))
+    target_sp3: str | None = field(default=None, metadata=_env("CSMS_SP3_ADDRESS"))
+    trigger: str | None = field(default=None, metadata=_env("CSMS_TRIGGER_ADDRESS"))
+    trigger_token: str | None = field(default=None, metadata=_env("CSMS_TRIGGER_TOKEN"))
+    pki_dir: Path | None = field(default=None, metadata=_env("CSMSCHECK_PKI_DIR"))
+
+    # The stations the CSMS knows, per OCPP version and security profile.
+    cp201_sp1: str = field(default="CP201_SP1", metadata=_env("CP201_SP1"))
+    cp201_sp2: str = field(default="CP202_SP2", metadata=_env("CP201_SP2"))
+    cp201_sp3: str = field(default="CP202_SP3", metadata=_env("CP201_SP3"))
+    cp16_sp1: str = field(default="CP16_SP1", metadata=_env("CP16_SP1"))
+    cp16_sp3: str = field(default="CP16_SP3", metadata=_env("CP16_SP3"))
+    basic_auth_password: str = field(default="test1234", metadata=_env("BASIC_AUTH_CP_PASSWORD"))
+    vendor_name: str = field(default="csmscheck", metadata=_env("CONFIGURED_VENDOR_NAME"))
+    model: str = field(default="VirtualStation", metadata=_env("CONFIGURED_MODEL"))
+
+    # Topology of the virtual stations.
+    evse_id: int = field(default=1, metadata=_env("CONFIGURED_EVSE_ID"))
+    connector_id: int = field(default=1, metadata=_env("CONFIGURED_CONNECTOR_ID"))
+    connector_type: str = field(default="cType2", metadata=_env("CONFIGURED_CONNECTOR_TYPE"))
+    number_of_evses: int = field(default=2, metadata=_env("CONFIGURED_NUMBER_OF_EVSES"))
+    heartbeat_interval: int = field(default=300, metadata=_env("CONFIGURED_HEARTBEAT_INTERVAL"))
+
+    # ID tokens the CSMS knows.
+    valid_id_token: str = field(default="TAG-001", metadata=_env("VALID_ID_TOKEN"))
+    valid_id_token_type: str = field(default="ISO14443", metadata=_env("VALID_ID_TOKEN_TYPE"))
+    invalid_id_token: str = field(default="100000C02", metadata=_env("INVALID_ID_TOKEN"))
+    blocked_id_token: str = field(default="100000C06", metadata=_env("BLOCKED_ID_TOKEN"))
+    expired_id_token: str = field(default="100000C07", metadata=_env("EXPIRED_ID_TOKEN"))
+    masterpass_id_token: str = field(default="MASTER-001", metadata=_env("MASTERPASS_ID_TOKEN"))
+    masterpass_group_id: str = field(default="MASTERGROUP", metadata=_env("MASTERPASS_GROUP_ID"))
+    group_id: str = field(default="GROUP-001", metadata=_env("GROUP_ID"))
+
+    # SetNetworkProfile (TC_B_42).
+    configuration_slot: int = field(default=1, metadata=_env("CONFIGURED_CONFIGURATION_SLOT"))
+    message_timeout: int = field(default=30, metadata=_env("CONFIGURED_MESSAGE_TIMEOUT"))
+    ocpp_csms_url: str = field(default="wss://csms.example.com/ocpp", metadata=_env("CONFIGURED_OCPP_CSMS_URL"))
+    ocpp_interface: str = field(default="Wired0", metadata=_env("CONFIGURED_OCPP_INTERFACE"))
+    security_profile: int = field(default=2, metadata=_env("CONFIGURED_SECURITY_PROFILE"))
+
+    # Timing, in seconds.
+    csms_action_timeout: float = field(default=10.0, metadata=_env("CSMS_ACTION_TIMEOUT"))
+    transaction_duration: float = field(default=0.0, metadata=_env("TRANSACTION_DURATION"))
+    message_wait: float = field(default=5.0, metadata=_env("CSMSCHECK_MESSAGE_TIMEOUT"))
+
+    log_messages: bool = field(default=False, metadata=_env("CSMSCHECK_LOG_MESSAGES"))
+
+    @property
+    def manual(self) -> bool:
+        return self.trigger == "manual"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def station_ids(self) -> dict[str, tuple[str, int]]:
+        """Each configured station id with its OCPP version and security profile."""
+        return {
+            self.cp201_sp1: ("2.0.1", 1),
+            self.cp201_sp2: ("2.0.1", 2),
+            self.cp201_sp3: ("2.0.1", 3),
+            self.cp16_sp1: ("1.6", 1),
+            self.cp16_sp3: ("1.6", 3),
+        }
+
+
+ENV_NAMES: dict[str, str] = {f.name: f.metadata["env"] for f in fields(Settings)}
+
+
+def _convert(name: str, raw: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, or say why not."""
+    hint = get_type_hints(Settings)[name]
+    kinds = get_args(hint) if isinstance(hint, UnionType) else (hint,)
+    if raw is None or (isinstance(raw, str) and raw == "" and type(None) in kinds):
+        if type(None) in kinds:
+            return None
+        raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must not be empty")
+    kind = next(k for k in kinds if k is not type(None))
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in {"1", "true", "yes", "on"}:
+                return True
+            if str(raw).lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if kind is int and (isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer())):
+            raise ValueError(raw)
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"setting {name} ({ENV_NAMES[name]}) must be {kind.__name__}, got {raw!r}"
+        ) from None
+
+
+def load_settings(
+    config: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults < TOML file < environment < explicit overrides (the CLI)."""
+    values: dict[str, Any] = {}
+    if config is not None:
+        values.update(_read_toml(config))
+    env = os.environ if environ is None else environ
+    for name, env_name in ENV_NAMES.items():
+        if env_name in env:
+            values[name] = _convert(name, env[env_name])
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _convert(name, value)
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    data.pop("csms", None)  # the reference CSMS's own table, read by csmscheck.csms.config
+    known = set(ENV_NAMES)
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"config file {path}: unknown setting {key!r}")
+    return {key: _convert(key, value) for key, value in data.items()}
+
+
+def _check(settings: Settings) -> None:
+    for name in ("target", "target_sp2", "target_sp3"):
+        url = getattr(settings, name)
+        if url is not None and urlparse(url).scheme not in {"ws", "wss"}:
+            raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be a ws:// or wss:// URL, got {url!r}")
+    trigger = settings.trigger
+    if trigger is not None and trigger != "manual" and urlparse(trigger).scheme not in {"http", "https"}:
+        raise ConfigError(f"setting trigger (CSMS_TRIGGER_ADDRESS) must be an http(s) URL or 'manual', got {trigger!r}")
+    for name in ("evse_id", "connector_id", "number_of_evses"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be at least 1")
+    if settings.csms_action_timeout <= 0:
+        raise ConfigError("setting csms_action_timeout (CSMS_ACTION_TIMEOUT) must be positive")
+    if settings.security_profile not in (1, 2, 3):
+        raise ConfigError("setting security_profile (CONFIGURED_SECURITY_PROFILE) must be 1, 2 or 3")

@@ -1,0 +1,1 @@
+"""The trigger API's client and the names it shares with the server."""

@@ -1,0 +1,92 @@
+"""Validation against the official OCPP JSON schemas shipped in the ``ocpp`` package.
+
+Validators are compiled with jsonschema-rs once per (version, action, direction) and
+shared by every session in the process, so per-station cost stays at zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import ocpp
+import orjson
+
+from csmscheck.wire.errors import ErrorCode
+from csmscheck.wire.versions import OcppVersion
+
+_SCHEMA_DIRS: dict[OcppVersion, Path] = {
+    "1.6": Path(ocpp.__file__).parent / "v16" / "schemas",
+    "2.0.1": Path(ocpp.__file__).parent / "v201" / "schemas",
+}
+
+_KIND_TO_CODE: dict[str, ErrorCode] = {
+    "Type": ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+    "Required": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "MinItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "MaxItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """One schema error, with the JSON path where it happened."""
+
+    path: str
+    message: str
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<root>'}: {self.message}"
+
+    @property
+    def code(self) -> ErrorCode:
+        return _KIND_TO_CODE.get(self.kind, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION)
+
+
+class Validators:
+    """Schema validators for one OCPP version."""
+
+    def __init__(self, version: OcppVersion) -> None:
+        self.version = version
+        self._dir = _SCHEMA_DIRS[version]
+
+    def _file(self, action: str, response: bool) -> Path:
+        if self.version == "1.6":
+            return self._dir / (f"{action}Response.json" if response else f"{action}.json")
+        return self._dir / f"{action}{'Response' if response else 'Request'}.json"
+
+    def knows(self, action: str) -> bool:
+        return self._file(action, response=False).is_file()
+
+    def actions(self) -> list[str]:
+        suffix = ".json" if self.version == "1.6" else "Request.json"
+        names = (p.name for p in self._dir.glob("*.json") if not p.name.endswith("Response.json"))
+        return sorted(name.removesuffix(suffix) for name in names)
+
+    def check(self, action: str, payload: Any, *, response: bool) -> list[SchemaViolation]:
+        """Every violation of the schema for ``action``; an unknown action raises KeyError."""
+        validator = _compiled(self._file(action, response))
+        if validator.is_valid(payload):
+            return []
+        return [
+            SchemaViolation("/".join(str(p) for p in error.instance_path), error.message, type(error.kind).__name__)
+            for error in validator.iter_errors(payload)
+        ]
+
+
+@cache
+def _compiled(path: Path) -> Any:
+    if not path.is_file():
+        raise KeyError(path.stem)
+    schema = orjson.loads(path.read_bytes())
+    schema.pop("$id", None)  # 1.6 schemas carry URNs that confuse $ref resolution
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+@cache
+def validators(version: OcppVersion) -> Validators:
+    return Validators(version)
