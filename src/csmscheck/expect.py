@@ -116,3 +116,20 @@ def assert_matches(actual: Any, expected: Any, step: str = "") -> None:
     if problems:
         heading = f"{step}: " if step else ""
         raise StepFailed(f"{heading}unexpected content\n  " + "\n  ".join(problems) + f"\n  in {_show(actual)}")
+
+
+def unordered(*items: Any) -> Any:
+    """A list with exactly these elements (each a subset pattern), in any order."""
+
+    def match(values: Any) -> bool:
+        if not isinstance(values, list) or len(values) != len(items):
+            return False
+        remaining = list(values)
+        for pattern in items:
+            hit = next((v for v in remaining if not mismatches(v, pattern)), None)
+            if hit is None:
+                return False
+            remaining.remove(hit)
+        return True
+
+    return Matcher(f"<in any order: {', '.join(_show(i) for i in items)}>", match)

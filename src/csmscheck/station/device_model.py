@@ -1,0 +1,71 @@
+"""A small OCPP 2.0.1 device model for the virtual station, answering Get/SetVariables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Payload = dict[str, Any]
+VariableKey = tuple[str, str, str, str]  # component, component instance, variable, variable instance
+
+_DEFAULTS: dict[VariableKey, str] = {
+    ("OCPPCommCtrlr", "", "OfflineThreshold", ""): "60",
+    ("OCPPCommCtrlr", "", "HeartbeatInterval", ""): "300",
+    ("AuthCtrlr", "", "AuthorizeRemoteStart", ""): "true",
+    ("AuthCtrlr", "", "LocalPreAuthorize", ""): "false",
+    ("DeviceDataCtrlr", "", "ItemsPerMessage", "GetReport"): "10",
+    ("DeviceDataCtrlr", "", "ItemsPerMessage", "GetVariables"): "10",
+    ("DeviceDataCtrlr", "", "ItemsPerMessage", "SetVariables"): "10",
+    ("DeviceDataCtrlr", "", "BytesPerMessage", "GetReport"): "65000",
+    ("DeviceDataCtrlr", "", "BytesPerMessage", "GetVariables"): "65000",
+    ("DeviceDataCtrlr", "", "BytesPerMessage", "SetVariables"): "65000",
+    ("SecurityCtrlr", "", "SecurityProfile", ""): "1",
+    ("TxCtrlr", "", "TxStartPoint", ""): "PowerPathClosed",
+    ("TxCtrlr", "", "TxStopPoint", ""): "EVConnected",
+}
+
+
+def key_of(component: Payload, variable: Payload) -> VariableKey:
+    return (component["name"], component.get("instance", ""), variable["name"], variable.get("instance", ""))
+
+
+@dataclass
+class DeviceModel:
+    """Actual values by (component, instance, variable, instance); EVSE scoping is ignored."""
+
+    values: dict[VariableKey, str] = field(default_factory=lambda: dict(_DEFAULTS))
+
+    def set(self, component: str, variable: str, value: str, variable_instance: str = "") -> None:
+        self.values[(component, "", variable, variable_instance)] = value
+
+    def get_variables(self, request: Payload) -> Payload:
+        results = []
+        for data in request["getVariableData"]:
+            value = self.values.get(key_of(data["component"], data["variable"]))
+            result: Payload = {"attributeStatus": "Accepted" if value is not None else "UnknownVariable",
+                               "attributeType": data.get("attributeType", "Actual"),
+                               "component": data["component"], "variable": data["variable"]}
+            if value is not None:
+                result["attributeValue"] = value
+            results.append(result)
+        return {"getVariableResult": results}
+
+    def set_variables(self, request: Payload) -> Payload:
+        results = []
+        for data in request["setVariableData"]:
+            key = key_of(data["component"], data["variable"])
+            known = key in self.values
+            if known:
+                self.values[key] = data["attributeValue"]
+            results.append({"attributeStatus": "Accepted" if known else "UnknownVariable",
+                            "attributeType": data.get("attributeType", "Actual"),
+                            "component": data["component"], "variable": data["variable"]})
+        return {"setVariableResult": results}
+
+    def report_data(self) -> list[Payload]:
+        """Every variable as NotifyReport reportData."""
+        return [{"component": {"name": c, **({"instance": ci} if ci else {})},
+                 "variable": {"name": v, **({"instance": vi} if vi else {})},
+                 "variableAttribute": [{"type": "Actual", "value": value, "mutability": "ReadWrite"}],
+                 "variableCharacteristics": {"dataType": "string", "supportsMonitoring": False}}
+                for (c, ci, v, vi), value in sorted(self.values.items())]

@@ -1,0 +1,1 @@
+"""The OCTT conformance test cases for a CSMS, as a pytest suite."""

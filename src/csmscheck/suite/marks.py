@@ -1,0 +1,89 @@
+"""The ``@octt`` decorator: a test case's OCTT identity as pytest markers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_V16_ID = re.compile(r"^TC_\d{3}(_\d+)?$")
+_V201_ID = re.compile(r"^TC_([A-P])_\d{2,3}$")
+
+
+@dataclass(frozen=True)
+class CaseId:
+    id: str
+    version: str
+    block: str
+    name: str
+    reqs: tuple[str, ...]
+
+
+def normalise_id(text: str) -> str:
+    """``tc_b_01_csms`` → ``TC_B_01``."""
+    upper = text.strip().upper()
+    return upper.removesuffix("_CSMS")
+
+
+def octt(test_id: str, *, reqs: Sequence[str] = (), chapter: str | None = None) -> Callable[[F], F]:
+    """Mark a test with its OCTT id; 2.0.1 blocks come from the id, 1.6 needs its chapter."""
+    case = normalise_id(test_id)
+    if _V16_ID.match(case):
+        if chapter is None:
+            raise ValueError(f"{case}: OCPP 1.6 cases need chapter=")
+        version, block = "1.6", chapter
+    elif match := _V201_ID.match(case):
+        version, block = "2.0.1", match.group(1)
+    else:
+        raise ValueError(f"{test_id!r} is not an OCTT CSMS test case id")
+
+    def apply(function: F) -> F:
+        name = (function.__doc__ or case).strip().splitlines()[0].rstrip(".")
+        marked = pytest.mark.octt(id=case, version=version, block=block, name=name, reqs=tuple(reqs))(function)
+        return pytest.mark.asyncio(marked)  # type: ignore[no-any-return]
+
+    return apply
+
+
+def case_of(item: pytest.Item) -> CaseId | None:
+    marker = item.get_closest_marker("octt")
+    if marker is None:
+        return None
+    kw = marker.kwargs
+    return CaseId(kw["id"], kw["version"], kw["block"], kw["name"], kw["reqs"])
+
+
+def selected(case: CaseId, selection: Sequence[str]) -> bool:
+    """SELECTION: ids (with or without _CSMS), 2.0.1 blocks (K, 2.0.1/K) and versions (1.6, 2.0.1)."""
+    if not selection:
+        return True
+    for raw in selection:
+        token = raw.strip()
+        if token in ("1.6", "16", "1.6J") and case.version == "1.6":
+            return True
+        if token in ("2.0.1", "201") and case.version == "2.0.1":
+            return True
+        block = token.removeprefix("2.0.1/").upper()
+        if case.version == "2.0.1" and len(block) == 1 and block == case.block:
+            return True
+        if token.startswith("1.6/") and case.version == "1.6" and token.removeprefix("1.6/") == case.block:
+            return True
+        if normalise_id(token) == case.id:
+            return True
+    return False
+
+
+def valid_selection_token(token: str) -> bool:
+    text = token.strip()
+    if text in ("1.6", "16", "1.6J", "2.0.1", "201") or text.startswith("1.6/"):
+        return True
+    block = text.removeprefix("2.0.1/").upper()
+    if len(block) == 1 and "A" <= block <= "P":
+        return True
+    case = normalise_id(text)
+    return bool(_V16_ID.match(case) or _V201_ID.match(case))

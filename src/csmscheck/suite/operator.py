@@ -1,0 +1,48 @@
+"""The CSMS as a test sees it: a trigger adapter bound to the test's stations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from csmscheck.errors import StepFailed
+from csmscheck.station.station import Station
+from csmscheck.trigger.client import Trigger
+
+Payload = dict[str, Any]
+
+
+class Csms:
+    """Ask the CSMS to act (the OCTT's "manual actions"), through the configured trigger."""
+
+    def __init__(self, trigger: Trigger) -> None:
+        self.trigger = trigger
+
+    async def request(self, station: Station, action: str, payload: Payload) -> Payload | None:
+        """Make the CSMS send ``action``; returns the station's reply the API relayed (None in manual mode).
+
+        Call it inside ``station.expect(action)``: the station answers as the CALL arrives.
+        """
+        reply = await self.trigger.request(station.version, station.id, action, payload)
+        if reply is not None and "response" not in reply and "error" not in reply:
+            raise StepFailed(f"trigger API answered {action} without response or error: {reply}")
+        return reply
+
+    async def set_registration_status(self, station: Station, status: str, boots: int | None = None) -> None:
+        await self.trigger.set_registration_status(station.id, status, boots)
+
+    @asynccontextmanager
+    async def registration(self, station: Station, status: str, boots: int = 1) -> AsyncIterator[None]:
+        """Have the CSMS answer the next ``boots`` boots with ``status``; back to Accepted afterwards."""
+        await self.set_registration_status(station, status, boots)
+        try:
+            yield
+        finally:
+            await self.set_registration_status(station, "Accepted")
+
+    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None) -> None:
+        await self.trigger.create_token(id_token, type_, status, group_id)
+
+    async def set_basic_auth_password(self, station: Station, password: str) -> None:
+        await self.trigger.set_basic_auth_password(station.id, password)

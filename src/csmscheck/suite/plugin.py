@@ -1,0 +1,161 @@
+"""The pytest plugin: options, the ``octt`` marker, settings/station/trigger fixtures.
+
+Loaded through the ``pytest11`` entry point, so ``pytest --pyargs csmscheck.suite`` and
+``csmscheck run`` share it. Options mirror ``csmscheck run`` with a ``--csms-`` prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from csmscheck.bundled import BundledCsms
+from csmscheck.errors import ConfigError
+from csmscheck.pki import client_ssl_context
+from csmscheck.settings import Settings, load_settings
+from csmscheck.station.station import Endpoint, Station
+from csmscheck.suite.marks import case_of, selected, valid_selection_token
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.recorder import Recorder, frame_printer
+from csmscheck.trigger.client import HttpTrigger, ManualTrigger
+from csmscheck.wire.transcript import FrameRecord
+from csmscheck.wire.versions import OcppVersion
+
+SETTINGS = pytest.StashKey[Settings]()
+STATIONS = pytest.StashKey[list[Station]]()
+StationFactory = Callable[..., Awaitable[Station]]
+
+_OPTIONS = {  # pytest option → settings field
+    "csms_target": "target",
+    "csms_target_sp2": "target_sp2",
+    "csms_target_sp3": "target_sp3",
+    "csms_trigger": "trigger",
+    "csms_pki_dir": "pki_dir",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("csmscheck", "csmscheck: the CSMS under test")
+    group.addoption("--csms-target", help="ws:// URL of the CSMS (security profile 1); none: start the bundled CSMS")
+    group.addoption("--csms-target-sp2", help="wss:// URL for security profile 2 (TLS + basic auth)")
+    group.addoption("--csms-target-sp3", help="wss:// URL for security profile 3 (mutual TLS)")
+    group.addoption("--csms-trigger", help="trigger API URL, or 'manual' to prompt an operator")
+    group.addoption("--csms-pki-dir", help="directory written by 'csmscheck certs'")
+    group.addoption("--csms-config", help="TOML settings file")
+    group.addoption("--csms-select", action="append", default=[], help="test ids, blocks or versions to run")
+    group.addoption("--csms-report-dir", help="write results.json, junit.xml and report.html here")
+    group.addoption("--csms-log-messages", action="store_true", help="print every frame as it goes")
+    group.addoption("--csms-progress", action="store_true", help="print one line per test and a summary table")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "octt(id, version, block, name, reqs): an OCTT CSMS test case")
+    overrides: dict[str, Any] = {field: config.getoption(opt) for opt, field in _OPTIONS.items()}
+    overrides["log_messages"] = config.getoption("csms_log_messages") or None
+    config_file = config.getoption("csms_config")
+    for token in config.getoption("csms_select"):
+        if not valid_selection_token(token):
+            raise pytest.UsageError(f"unknown selection {token!r}: use test ids, blocks (K, 2.0.1/K) or 1.6/2.0.1")
+    try:
+        config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    report_dir = config.getoption("csms_report_dir")
+    if report_dir or config.getoption("csms_progress"):
+        recorder = Recorder(config.stash[SETTINGS], Path(report_dir) if report_dir else None,
+                            progress=config.getoption("csms_progress"))
+        config.pluginmanager.register(recorder, "csmscheck-recorder")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    selection = config.getoption("csms_select")
+    if not selection:
+        return
+    keep, drop = [], []
+    for item in items:
+        case = case_of(item)
+        (keep if case is None or selected(case, selection) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    stations = item.stash.get(STATIONS, [])
+    frames: list[FrameRecord] = sorted((f for s in stations for f in s.frames), key=lambda f: f.t)
+    report.csms_frames = frames  # type: ignore[attr-defined]
+    report.csms_message = str(call.excinfo.value) if call.excinfo is not None else ""  # type: ignore[attr-defined]
+    if report.failed and frames:
+        text = "\n".join(f"{'→' if f.direction == 'out' else '←'} {f.station_id} {f.text}" for f in frames)
+        report.sections.append(("csmscheck transcript", text))
+    return report  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def cfg(pytestconfig: pytest.Config) -> Iterator[Settings]:
+    """The run's settings; with no target, the bundled reference CSMS is started for the session."""
+    settings = pytestconfig.stash[SETTINGS]
+    if settings.target is not None:
+        yield settings
+        return
+    bundled = BundledCsms(settings)
+    try:
+        yield bundled.settings_for(settings)
+    finally:
+        bundled.stop()
+
+
+@pytest.fixture
+async def csms(cfg: Settings) -> AsyncIterator[Csms]:
+    """The CSMS under test, through the trigger API (or an operator in manual mode)."""
+    if cfg.manual:
+        trigger: Any = ManualTrigger()
+    elif cfg.trigger is None:
+        raise ConfigError("setting trigger (CSMS_TRIGGER_ADDRESS) is required with a target")
+    else:
+        trigger = HttpTrigger(cfg.trigger, cfg.trigger_token)
+    try:
+        yield Csms(trigger)
+    finally:
+        await trigger.close()
+
+
+def endpoint_for(cfg: Settings, profile: int, station_id: str) -> Endpoint:
+    if profile == 1:
+        assert cfg.target is not None
+        return Endpoint(cfg.target, cfg.basic_auth_password)
+    url = cfg.target_sp2 if profile == 2 else cfg.target_sp3
+    if url is None or cfg.pki_dir is None:
+        raise ConfigError(f"security profile {profile} needs CSMS_SP{profile}_ADDRESS and CSMSCHECK_PKI_DIR")
+    ca = cfg.pki_dir / "ca.pem"
+    if profile == 2:
+        return Endpoint(url, cfg.basic_auth_password, client_ssl_context(ca))
+    cert, key = cfg.pki_dir / f"client-{station_id}.pem", cfg.pki_dir / f"client-{station_id}.key"
+    return Endpoint(url, None, client_ssl_context(ca, cert, key))
+
+
+@pytest.fixture
+async def make_station(request: pytest.FixtureRequest, cfg: Settings) -> AsyncIterator[StationFactory]:
+    """Builds connected stations whose frames go into the test's transcript; closes them after."""
+    stations: list[Station] = []
+    request.node.stash[STATIONS] = stations
+    listener = frame_printer() if cfg.log_messages else None
+
+    async def make(version: OcppVersion, station_id: str, profile: int = 1, *, connect: bool = True,
+                   endpoint: Endpoint | None = None) -> Station:
+        station = Station(station_id, version, cfg, endpoint or endpoint_for(cfg, profile, station_id), listener)
+        stations.append(station)
+        if connect:
+            await station.connect()
+        return station
+
+    try:
+        yield make
+    finally:
+        for station in stations:
+            await station.close()
