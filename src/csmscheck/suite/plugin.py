@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.errors import ConfigError
@@ -110,7 +111,7 @@ def cfg(pytestconfig: pytest.Config) -> Iterator[Settings]:
         bundled.stop()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def csms(cfg: Settings) -> AsyncIterator[Csms]:
     """The CSMS under test, through the trigger API (or an operator in manual mode)."""
     if cfg.manual:
@@ -139,7 +140,7 @@ def endpoint_for(cfg: Settings, profile: int, station_id: str) -> Endpoint:
     return Endpoint(url, None, client_ssl_context(ca, cert, key))
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def make_station(request: pytest.FixtureRequest, cfg: Settings) -> AsyncIterator[StationFactory]:
     """Builds connected stations whose frames go into the test's transcript; closes them after."""
     stations: list[Station] = []

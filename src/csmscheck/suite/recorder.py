@@ -68,8 +68,8 @@ class Recorder:
         self.records.append(record)
         if self.progress:
             reason = f"  [dim]{record.message.splitlines()[0][:100]}[/]" if record.outcome == "failed" else ""
-            console.print(f"{_BADGES[record.outcome]} {record.id:<10} {record.name[:60]:<60} "
-                          f"{record.duration_s:6.2f}s{reason}", markup=True)
+            console.print(f"{_BADGES[record.outcome]} {record.id:<10} {record.duration_s:5.2f}s  "
+                          f"{record.name[:64]}{reason}", markup=True, soft_wrap=True)
 
     def run_report(self) -> RunReport:
         target = self.settings.target or "bundled reference CSMS"

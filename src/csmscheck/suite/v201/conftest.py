@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import pytest_asyncio
 
 from csmscheck.settings import Settings
 from csmscheck.station import Station
@@ -10,13 +11,13 @@ from csmscheck.station.states import v201 as states
 from csmscheck.suite.plugin import StationFactory
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def unbooted_station(make_station: StationFactory, cfg: Settings) -> Station:
     """Connected, nothing sent yet."""
     return await make_station("2.0.1", cfg.cp201_sp1)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def station(unbooted_station: Station) -> Station:
     """Connected and in the reusable state Booted (the OCTT's general precondition)."""
     await states.booted(unbooted_station)

@@ -1,0 +1,3 @@
+from csmscheck.cli import main
+
+raise SystemExit(main())

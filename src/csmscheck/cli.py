@@ -1,0 +1,182 @@
+"""The ``csmscheck`` command: run, list, csms, certs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from csmscheck.errors import ConfigError
+from csmscheck.settings import load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csmscheck", description="Test an OCPP 1.6J / 2.0.1 CSMS.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the conformance suite (default: against the bundled reference CSMS)")
+    run.add_argument("selection", nargs="*", help="test ids (TC_K_01, TC_004_1), blocks (K, 2.0.1/K), versions")
+    run.add_argument("--ocpp", choices=["1.6", "2.0.1"], help="only this OCPP version")
+    run.add_argument("--target", help="ws:// URL of the CSMS under test (security profile 1)")
+    run.add_argument("--target-sp2", help="wss:// URL for security profile 2")
+    run.add_argument("--target-sp3", help="wss:// URL for security profile 3")
+    run.add_argument("--trigger", help="trigger API URL, or 'manual' to be prompted for each CSMS action")
+    run.add_argument("--pki-dir", help="PKI written by 'csmscheck certs' (for profiles 2 and 3)")
+    run.add_argument("--config", type=Path, help="TOML settings file")
+    run.add_argument("--report-dir", type=Path, default=Path("csmscheck-report"), help="where reports go")
+    run.add_argument("--log-messages", action="store_true", help="print every frame as it goes")
+
+    listing = commands.add_parser("list", help="list the test cases: id, version, block, name")
+    listing.add_argument("selection", nargs="*")
+
+    csms = commands.add_parser("csms", help="run the reference CSMS in the foreground")
+    csms.add_argument("--config", type=Path, help="TOML file ([csms] table and seeded stations/tokens)")
+    csms.add_argument("--db", help="database URL (default sqlite:///csmscheck.db)")
+    csms.add_argument("--pki-dir", type=Path, help="PKI directory; generated there if empty (enables wss://)")
+
+    certs = commands.add_parser("certs", help="write a fresh PKI (CA, server and station certificates)")
+    certs.add_argument("directory", type=Path)
+    certs.add_argument("--config", type=Path, help="TOML settings file (station ids)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "list":
+            return _list(args.selection)
+        if args.command == "csms":
+            return _csms(args)
+        return _certs(args)
+    except ConfigError as exc:
+        print(f"csmscheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # output piped into e.g. `head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _check_selection(selection: list[str]) -> None:
+    from csmscheck.suite.marks import valid_selection_token
+
+    for token in selection:
+        if not valid_selection_token(token):
+            raise ConfigError(f"unknown selection {token!r}: use test ids (TC_B_01), blocks (B, 2.0.1/B) or 1.6/2.0.1")
+
+
+def _pytest_args(selection: list[str]) -> list[str]:
+    args = ["--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", "-p", "no:terminal",
+            "-o", "asyncio_default_fixture_loop_scope=function"]
+    for token in selection:
+        args += ["--csms-select", token]
+    return args
+
+
+def _run(args: argparse.Namespace) -> int:
+    from csmscheck.preflight import check_reachable
+
+    selection = list(args.selection) + ([args.ocpp] if args.ocpp else [])
+    _check_selection(selection)
+    overrides = {"target": args.target, "target_sp2": args.target_sp2, "target_sp3": args.target_sp3,
+                 "trigger": args.trigger, "pki_dir": args.pki_dir}
+    settings = load_settings(args.config, overrides=overrides)
+    if settings.target is not None:
+        if settings.trigger is None:
+            raise ConfigError("setting trigger (CSMS_TRIGGER_ADDRESS or --trigger) is required with a target; "
+                              "use 'manual' to be prompted")
+        check_reachable(settings.target, "CSMS")
+        if not settings.manual:
+            check_reachable(settings.trigger, "trigger API")
+    pytest_args = _pytest_args(selection) + ["--csms-progress", "--csms-report-dir", str(args.report_dir)]
+    if args.config:
+        pytest_args += ["--csms-config", str(args.config)]
+    for option, value in overrides.items():
+        if value is not None:
+            pytest_args += [f"--csms-{option.replace('_', '-')}", str(value)]
+    if args.log_messages:
+        pytest_args.append("--csms-log-messages")
+    if settings.manual:
+        pytest_args.append("-s")  # the operator must see prompts and type
+    code = pytest.main(pytest_args)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("csmscheck: error: the selection matches no test case", file=sys.stderr)
+        return EXIT_USAGE
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return int(code)
+    return EXIT_USAGE if code == pytest.ExitCode.USAGE_ERROR else EXIT_FAILED
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
+
+
+def _list(selection: list[str]) -> int:
+    from csmscheck.suite.marks import case_of
+
+    _check_selection(selection)
+    collector = _Collector()
+    code = pytest.main([*_pytest_args(selection), "--collect-only"], plugins=[collector])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return EXIT_USAGE
+    cases = [c for c in map(case_of, collector.items) if c is not None]
+    for case in cases:
+        print(f"{case.id:<10} {case.version:<6} {case.block:<5} {case.name}")
+    print(f"{len(cases)} test cases", file=sys.stderr)
+    return EXIT_OK
+
+
+def _csms(args: argparse.Namespace) -> int:
+    import logging
+
+    from csmscheck.csms.app import ReferenceCsms
+    from csmscheck.csms.config import load_csms_config
+    from csmscheck.pki import generate_pki
+
+    config = load_csms_config(args.config, db=args.db, pki_dir=args.pki_dir)
+    if config.pki_dir is not None and not (config.pki_dir / "ca.pem").exists():
+        generate_pki(config.pki_dir, [config.seed.cp201_sp3, config.seed.cp16_sp3])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    async def serve() -> None:
+        csms = ReferenceCsms(config)
+        endpoints = await csms.start()
+        print(f"reference CSMS running (database {config.db})")
+        print(f"  profile 1  {endpoints.ws}/<station id>")
+        if endpoints.wss_tls:
+            print(f"  profile 2  {endpoints.wss_tls}/<station id>")
+            print(f"  profile 3  {endpoints.wss_mtls}/<station id>")
+        else:
+            print("  profiles 2 and 3: off (start with --pki-dir DIR to enable wss://)")
+        print(f"  trigger API {endpoints.api}  (OpenAPI: {endpoints.api}/docs)")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await csms.stop()
+
+    asyncio.run(serve())
+    return EXIT_OK
+
+
+def _certs(args: argparse.Namespace) -> int:
+    from csmscheck.pki import generate_pki
+
+    settings = load_settings(args.config)
+    pki = generate_pki(args.directory, [settings.cp201_sp3, settings.cp16_sp3])
+    for path in pki.files():
+        print(path)
+    return EXIT_OK

@@ -1,0 +1,32 @@
+"""Stations for the OCPP 1.6J cases: CP16_SP1 over security profile 1 unless a case says otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from csmscheck.settings import Settings
+from csmscheck.station import Station
+from csmscheck.station.states import v16 as states
+from csmscheck.suite.plugin import StationFactory
+
+
+@pytest.fixture
+async def unbooted_station(make_station: StationFactory, cfg: Settings) -> AsyncIterator[Station]:
+    """Connected, nothing sent yet.
+
+    Afterwards a transaction the case left running is stopped (reason Local) and the
+    connector freed, so the next case finds the Central System with no open transaction.
+    """
+    station = await make_station("1.6", cfg.cp16_sp1)
+    yield station
+    if station.model.transaction is not None and station.model.booted and station.session.connected:
+        await states.stop_and_unplug(station, "Local")
+
+
+@pytest.fixture
+async def station(unbooted_station: Station) -> Station:
+    """Connected and in the reusable state Booted (the OCTT's general precondition)."""
+    await states.booted(unbooted_station)
+    return unbooted_station
