@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         check_reachable(settings.target, "CSMS")
         if not settings.manual:
             check_reachable(settings.trigger, "trigger API")
-    pytest_args = _pytest_args(selection) + ["--csms-progress", "--csms-report-dir", str(args.report_dir)]
+    pytest_args = [*_pytest_args(selection), "--csms-progress", "--csms-report-dir", str(args.report_dir)]
     if args.config:
         pytest_args += ["--csms-config", str(args.config)]
     for option, value in overrides.items():

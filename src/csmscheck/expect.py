@@ -104,7 +104,8 @@ def mismatches(actual: Any, expected: Any, path: str = "") -> list[str]:
     if isinstance(expected, Sequence) and not isinstance(expected, str):
         if not isinstance(actual, Sequence) or isinstance(actual, str) or len(actual) != len(expected):
             return [f"{where}: expected {_show(expected)}, got {_show(actual)}"]
-        return [p for i, (a, e) in enumerate(zip(actual, expected, strict=True)) for p in mismatches(a, e, f"{where}[{i}]")]
+        pairs = enumerate(zip(actual, expected, strict=True))
+        return [p for i, (a, e) in pairs for p in mismatches(a, e, f"{where}[{i}]")]
     if actual != expected or isinstance(actual, bool) != isinstance(expected, bool):
         return [f"{where}: expected {_show(expected)}, got {_show(actual)}"]
     return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 import websockets
@@ -130,11 +131,9 @@ class StationConnection:
         return CallResult(answers[0].unique_id, _merge([a.payload for a in answers if isinstance(a, CallResult)]))
 
     async def _after_response(self, action: str, request: Payload, response: Payload) -> None:
-        if action == "TriggerMessage" and response.get("status") == "Accepted":
-            message = request["requestedMessage"]
+        if action in ("TriggerMessage", "ExtendedTriggerMessage") and response.get("status") == "Accepted":
+            message = str(request["requestedMessage"])
             self.triggered.add(_TRIGGERED_ACTION.get(message, message))
-        if action == "ExtendedTriggerMessage" and response.get("status") == "Accepted":
-            self.triggered.add(request["requestedMessage"])
         hook = self.routes.response_hooks.get(action)
         if hook is not None:
             try:
@@ -143,10 +142,8 @@ class StationConnection:
                 log.exception("%s: recording the %s answer failed", self.station_id, action)
 
     async def _send(self, frame: Call | CallResult | CallError) -> None:
-        try:
+        with suppress(websockets.ConnectionClosed):
             await self.ws.send(encode(frame))
-        except websockets.ConnectionClosed:
-            pass
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)

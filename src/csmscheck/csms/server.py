@@ -15,6 +15,7 @@ import binascii
 import logging
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from urllib.parse import unquote, urlparse
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.models import Station
@@ -121,10 +123,11 @@ class Listener:
             return self._refuse(connection, HTTPStatus.UNAUTHORIZED, "wrong station id or password", challenge)
         return None
 
-    def _select(self, connection: ServerConnection, subprotocols: list[str]) -> str | None:
+    def _select(self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]) -> Subprotocol | None:
         admitted = self._admitted.get(id(connection))
-        wanted = subprotocol_of(admitted.version) if admitted else None
-        return wanted if wanted in subprotocols else None
+        if admitted is None or subprotocol_of(admitted.version) not in subprotocols:
+            return None
+        return Subprotocol(subprotocol_of(admitted.version))
 
     async def _session(self, ws: ServerConnection) -> None:
         admitted = self._admitted.pop(id(ws), None)

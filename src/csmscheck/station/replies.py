@@ -21,7 +21,7 @@ _ACCEPTED: Payload = {"status": "Accepted"}
 
 # What a healthy station answers when a test sets nothing else.
 _V201_DEFAULTS: ReplyPolicy = {
-    action: _ACCEPTED
+    action: dict(_ACCEPTED)
     for action in (
         "CancelReservation", "CertificateSigned", "ChangeAvailability", "ClearCache",
         "ClearChargingProfile", "ClearDisplayMessage", "ClearVariableMonitoring", "CustomerInformation",
@@ -31,7 +31,8 @@ _V201_DEFAULTS: ReplyPolicy = {
         "SetChargingProfile", "SetDisplayMessage", "SetMonitoringBase", "SetMonitoringLevel",
         "SetNetworkProfile", "TriggerMessage", "UnpublishFirmware", "UpdateFirmware",
     )
-} | {
+}
+_V201_DEFAULTS |= {
     "ClearedChargingLimit": {},
     "DataTransfer": {"status": "UnknownVendorId"},
     "GetLocalListVersion": {"versionNumber": 0},
@@ -50,14 +51,15 @@ _V201_DEFAULTS: ReplyPolicy = {
 }
 
 _V16_DEFAULTS: ReplyPolicy = {
-    action: _ACCEPTED
+    action: dict(_ACCEPTED)
     for action in (
         "CancelReservation", "ChangeAvailability", "ChangeConfiguration", "ClearCache",
         "ClearChargingProfile", "RemoteStartTransaction", "RemoteStopTransaction", "ReserveNow",
         "Reset", "SendLocalList", "SetChargingProfile", "TriggerMessage", "CertificateSigned",
         "DeleteCertificate", "ExtendedTriggerMessage", "InstallCertificate", "SignedUpdateFirmware",
     )
-} | {
+}
+_V16_DEFAULTS |= {
     "DataTransfer": {"status": "UnknownVendorId"},
     "GetConfiguration": {"configurationKey": [], "unknownKey": []},
     "GetDiagnostics": {"fileName": "diagnostics.log"},

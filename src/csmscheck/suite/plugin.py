@@ -6,7 +6,7 @@ Loaded through the ``pytest11`` entry point, so ``pytest --pyargs csmscheck.suit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selection = config.getoption("csms_select")
     if not selection:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         case = case_of(item)
         (keep if case is None or selected(case, selection) else drop).append(item)
@@ -85,7 +86,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     stations = item.stash.get(STATIONS, [])
     frames: list[FrameRecord] = sorted((f for s in stations for f in s.frames), key=lambda f: f.t)
@@ -94,7 +97,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and frames:
         text = "\n".join(f"{'→' if f.direction == 'out' else '←'} {f.station_id} {f.text}" for f in frames)
         report.sections.append(("csmscheck transcript", text))
-    return report  # type: ignore[no-any-return]
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,7 @@ async def test_tc_012(station: Station, csms: Csms) -> None:
     """Remote Stop Charging Session."""
     await states.charging(station)
     tx = station.model.transaction
-    assert tx is not None
+    assert tx is not None, "Charging state: the station has no transaction"
     async with station.expect("RemoteStopTransaction", reply={"status": "Accepted"}) as got:
         await csms.request(station, "RemoteStopTransaction", {"transactionId": int(tx.id)})
     assert_matches(got.payload, {"transactionId": int(tx.id)}, "Step 1: RemoteStopTransaction.req")
