@@ -1,0 +1,85 @@
+"""The csmscheck command as a user runs it: exit codes, one-line errors, reports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from csmscheck.cli import main
+
+
+def csmscheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "csmscheck", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_run_against_bundled_csms_writes_reports(tmp_path: Path) -> None:
+    done = csmscheck("run", "TC_B_01", "TC_B_20", "--report-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS TC_B_01" in done.stdout and "csmscheck summary" in done.stdout
+    results = orjson.loads((tmp_path / "out" / "results.json").read_bytes())
+    assert results["summary"]["passed"] == 2 and results["summary"]["failed"] == 0
+    assert [t["id"] for t in results["tests"]] == ["TC_B_01", "TC_B_20"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert html.count("sequenceDiagram") >= 2 and "BootNotification" in html
+    assert (tmp_path / "out" / "junit.xml").read_text().count("<testcase") == 2
+
+
+def test_unreachable_target_fails_fast(capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    code = main(["run", "--target", "ws://127.0.0.1:1", "--trigger", "http://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert time.monotonic() - started < 5
+    assert err.count("\n") == 1 and "cannot reach the CSMS at ws://127.0.0.1:1" in err
+
+
+def test_target_without_trigger_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--target", "ws://127.0.0.1:1"]) == 2
+    assert "trigger" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "named"), [
+    ("no_such_setting = 1", "unknown setting 'no_such_setting'"),
+    ('evse_id = "one"', "evse_id (CONFIGURED_EVSE_ID) must be int"),
+    ("target = [", "not valid TOML"),
+    ('target = "http://x"', "target (CSMS_ADDRESS) must be a ws:// or wss:// URL"),
+])
+def test_bad_config_exits_2_naming_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               content: str, named: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(content)
+    assert main(["run", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert named in err and err.count("\n") == 1
+
+
+def test_missing_config_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--config", "/nonexistent/csmscheck.toml"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_unknown_selection_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "TC_Q_99"]) == 2
+    assert "unknown selection 'TC_Q_99'" in capsys.readouterr().err
+
+
+def test_list_names_every_selected_case(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "B", "TC_001"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ids = [line.split()[0] for line in lines]
+    assert len(ids) == 23 and "TC_B_58" in ids and "TC_001" in ids
+    assert ["TC_B_01", "2.0.1", "B"] in [line.split()[:3] for line in lines]
+    assert ["TC_001", "1.6", "3.1"] in [line.split()[:3] for line in lines]
+
+
+def test_certs_writes_a_pki(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["certs", str(tmp_path / "pki")]) == 0
+    written = {Path(line).name for line in capsys.readouterr().out.split()}
+    assert {"ca.pem", "server-rsa.pem", "server-ecdsa.pem", "client-CP202_SP3.pem", "client-CP16_SP3.pem",
+            "invalid-client.pem"} <= written

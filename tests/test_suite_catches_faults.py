@@ -1,0 +1,124 @@
+"""Proof that the suite fails: a deliberately broken reference CSMS makes the matching case fail.
+
+Each test patches one handler of an in-process reference CSMS (never a product flag),
+runs one conformance case through pytest, and checks that it failed with a message
+naming the step and the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from csmscheck.bundled import BundledCsms
+from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.router import ROUTES, Payload
+from csmscheck.settings import load_settings
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Iterator[BundledCsms]:
+    csms = BundledCsms(load_settings(environ={}))
+    yield csms
+    csms.stop()
+
+
+def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str) -> dict[str, Any]:
+    """Run one case against the bundled CSMS; return its results.json entry."""
+    endpoints = bundled.endpoints
+    report_dir = pytester.path / "report"
+    pytester.runpytest_inprocess(
+        "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", "--csms-select", case,
+        "--csms-target", endpoints.ws, "--csms-trigger", endpoints.api,
+        "--csms-report-dir", str(report_dir), "-o", "asyncio_default_fixture_loop_scope=function",
+    )
+    results = orjson.loads(Path(report_dir / "results.json").read_bytes())
+    (entry,) = results["tests"]
+    return entry  # type: ignore[no-any-return]
+
+
+def patch_handler(monkeypatch: pytest.MonkeyPatch, version: str, action: str, change: Any) -> None:
+    """Wrap the real handler so its answer is altered by ``change(request, response)``."""
+    real = ROUTES[version].handlers[action]  # type: ignore[index]
+
+    async def broken(connection: StationConnection, request: Payload) -> Payload:
+        response = await real(connection, request)
+        change(request, response)
+        return response
+
+    monkeypatch.setitem(ROUTES[version].handlers, action, broken)  # type: ignore[index]
+
+
+def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
+    assert run_case(pytester, bundled, "TC_B_01")["outcome"] == "passed"
+
+
+def test_boot_rejected_fails_tc_b_01(pytester: pytest.Pytester, bundled: BundledCsms,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_handler(monkeypatch, "2.0.1", "BootNotification", lambda _req, resp: resp.update(status="Rejected"))
+    entry = run_case(pytester, bundled, "TC_B_01")
+    assert entry["outcome"] == "failed"
+    assert "BootNotificationResponse" in entry["message"]
+    assert 'status: expected "Accepted", got "Rejected"' in entry["message"]
+
+
+def test_pending_ignored_fails_tc_b_02(pytester: pytest.Pytester, bundled: BundledCsms,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_handler(monkeypatch, "2.0.1", "BootNotification", lambda _req, resp: resp.update(status="Accepted"))
+    entry = run_case(pytester, bundled, "TC_B_02")
+    assert entry["outcome"] == "failed"
+    assert 'status: expected "Pending", got "Accepted"' in entry["message"]
+
+
+def test_no_security_error_fails_tc_b_30(pytester: pytest.Pytester, bundled: BundledCsms,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(StationConnection, "_check_registration", lambda self, action: None)
+    entry = run_case(pytester, bundled, "TC_B_30")
+    assert entry["outcome"] == "failed"
+    assert "Step 4: expected CALLERROR SecurityError" in entry["message"]
+
+
+def test_unsplit_get_variables_fails_tc_b_08(pytester: pytest.Pytester, bundled: BundledCsms,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(ROUTES["2.0.1"].shapers, "GetVariables")
+    monkeypatch.setenv("CSMS_ACTION_TIMEOUT", "1")
+    entry = run_case(pytester, bundled, "TC_B_08")
+    assert entry["outcome"] == "failed"
+    assert "did not send a GetVariablesRequest" in entry["message"]
+
+
+def test_misread_variables_fail_tc_b_06(pytester: pytest.Pytester, bundled: BundledCsms,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = StationConnection.request
+
+    async def forgetful(self: StationConnection, action: str, payload: Payload, timeout: float) -> Any:
+        answer = await real(self, action, payload, timeout)
+        for result in answer.payload.get("getVariableResult", []):
+            result["attributeValue"] = "999"
+        return answer
+
+    monkeypatch.setattr(StationConnection, "request", forgetful)
+    entry = run_case(pytester, bundled, "TC_B_06")
+    assert entry["outcome"] == "failed"
+    assert "Post scenario: what the CSMS read" in entry["message"]
+    assert 'attributeValue: expected "60", got "999"' in entry["message"]
+
+
+def test_authorize_invalid_fails_tc_003(pytester: pytest.Pytester, bundled: BundledCsms,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_handler(monkeypatch, "1.6", "Authorize", lambda _req, resp: resp["idTagInfo"].update(status="Invalid"))
+    entry = run_case(pytester, bundled, "TC_003")
+    assert entry["outcome"] == "failed"
+    assert 'idTagInfo.status: expected "Accepted", got "Invalid"' in entry["message"]
+
+
+def test_schema_invalid_answer_fails_tc_012(pytester: pytest.Pytester, bundled: BundledCsms,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_handler(monkeypatch, "1.6", "StopTransaction", lambda _req, resp: resp.update(idTagInfo={"status": "Ok"}))
+    entry = run_case(pytester, bundled, "TC_012")
+    assert entry["outcome"] == "failed"
+    assert "StopTransactionResponse from the CSMS violates the OCPP 1.6 schema" in entry["message"]
