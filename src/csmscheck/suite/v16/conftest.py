@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import pytest
+import pytest_asyncio
 
 from csmscheck.settings import Settings
 from csmscheck.station import Station
@@ -12,7 +12,7 @@ from csmscheck.station.states import v16 as states
 from csmscheck.suite.plugin import StationFactory
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def unbooted_station(make_station: StationFactory, cfg: Settings) -> AsyncIterator[Station]:
     """Connected, nothing sent yet.
 
@@ -25,7 +25,7 @@ async def unbooted_station(make_station: StationFactory, cfg: Settings) -> Async
         await states.stop_and_unplug(station, "Local")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def station(unbooted_station: Station) -> Station:
     """Connected and in the reusable state Booted (the OCTT's general precondition)."""
     await states.booted(unbooted_station)
