@@ -114,9 +114,9 @@ def test_load_names_missing_file(pki: Pki, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(pki.directory, copy)
     (copy / "server-ecdsa.key").unlink()
-    with pytest.raises(FileNotFoundError, match="server-ecdsa.key"):
+    with pytest.raises(FileNotFoundError, match=r"server-ecdsa\.key"):
         Pki.load(copy, STATIONS)
-    with pytest.raises(FileNotFoundError, match="client-unknown.pem"):
+    with pytest.raises(FileNotFoundError, match=r"client-unknown\.pem"):
         Pki.load(pki.directory, ["unknown"])
 
 

@@ -46,3 +46,16 @@ class Csms:
 
     async def set_basic_auth_password(self, station: Station, password: str) -> None:
         await self.trigger.set_basic_auth_password(station.id, password)
+
+
+def relayed_answer(reply: Payload | None, step: str) -> Payload | None:
+    """The station's answer as the trigger API relayed it (None in manual mode).
+
+    The station answered with a CALLRESULT; a CSMS that reports an error instead lost it.
+    """
+    if reply is None:
+        return None
+    if "error" in reply:
+        raise StepFailed(f"{step}: the CSMS reported a CALLERROR the station never sent: {reply['error']}")
+    response: Payload = reply["response"]
+    return response

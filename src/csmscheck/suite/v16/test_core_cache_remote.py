@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from csmscheck.errors import StepFailed
 from csmscheck.expect import absent_or, assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms
-
-
-def _station_answer(reply: dict[str, object] | None, step: str) -> dict[str, object] | None:
-    """The station's answer as the trigger API relayed it (None in manual mode)."""
-    if reply is None:
-        return None
-    if "error" in reply:
-        raise StepFailed(f"{step}: the CSMS reported a CALLERROR the station never sent: {reply['error']}")
-    return reply["response"]  # type: ignore[return-value]
+from csmscheck.suite.operator import Csms, relayed_answer
 
 
 async def _remote_start(station: Station, csms: Csms, step: str) -> str:
@@ -44,7 +34,7 @@ async def test_tc_061(station: Station, csms: Csms) -> None:
     async with station.expect("ClearCache", reply={"status": "Accepted"}) as got:
         reply = await csms.request(station, "ClearCache", {})
     assert_matches(got.payload, {}, "Step 1: ClearCache.req")
-    answer = _station_answer(reply, "Step 2")
+    answer = relayed_answer(reply, "Step 2")
     if answer is not None:
         assert_matches(answer, {"status": "Accepted"}, "Step 2: the CSMS's record of ClearCache.conf")
 

@@ -12,7 +12,7 @@ from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms
+from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.suite.plugin import StationFactory
 from csmscheck.timestamps import rfc3339
 from csmscheck.wire import CallError
@@ -25,15 +25,6 @@ def variable(component: str, name: str, instance: str | None = None) -> dict[str
     if instance is not None:
         var["instance"] = instance
     return {"component": {"name": component}, "variable": var}
-
-
-def relayed(reply: dict[str, object] | None, step: str) -> dict[str, object] | None:
-    """The station's answer as the trigger API relayed it (None in manual mode)."""
-    if reply is None:
-        return None
-    if "error" in reply:
-        raise StepFailed(f"{step}: the CSMS reported a CALLERROR the station never sent: {reply['error']}")
-    return reply["response"]  # type: ignore[return-value]
 
 
 @octt("TC_B_01", reqs=["B01.FR.02"])
@@ -64,7 +55,7 @@ async def test_tc_b_06(station: Station, csms: Csms) -> None:
     assert_matches(got.payload, {"getVariableData": [
         {"attributeType": READ_TYPES, "component": {"name": "OCPPCommCtrlr"},
          "variable": {"name": "OfflineThreshold"}}]}, "Step 1: GetVariablesRequest")
-    response = relayed(reply, "Step 2")
+    response = relayed_answer(reply, "Step 2")
     if response is not None:
         assert_matches(response, got.answer, "Post scenario: what the CSMS read")
 
@@ -79,7 +70,7 @@ async def test_tc_b_07(station: Station, csms: Csms) -> None:
         {"attributeType": READ_TYPES, "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}},
         {"attributeType": READ_TYPES, "component": {"name": "AuthCtrlr"}, "variable": {"name": "AuthorizeRemoteStart"}},
     )}, "Step 1: GetVariablesRequest")
-    response = relayed(reply, "Step 2")
+    response = relayed_answer(reply, "Step 2")
     if response is not None:
         assert_matches(response, got.answer, "Post scenario: what the CSMS read")
 
@@ -117,7 +108,7 @@ async def test_tc_b_09(station: Station, csms: Csms) -> None:
     assert_matches(got.payload, {"setVariableData": [
         {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"},
          "attributeValue": "123", "attributeType": absent_or("Actual")}]}, "Step 1: SetVariablesRequest")
-    response = relayed(reply, "Step 2")
+    response = relayed_answer(reply, "Step 2")
     if response is not None:
         assert_matches(response, {"setVariableResult": [{"attributeStatus": "Accepted"}]},
                        "Post scenario: what the CSMS set")
@@ -315,7 +306,7 @@ async def test_tc_b_44(station: Station, csms: Csms, cfg: Settings) -> None:
     """Set new NetworkConnectionProfile - Failed."""
     async with station.expect("SetNetworkProfile", reply={"status": "Failed"}):
         reply = await csms.request(station, "SetNetworkProfile", _network_profile(cfg))
-    response = relayed(reply, "Step 2")
+    response = relayed_answer(reply, "Step 2")
     if response is not None:
         assert_matches(response, {"status": "Failed"}, "Step 2: the CSMS's record of the station's answer")
     # The CSMS must carry on normally after a Failed answer.
