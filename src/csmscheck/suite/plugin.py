@@ -6,7 +6,7 @@ Loaded through the ``pytest11`` entry point, so ``pytest --pyargs csmscheck.suit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest_asyncio
 from csmscheck.bundled import BundledCsms
 from csmscheck.errors import ConfigError
 from csmscheck.pki import client_ssl_context
+from csmscheck.report.model import natural_key
 from csmscheck.settings import Settings, load_settings
 from csmscheck.station.station import Endpoint, Station
 from csmscheck.suite.marks import case_of, selected, valid_selection_token
@@ -27,6 +28,7 @@ from csmscheck.wire.versions import OcppVersion
 
 SETTINGS = pytest.StashKey[Settings]()
 STATIONS = pytest.StashKey[list[Station]]()
+BUNDLED = pytest.StashKey[BundledCsms]()
 StationFactory = Callable[..., Awaitable[Station]]
 
 _OPTIONS = {  # pytest option → settings field
@@ -66,15 +68,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     report_dir = config.getoption("csms_report_dir")
     if report_dir or config.getoption("csms_progress"):
-        recorder = Recorder(config.stash[SETTINGS], Path(report_dir) if report_dir else None,
+        recorder = Recorder(config.stash[SETTINGS].target, Path(report_dir) if report_dir else None,
                             progress=config.getoption("csms_progress"))
         config.pluginmanager.register(recorder, "csmscheck-recorder")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the selected cases, in OCTT order: 2.0.1 blocks A–P, then 1.6 by test id."""
     selection = config.getoption("csms_select")
-    if not selection:
-        return
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
@@ -82,7 +83,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (keep if case is None or selected(case, selection) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    items[:] = sorted(keep, key=_octt_order)
+
+
+def _octt_order(item: pytest.Item) -> tuple[int, tuple[tuple[int, int | str], ...]]:
+    case = case_of(item)
+    if case is None:
+        return (0, ())
+    return (1 if case.version == "2.0.1" else 2, natural_key(case.id))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -100,18 +108,33 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture(scope="session")
-def cfg(pytestconfig: pytest.Config) -> Iterator[Settings]:
-    """The run's settings; with no target, the bundled reference CSMS is started for the session."""
-    settings = pytestconfig.stash[SETTINGS]
-    if settings.target is not None:
-        yield settings
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With no target, start the bundled reference CSMS once the run is known to need it."""
+    config = session.config
+    settings = config.stash[SETTINGS]
+    if settings.target is not None or config.option.collectonly:
+        return
+    if not any(case_of(item) for item in session.items):
         return
     bundled = BundledCsms(settings)
-    try:
-        yield bundled.settings_for(settings)
-    finally:
+    config.stash[BUNDLED] = bundled
+    config.stash[SETTINGS] = bundled.settings_for(settings)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    bundled = config.stash.get(BUNDLED, None)
+    if bundled is not None:
         bundled.stop()
+        del config.stash[BUNDLED]
+
+
+@pytest.fixture(scope="session")
+def cfg(pytestconfig: pytest.Config) -> Settings:
+    """The run's settings, pointed at the bundled reference CSMS when no target was given."""
+    settings = pytestconfig.stash[SETTINGS]
+    if settings.target is None:
+        raise ConfigError("setting target (CSMS_ADDRESS) is not set and no bundled CSMS is running")
+    return settings
 
 
 @pytest_asyncio.fixture

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from csmscheck.report import RunReport, TestRecord, write_reports
 from csmscheck.report.model import count_outcomes
-from csmscheck.settings import Settings
 from csmscheck.station.session import FrameListener
 from csmscheck.suite.marks import case_of
 
@@ -31,8 +30,8 @@ def frame_printer() -> FrameListener:
 class Recorder:
     """One TestRecord per OCTT case, from its setup, call and teardown reports."""
 
-    def __init__(self, settings: Settings, report_dir: Path | None, *, progress: bool) -> None:
-        self.settings = settings
+    def __init__(self, target: str | None, report_dir: Path | None, *, progress: bool) -> None:
+        self.target = target or "bundled reference CSMS"
         self.report_dir = report_dir
         self.progress = progress
         self.records: list[TestRecord] = []
@@ -72,8 +71,7 @@ class Recorder:
                           f"{record.name[:64]}{reason}", markup=True, soft_wrap=True)
 
     def run_report(self) -> RunReport:
-        target = self.settings.target or "bundled reference CSMS"
-        return RunReport(self.records, self._started, time.time() - self._started, target)
+        return RunReport(self.records, self._started, time.time() - self._started, self.target)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         report = self.run_report()
