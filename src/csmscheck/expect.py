@@ -48,25 +48,34 @@ ANY_INT: Any = Matcher("<any integer>", lambda v: isinstance(v, int) and not isi
 ANY_STR: Any = Matcher("<any non-empty string>", lambda v: isinstance(v, str) and v != "")
 
 
+def same(actual: Any, expected: Any) -> bool:
+    """Equality that, unlike ==, tells true from 1 and false from 0."""
+    return bool(actual == expected) and isinstance(actual, bool) == isinstance(expected, bool)
+
+
 def one_of(*values: Any) -> Any:
-    return Matcher(f"<one of {', '.join(map(repr, values))}>", lambda v: v in values)
+    return Matcher(f"<one of {', '.join(map(repr, values))}>", lambda v: any(same(v, x) for x in values))
 
 
 def absent_or(*values: Any) -> Any:
     """The key may be absent; if present it must be one of ``values``."""
-    matcher = Matcher(f"<absent or one of {', '.join(map(repr, values))}>", lambda v: v in values)
+    matcher = Matcher(f"<absent or one of {', '.join(map(repr, values))}>",
+                      lambda v: any(same(v, x) for x in values))
     matcher.allows_absent = True  # type: ignore[attr-defined]
     return matcher
 
 
 def at_least(minimum: float) -> Any:
-    return Matcher(f"<number >= {minimum}>", lambda v: isinstance(v, int | float) and v >= minimum)
+    return Matcher(f"<number >= {minimum}>",
+                   lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= minimum)
 
 
 def about_now(tolerance_s: float = 120.0) -> Any:
     """An RFC 3339 timestamp within ``tolerance_s`` of the current time."""
 
     def near(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
         return abs(parse_time(value) - datetime.now(UTC)) <= timedelta(seconds=tolerance_s)
 
     return Matcher(f"<a timestamp within {tolerance_s:g}s of now>", near)
@@ -106,7 +115,7 @@ def mismatches(actual: Any, expected: Any, path: str = "") -> list[str]:
             return [f"{where}: expected {_show(expected)}, got {_show(actual)}"]
         pairs = enumerate(zip(actual, expected, strict=True))
         return [p for i, (a, e) in pairs for p in mismatches(a, e, f"{where}[{i}]")]
-    if actual != expected or isinstance(actual, bool) != isinstance(expected, bool):
+    if not same(actual, expected):
         return [f"{where}: expected {_show(expected)}, got {_show(actual)}"]
     return []
 

@@ -165,15 +165,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _check(settings: Settings) -> None:
     for name in ("target", "target_sp2", "target_sp3"):
         url = getattr(settings, name)
-        if url is not None and urlparse(url).scheme not in {"ws", "wss"}:
+        if url is not None and (urlparse(url).scheme not in {"ws", "wss"} or not urlparse(url).hostname):
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be a ws:// or wss:// URL, got {url!r}")
     trigger = settings.trigger
-    if trigger is not None and trigger != "manual" and urlparse(trigger).scheme not in {"http", "https"}:
+    parsed = urlparse(trigger or "")
+    if trigger is not None and trigger != "manual" and (parsed.scheme not in {"http", "https"} or not parsed.hostname):
         raise ConfigError(f"setting trigger (CSMS_TRIGGER_ADDRESS) must be an http(s) URL or 'manual', got {trigger!r}")
     for name in ("evse_id", "connector_id", "number_of_evses"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be at least 1")
-    if settings.csms_action_timeout <= 0:
-        raise ConfigError("setting csms_action_timeout (CSMS_ACTION_TIMEOUT) must be positive")
+    for name in ("csms_action_timeout", "message_wait"):
+        if not getattr(settings, name) > 0 or getattr(settings, name) == float("inf"):
+            raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be a positive number of seconds")
+    for item in fields(Settings):
+        if isinstance(getattr(settings, item.name), str) and not getattr(settings, item.name).strip():
+            raise ConfigError(f"setting {item.name} ({ENV_NAMES[item.name]}) must not be empty")
     if settings.security_profile not in (1, 2, 3):
         raise ConfigError("setting security_profile (CONFIGURED_SECURITY_PROFILE) must be 1, 2 or 3")

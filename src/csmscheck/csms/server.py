@@ -135,11 +135,11 @@ class Listener:
             await ws.close(1002, "subprotocol not negotiated")
             return
         connection = StationConnection(ws, admitted.station_id, admitted.version, self.csms)
+        previous = self.csms.connections.get(admitted.station_id)
+        self.csms.connections[admitted.station_id] = connection
         async with self.csms.store.session() as db:
             station = await db.get(Station, admitted.station_id)
             connection.boot_status = station.last_boot_status if station else None
-        previous = self.csms.connections.get(admitted.station_id)
-        self.csms.connections[admitted.station_id] = connection
         if previous is not None:
             await previous.close(1000, "replaced by a new connection")
         log.info("%s connected (OCPP %s, profile %d)", admitted.station_id, admitted.version, self.profile)

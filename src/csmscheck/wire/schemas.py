@@ -28,6 +28,8 @@ _KIND_TO_CODE: dict[str, ErrorCode] = {
     "Required": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
     "MinItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
     "MaxItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+    # A field the PDU does not define breaks the message's structure, not a value.
+    "AdditionalProperties": ErrorCode.FORMAT_VIOLATION,
 }
 
 
