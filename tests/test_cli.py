@@ -83,3 +83,10 @@ def test_certs_writes_a_pki(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     written = {Path(line).name for line in capsys.readouterr().out.split()}
     assert {"ca.pem", "server-rsa.pem", "server-ecdsa.pem", "client-CP202_SP3.pem", "client-CP16_SP3.pem",
             "invalid-client.pem"} <= written
+
+
+def test_log_messages_prints_every_frame(tmp_path: Path) -> None:
+    done = csmscheck("run", "TC_B_01", "--log-messages", "--report-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CP201_SP1 → CSMS [2," in done.stdout and '"BootNotification"' in done.stdout
+    assert "CP201_SP1 ← CSMS [3," in done.stdout

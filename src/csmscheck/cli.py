@@ -104,8 +104,8 @@ def _run(args: argparse.Namespace) -> int:
             pytest_args += [f"--csms-{option.replace('_', '-')}", str(value)]
     if args.log_messages:
         pytest_args.append("--csms-log-messages")
-    if settings.manual:
-        pytest_args.append("-s")  # the operator must see prompts and type
+    if args.log_messages or settings.manual:
+        pytest_args.append("-s")  # frames and operator prompts go straight to the terminal
     code = pytest.main(pytest_args)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("csmscheck: error: the selection matches no test case", file=sys.stderr)

@@ -50,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--csms-config", help="TOML settings file")
     group.addoption("--csms-select", action="append", default=[], help="test ids, blocks or versions to run")
     group.addoption("--csms-report-dir", help="write results.json, junit.xml and report.html here")
-    group.addoption("--csms-log-messages", action="store_true", help="print every frame as it goes")
+    group.addoption("--csms-log-messages", action="store_true", help="print every frame as it goes (with -s)")
     group.addoption("--csms-progress", action="store_true", help="print one line per test and a summary table")
 
 
