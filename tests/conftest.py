@@ -19,9 +19,11 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
+from csmscheck.bundled import BundledCsms
 from csmscheck.csms.app import CsmsThread, Endpoints
 from csmscheck.csms.config import CsmsConfig
 from csmscheck.pki import Pki, client_ssl_context, generate_pki
+from csmscheck.settings import load_settings
 from csmscheck.station.session import StationSession
 from csmscheck.wire.versions import OcppVersion
 
@@ -186,3 +188,11 @@ async def open_station() -> AsyncIterator[StationOpener]:
         if not csms.stopped:
             await wait_until_dropped(csms, station_id)
 
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Iterator[BundledCsms]:
+    """An in-process reference CSMS (fresh PKI and database) for running suite cases against."""
+    csms = BundledCsms(load_settings(environ={}))
+    yield csms
+    csms.stop()

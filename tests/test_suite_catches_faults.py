@@ -7,50 +7,14 @@ naming the step and the difference.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
+from faults import patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import ROUTES, Payload
-from csmscheck.settings import load_settings
-
-
-@pytest.fixture(scope="module")
-def bundled() -> Iterator[BundledCsms]:
-    csms = BundledCsms(load_settings(environ={}))
-    yield csms
-    csms.stop()
-
-
-def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str) -> dict[str, Any]:
-    """Run one case against the bundled CSMS; return its results.json entry."""
-    endpoints = bundled.endpoints
-    report_dir = pytester.path / "report"
-    pytester.runpytest_inprocess(
-        "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", "--csms-select", case,
-        "--csms-target", endpoints.ws, "--csms-trigger", endpoints.api,
-        "--csms-report-dir", str(report_dir), "-o", "asyncio_default_fixture_loop_scope=function",
-    )
-    results = orjson.loads(Path(report_dir / "results.json").read_bytes())
-    (entry,) = results["tests"]
-    return entry  # type: ignore[no-any-return]
-
-
-def patch_handler(monkeypatch: pytest.MonkeyPatch, version: str, action: str, change: Any) -> None:
-    """Wrap the real handler so its answer is altered by ``change(request, response)``."""
-    real = ROUTES[version].handlers[action]  # type: ignore[index]
-
-    async def broken(connection: StationConnection, request: Payload) -> Payload:
-        response = await real(connection, request)
-        change(request, response)
-        return response
-
-    monkeypatch.setitem(ROUTES[version].handlers, action, broken)  # type: ignore[index]
 
 
 def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms) -> None:

@@ -85,7 +85,10 @@ class StationConnection:
             if problems:
                 raise OcppError(problems[0].code, "; ".join(map(str, problems))[:512])
             self._check_registration(call.action)
-            return CallResult(call.unique_id, await handler(self, call.payload))
+            response = await handler(self, call.payload)
+            for observer in self.routes.observers.get(call.action, ()):
+                await observer(self, call.payload, response)
+            return CallResult(call.unique_id, response)
         except OcppError as exc:
             return CallError(call.unique_id, error_code(exc.code, self.version), exc.description)
         except Exception:

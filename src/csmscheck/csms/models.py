@@ -66,6 +66,8 @@ class Transaction(Base):
     evse_id: Mapped[int | None]
     connector_id: Mapped[int | None]
     id_token: Mapped[str | None]
+    id_token_type: Mapped[str | None]
+    group_id: Mapped[str | None]
     started_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None]
     stopped_reason: Mapped[str | None]
@@ -75,6 +77,7 @@ class Transaction(Base):
     last_seq_no: Mapped[int] = mapped_column(default=-1)
     remote_start_id: Mapped[int | None]
     reservation_id: Mapped[int | None]
+    total_cost: Mapped[float | None]
 
 
 class TransactionEventLog(Base):

@@ -8,7 +8,7 @@ Hooks registered with :func:`on_response` see the station's answers to CSMS call
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from csmscheck.wire.errors import ErrorCode
@@ -21,6 +21,8 @@ Payload = dict[str, Any]
 Handler = Callable[["StationConnection", Payload], Awaitable[Payload]]
 ResponseHook = Callable[["StationConnection", Payload, Payload], Awaitable[None]]
 RequestShaper = Callable[["StationConnection", Payload], Awaitable[list[Payload]]]
+# Runs after the handler of a station's CALL; may add to the response (e.g. totalCost).
+Observer = Callable[["StationConnection", Payload, Payload], Awaitable[None]]
 
 
 class OcppError(Exception):
@@ -34,12 +36,13 @@ class OcppError(Exception):
 
 @dataclass
 class Routes:
-    handlers: dict[str, Handler]
-    response_hooks: dict[str, ResponseHook]
-    shapers: dict[str, RequestShaper]
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    response_hooks: dict[str, ResponseHook] = field(default_factory=dict)
+    shapers: dict[str, RequestShaper] = field(default_factory=dict)
+    observers: dict[str, list[Observer]] = field(default_factory=dict)
 
 
-ROUTES: dict[OcppVersion, Routes] = {v: Routes({}, {}, {}) for v in ("1.6", "2.0.1")}
+ROUTES: dict[OcppVersion, Routes] = {v: Routes() for v in ("1.6", "2.0.1")}
 
 
 def handles(version: OcppVersion, action: str) -> Callable[[Handler], Handler]:
@@ -66,5 +69,19 @@ def shapes(version: OcppVersion, action: str) -> Callable[[RequestShaper], Reque
     def register(shaper: RequestShaper) -> RequestShaper:
         ROUTES[version].shapers[action] = shaper
         return shaper
+
+    return register
+
+
+def observes(version: OcppVersion, action: str) -> Callable[[Observer], Observer]:
+    """Register logic of another block that runs after ``action``'s handler, in registration order.
+
+    An observer sees the request and the response being built and may add to the response;
+    an OcppError it raises turns the answer into a CALLERROR.
+    """
+
+    def register(observer: Observer) -> Observer:
+        ROUTES[version].observers.setdefault(action, []).append(observer)
+        return observer
 
     return register

@@ -32,6 +32,8 @@ class StationModel:
     authorized: bool = False
     ev_connected: bool = False
     charging: bool = False
+    suspended: bool = False
+    stop_authorized: bool = False
     booted: bool = False
     meter_wh: float = 0.0
 
@@ -42,7 +44,7 @@ class StationModel:
 
     def end_transaction(self) -> None:
         self.transaction = None
-        self.authorized = self.charging = False
+        self.authorized = self.charging = self.suspended = self.stop_authorized = False
 
     def add_energy(self, wh: float) -> float:
         self.meter_wh += wh

@@ -1,15 +1,26 @@
-"""OCPP 2.0.1 reusable states (Booted, Authorized, EnergyTransferStarted, ...).
+"""OCPP 2.0.1 reusable states of the CSMS test cases, idempotent.
 
-Each helper checks the station's model first and runs only the steps still missing,
-asserting the tool validations of the state as it goes.
+Each state checks the station's model first and runs only the steps still missing,
+asserting the state's tool validations as it goes. The order of a charging session:
+
+    Booted → Authorized → (EVConnectedPreSession) → EnergyTransferStarted
+           → (EnergyTransferSuspended) → StopAuthorized → EVConnectedPostSession → EVDisconnected
 """
 
 from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
 
 from csmscheck.expect import assert_matches
 from csmscheck.station import v201
 from csmscheck.station.station import Station
 from csmscheck.station.v201 import Payload
+
+if TYPE_CHECKING:
+    from csmscheck.suite.operator import Csms
+
+ACCEPTED_TOKEN = {"idTokenInfo": {"status": "Accepted"}}
 
 
 async def boot(station: Station, reason: str = "PowerUp", *, expect_status: str | None = "Accepted") -> Payload:
@@ -32,27 +43,29 @@ async def set_connector_status(station: Station, evse_id: int, connector_id: int
     station.model.connector_status[(evse_id, connector_id)] = status
 
 
+async def connector_event(station: Station, status: str, evse_id: int | None = None,
+                          connector_id: int | None = None) -> None:
+    """StatusNotification plus NotifyEvent(AvailabilityState) for a connector (the configured one by default)."""
+    evse_id = evse_id or station.cfg.evse_id
+    connector_id = connector_id or station.cfg.connector_id
+    await set_connector_status(station, evse_id, connector_id, status)
+    await station.call("NotifyEvent", v201.availability_event(evse_id, connector_id, status))
+
+
 async def booted(station: Station, reason: str = "PowerUp") -> None:
-    """Reusable state Booted: BootNotification Accepted, then every connector Available."""
+    """Booted: BootNotification Accepted, then every connector Available."""
     if station.model.booted:
         return
     await boot(station, reason)
     await notify_connectors(station)
 
 
-async def connector_event(station: Station, status: str) -> None:
-    """StatusNotification plus the NotifyEvent(AvailabilityState) of the configured connector."""
-    evse_id, connector_id = station.cfg.evse_id, station.cfg.connector_id
-    await set_connector_status(station, evse_id, connector_id, status)
-    await station.call("NotifyEvent", v201.availability_event(evse_id, connector_id, status))
-
-
-def _token(station: Station) -> Payload:
+def valid_token(station: Station) -> Payload:
     return v201.id_token(station.cfg.valid_id_token, station.cfg.valid_id_token_type)
 
 
 async def send_event(station: Station, event_type: str, trigger_reason: str, **fields: object) -> Payload:
-    """Send a TransactionEvent for the current transaction (starting one if needed)."""
+    """Send a TransactionEvent for the current transaction (starting one if there is none)."""
     model = station.model
     tx = model.transaction or model.new_transaction(station.cfg.evse_id, station.cfg.connector_id)
     payload = v201.transaction_event(tx, event_type, trigger_reason, **fields)  # type: ignore[arg-type]
@@ -60,31 +73,123 @@ async def send_event(station: Station, event_type: str, trigger_reason: str, **f
     tx.started = True
     if event_type == "Ended":
         model.end_transaction()
+        model.ev_connected = model.ev_connected and trigger_reason != "EVCommunicationLost"
     return response
 
 
-async def authorized(station: Station) -> None:
-    """Reusable state Authorized: Authorize, then TransactionEvent(Authorized)."""
+def _event_type(station: Station) -> str:
+    tx = station.model.transaction
+    return "Updated" if tx is not None and tx.started else "Started"
+
+
+async def authorize(station: Station, token: Payload | None = None) -> Payload:
+    token = token or valid_token(station)
+    return await station.call("Authorize", {"idToken": token})
+
+
+async def authorized(station: Station, token: Payload | None = None) -> None:
+    """Authorized: Authorize, then TransactionEvent(Authorized) — Updated if the EV is already connected."""
     if station.model.authorized:
         return
     await booted(station)
-    response = await station.call("Authorize", v201.authorize(station.cfg.valid_id_token,
-                                                             station.cfg.valid_id_token_type))
-    assert_matches(response, {"idTokenInfo": {"status": "Accepted"}}, "Authorized state: AuthorizeResponse")
-    event_type = "Updated" if station.model.ev_connected else "Started"
-    response = await send_event(station, event_type, "Authorized", token=_token(station))
-    assert_matches(response, {"idTokenInfo": {"status": "Accepted"}}, "Authorized state: TransactionEventResponse")
+    token = token or valid_token(station)
+    response = await authorize(station, token)
+    assert_matches(response, ACCEPTED_TOKEN, "Authorized state: AuthorizeResponse")
+    response = await send_event(station, _event_type(station), "Authorized", token=token)
+    assert_matches(response, ACCEPTED_TOKEN, "Authorized state: TransactionEventResponse")
     station.model.authorized = True
 
 
+async def ev_connected_pre_session(station: Station) -> None:
+    """EVConnectedPreSession: the cable is plugged in (connector Occupied), transaction started or updated."""
+    if station.model.ev_connected:
+        return
+    await booted(station)
+    await connector_event(station, "Occupied")
+    await send_event(station, _event_type(station), "CablePluggedIn", charging_state="EVConnected")
+    station.model.ev_connected = True
+
+
 async def energy_transfer_started(station: Station) -> None:
-    """Reusable state EnergyTransferStarted: authorized, EV plugged in, charging."""
+    """EnergyTransferStarted: authorized, EV plugged in, charging."""
     if station.model.charging:
         return
     await authorized(station)
-    if not station.model.ev_connected:
-        await connector_event(station, "Occupied")
-        await send_event(station, "Updated", "CablePluggedIn", charging_state="EVConnected")
-        station.model.ev_connected = True
+    await ev_connected_pre_session(station)
+    station.model.add_energy(10.0)
     await send_event(station, "Updated", "ChargingStateChanged", charging_state="Charging")
-    station.model.charging = True
+    station.model.charging, station.model.suspended = True, False
+
+
+async def _transaction_runs(station: Station) -> None:
+    """The OCTT lets the transaction run for TRANSACTION_DURATION seconds (an OCTT step, not a sync)."""
+    if station.cfg.transaction_duration > 0:
+        await asyncio.sleep(station.cfg.transaction_duration)
+    station.model.add_energy(1000.0)
+
+
+async def energy_transfer_suspended(station: Station) -> None:
+    """EnergyTransferSuspended: the EV suspends charging."""
+    if station.model.suspended:
+        return
+    await energy_transfer_started(station)
+    await _transaction_runs(station)
+    await send_event(station, "Updated", "ChargingStateChanged", charging_state="SuspendedEV")
+    station.model.suspended, station.model.charging = True, False
+
+
+async def stop_authorized(station: Station, token: Payload | None = None) -> None:
+    """StopAuthorized: the driver presents the token again to stop; the CSMS accepts it."""
+    if station.model.stop_authorized:
+        return
+    await energy_transfer_started(station)
+    await _transaction_runs(station)
+    response = await send_event(station, "Updated", "StopAuthorized", token=token or valid_token(station),
+                                meter_context="Transaction.End")
+    assert_matches(response, ACCEPTED_TOKEN, "StopAuthorized state: TransactionEventResponse")
+    station.model.stop_authorized, station.model.charging = True, False
+
+
+async def ev_connected_post_session(station: Station) -> None:
+    """EVConnectedPostSession: energy transfer stopped, the EV still plugged in."""
+    await stop_authorized(station)
+    await send_event(station, "Updated", "ChargingStateChanged", charging_state="EVConnected")
+
+
+async def ev_disconnected(station: Station) -> None:
+    """EVDisconnected: the cable is unplugged and the transaction ends."""
+    await ev_connected_post_session(station)
+    await connector_event(station, "Available")
+    await send_event(station, "Ended", "EVCommunicationLost", charging_state="Idle", stopped_reason="EVDisconnected",
+                     meter_context="Transaction.End")
+    station.model.ev_connected = False
+
+
+async def parking_bay_occupied(station: Station) -> None:
+    """ParkingBayOccupied: an EV is detected in the bay (TxStartPoint ParkingBayOccupancy)."""
+    await booted(station)
+    await send_event(station, _event_type(station), "EVDetected")
+
+
+async def reserved(station: Station, csms: Csms, reservation: Payload, evse_id: int | None = None) -> Payload:
+    """Reserved: the CSMS sends ReserveNow (via the trigger), the station accepts and reports Reserved.
+
+    ``reservation`` is the ReserveNow payload asked of the CSMS; returns the request the CSMS sent.
+    """
+    evse_id = evse_id or reservation.get("evseId") or station.cfg.evse_id
+    async with station.expect("ReserveNow", reply={"status": "Accepted"}) as got:
+        await csms.request(station, "ReserveNow", reservation)
+    await connector_event(station, "Reserved", evse_id, 1)
+    return got.payload
+
+
+async def unavailable(station: Station, csms: Csms, evse_id: int | None = None) -> Payload:
+    """Unavailable: the CSMS sets the EVSE Inoperative; the station reports its connector Unavailable."""
+    evse_id = evse_id or station.cfg.evse_id
+    async with station.expect("ChangeAvailability", reply={"status": "Accepted"}) as got:
+        await csms.request(station, "ChangeAvailability", {"operationalStatus": "Inoperative",
+                                                            "evse": {"id": evse_id}})
+    assert_matches(got.payload, {"operationalStatus": "Inoperative", "evse": {"id": evse_id}},
+                   "Unavailable state: ChangeAvailabilityRequest")
+    await connector_event(station, "Unavailable", evse_id, 1)
+    return got.payload

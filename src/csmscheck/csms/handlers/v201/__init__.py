@@ -1,5 +1,5 @@
 """OCPP 2.0.1 handlers of the reference CSMS."""
 
-from csmscheck.csms.handlers.v201 import device_model, provisioning, transactions
+from csmscheck.csms.handlers.v201 import authorize, device_model, meter_values, provisioning, transactions
 
-__all__ = ["device_model", "provisioning", "transactions"]
+__all__ = ["authorize", "device_model", "meter_values", "provisioning", "transactions"]

@@ -1,4 +1,4 @@
-"""Authorization and transactions (blocks C and E), OCPP 2.0.1."""
+"""Transactions (block E), OCPP 2.0.1: TransactionEvent applied once per seqNo."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ from csmscheck.csms.meter import energy_register_wh, sampled_rows
 from csmscheck.csms.models import Transaction, TransactionEventLog
 from csmscheck.csms.router import Payload, handles
 from csmscheck.timestamps import parse_time
-
-
-@handles("2.0.1", "Authorize")
-async def authorize(connection: StationConnection, request: Payload) -> Payload:
-    verdict = await verdict_for(connection.csms.store, request["idToken"]["idToken"])
-    return {"idTokenInfo": id_token_info(verdict)}
 
 
 @handles("2.0.1", "TransactionEvent")
@@ -69,10 +63,3 @@ def _apply(tx: Transaction, request: Payload, stamp: object) -> None:
     if request["eventType"] == "Ended":
         tx.stopped_at = stamp  # type: ignore[assignment]
         tx.stopped_reason = info.get("stoppedReason", "Local")
-
-
-@handles("2.0.1", "MeterValues")
-async def meter_values(connection: StationConnection, request: Payload) -> Payload:
-    async with connection.csms.store.session() as db:
-        db.add_all(sampled_rows(connection.station_id, None, request["evseId"], request["meterValue"]))
-    return {}

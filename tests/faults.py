@@ -1,0 +1,47 @@
+"""Helpers for proving the suite fails: run one case against a deliberately broken CSMS.
+
+With the ``bundled`` fixture (tests/conftest.py): patch a handler of the in-process
+reference CSMS with ``monkeypatch`` (never a product flag), then ``run_case``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from csmscheck.bundled import BundledCsms
+from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.router import ROUTES, Payload
+
+
+def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str) -> dict[str, Any]:
+    """Run one conformance case against the bundled CSMS; return its results.json entry."""
+    endpoints = bundled.endpoints
+    report_dir = pytester.path / "report"
+    pytester.runpytest_inprocess(
+        "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", "--csms-select", case,
+        "--csms-target", endpoints.ws, "--csms-target-sp2", endpoints.wss_tls or "",
+        "--csms-target-sp3", endpoints.wss_mtls or "", "--csms-pki-dir", str(bundled.pki_dir),
+        "--csms-trigger", endpoints.api, "--csms-report-dir", str(report_dir),
+        "-o", "asyncio_default_fixture_loop_scope=function",
+    )
+    results = orjson.loads(Path(report_dir / "results.json").read_bytes())
+    (entry,) = results["tests"]
+    return entry  # type: ignore[no-any-return]
+
+
+def patch_handler(monkeypatch: pytest.MonkeyPatch, version: str, action: str,
+                  change: Callable[[Payload, Payload], Any]) -> None:
+    """Wrap the real handler so its answer is altered by ``change(request, response)``."""
+    real = ROUTES[version].handlers[action]  # type: ignore[index]
+
+    async def broken(connection: StationConnection, request: Payload) -> Payload:
+        response = await real(connection, request)
+        change(request, response)
+        return response
+
+    monkeypatch.setitem(ROUTES[version].handlers, action, broken)  # type: ignore[index]
