@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpcore  # noqa: F401  (load it before pytester runs, which would drop a lazily loaded copy)
 import orjson
 import pytest
 

@@ -77,8 +77,9 @@ async def _run_2_0_1_transaction(station: StationSession) -> None:
     assert authorized["idTokenInfo"]["status"] == "Accepted"
     started = await station.call("TransactionEvent", STARTED)
     assert started["idTokenInfo"]["status"] == "Accepted"
-    assert await station.call("TransactionEvent", UPDATED) == {}
-    assert await station.call("TransactionEvent", ENDED) == {}
+    # running and final cost at the default tariff (0.25 per kWh)
+    assert await station.call("TransactionEvent", UPDATED) == {"totalCost": 0.13}
+    assert await station.call("TransactionEvent", ENDED) == {"totalCost": 0.38}
 
 
 async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: StationOpener,
@@ -158,7 +159,7 @@ async def test_same_transaction_event_twice_is_applied_once(start_csms: CsmsStar
     await station.call("TransactionEvent", STARTED)
     await station.call("TransactionEvent", UPDATED)
     # the station did not get (or lost) the answer and sends the same event again
-    assert await station.call("TransactionEvent", UPDATED) == {}
+    assert await station.call("TransactionEvent", UPDATED) == {"totalCost": 0.13}
     assert _rows(csms.db_path, TX_ID) == (2, 2)
     await station.call("TransactionEvent", ENDED)
     # a replayed Ended event with another reading does not overwrite what was recorded

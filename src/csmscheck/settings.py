@@ -78,6 +78,24 @@ class Settings:
 
     log_messages: bool = field(default=False, metadata=_env("CSMSCHECK_LOG_MESSAGES"))
 
+    # Block C/D: token types, a second valid token (same group as the first), the eMAID of
+    # the contract certificates (TC_C_50-52), the station's local list version, and the
+    # address the CSMS reaches the suite's OCSP responders at.
+    invalid_id_token_type: str = field(default="ISO14443", metadata=_env("INVALID_ID_TOKEN_TYPE"))
+    blocked_id_token_type: str = field(default="ISO14443", metadata=_env("BLOCKED_ID_TOKEN_TYPE"))
+    expired_id_token_type: str = field(default="ISO14443", metadata=_env("EXPIRED_ID_TOKEN_TYPE"))
+    masterpass_id_token_type: str = field(default="ISO14443", metadata=_env("MASTERPASS_ID_TOKEN_TYPE"))
+    valid_id_token_2: str = field(default="TAG-002", metadata=_env("VALID_ID_TOKEN_2"))
+    valid_id_token_type_2: str = field(default="ISO14443", metadata=_env("VALID_ID_TOKEN_TYPE_2"))
+    contract_emaid: str = field(default="NLCSMC000000001", metadata=_env("CONTRACT_CERT_EMAID"))
+    local_list_version: int = field(default=1, metadata=_env("LOCAL_LIST_VERSION"))
+    ocsp_host: str = field(default="127.0.0.1", metadata=_env("CSMSCHECK_OCSP_HOST"))
+
+    # Block H/I/J: the energy tariff the CSMS is configured with (block I): a session fee plus a
+    # price per kWh, in the currency of the CSMS. The bundled CSMS charges by it; the suite expects it.
+    tariff_price_per_kwh: float = field(default=0.25, metadata=_env("CSMSCHECK_TARIFF_PRICE_PER_KWH"))
+    tariff_session_fee: float = field(default=0.0, metadata=_env("CSMSCHECK_TARIFF_SESSION_FEE"))
+
     @property
     def manual(self) -> bool:
         return self.trigger == "manual"

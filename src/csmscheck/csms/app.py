@@ -115,7 +115,11 @@ class ReferenceCsms:
         await store.seed_token(seed.blocked_id_token, "ISO14443", "Blocked")
         expired = datetime.now(UTC) - timedelta(days=1)
         await store.seed_token(seed.expired_id_token, "ISO14443", "Accepted", expiry=expired)
-        await store.seed_token(seed.masterpass_id_token, "ISO14443", "Accepted", seed.masterpass_group_id)
+        await store.seed_token(seed.masterpass_id_token, seed.masterpass_id_token_type, "Accepted",
+                               seed.masterpass_group_id)
+        # Block C: a second token in the first one's group, and the eMAID of the contract certificates.
+        await store.seed_token(seed.valid_id_token_2, seed.valid_id_token_type_2, "Accepted", seed.group_id)
+        await store.seed_token(seed.contract_emaid, "eMAID", "Accepted")
 
     async def stop(self) -> None:
         for connection in list(self.context.connections.values()):

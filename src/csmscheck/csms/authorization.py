@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select
+
 from csmscheck.csms.models import IdToken
 from csmscheck.csms.store import Store, now
 
@@ -22,9 +24,11 @@ def as_utc(moment: datetime) -> datetime:
 
 
 async def verdict_for(store: Store, id_token: str) -> TokenVerdict:
-    """Unknown tokens are Unknown; a token past its expiry is Expired."""
+    """Unknown tokens are Unknown; a token past its expiry is Expired. Tokens are case-insensitive."""
     async with store.session() as db:
         token = await db.get(IdToken, id_token)
+        if token is None:
+            token = await db.scalar(select(IdToken).where(func.upper(IdToken.id_token) == id_token.upper()).limit(1))
     if token is None:
         return TokenVerdict("Unknown")
     expiry = as_utc(token.expiry) if token.expiry else None
@@ -47,10 +51,10 @@ def id_tag_info(verdict: TokenVerdict) -> dict[str, str]:
 
 
 def id_token_info(verdict: TokenVerdict) -> dict[str, object]:
-    """OCPP 2.0.1 idTokenInfo."""
+    """OCPP 2.0.1 idTokenInfo: the group as groupIdToken; the expiry (cacheExpiryDateTime) of an Accepted token."""
     info: dict[str, object] = {"status": verdict.status}
     if verdict.group_id:
         info["groupIdToken"] = {"idToken": verdict.group_id, "type": "Central"}
-    if verdict.expiry:
+    if verdict.expiry and verdict.status == "Accepted":
         info["cacheExpiryDateTime"] = verdict.expiry.isoformat().replace("+00:00", "Z")
     return info

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from csmscheck.csms.tariff import Tariff
 from csmscheck.errors import ConfigError
 from csmscheck.settings import Settings, load_settings
 
@@ -34,6 +35,7 @@ class CsmsConfig:
                 raise ConfigError(f"csms setting {name} must be a port number, got {port}")
         if not _is_loopback(self.host) and not self.api_token:
             raise ConfigError(f"csms setting api_token is required when host is {self.host} (not loopback)")
+        Tariff.from_settings(self.seed)  # Block H/I/J: a wrong tariff stops the CSMS at start
 
 
 def _is_loopback(host: str) -> bool:

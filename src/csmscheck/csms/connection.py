@@ -26,7 +26,7 @@ _TRIGGERED_ACTION = {
     "SignChargingStationCertificate": "SignCertificate",
     "SignV2GCertificate": "SignCertificate",
     "SignCombinedCertificate": "SignCertificate",
-    "DiagnosticsStatusNotification": "DiagnosticsStatusNotification",
+    "SignChargePointCertificate": "SignCertificate",
 }
 
 
@@ -137,8 +137,7 @@ class StationConnection:
         if action in ("TriggerMessage", "ExtendedTriggerMessage") and response.get("status") == "Accepted":
             message = str(request["requestedMessage"])
             self.triggered.add(_TRIGGERED_ACTION.get(message, message))
-        hook = self.routes.response_hooks.get(action)
-        if hook is not None:
+        for hook in self.routes.response_hooks.get(action, ()):
             try:
                 await hook(self, request, response)
             except Exception:
@@ -157,6 +156,6 @@ def _merge(payloads: list[Payload]) -> Payload:
     merged: dict[str, Any] = dict(payloads[0])
     for payload in payloads[1:]:
         for key, value in payload.items():
-            if isinstance(value, list) and isinstance(merged.get(key), list):
-                merged[key] = merged[key] + value
+            if isinstance(value, list):
+                merged[key] = list(merged.get(key) or []) + value
     return merged

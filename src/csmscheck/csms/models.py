@@ -93,6 +93,9 @@ class TransactionEventLog(Base):
     trigger_reason: Mapped[str]
     timestamp: Mapped[datetime]
     offline: Mapped[bool] = mapped_column(default=False)
+    charging_state: Mapped[str | None]
+    received_at: Mapped[datetime | None]  # when the CSMS got it (later than timestamp if queued offline)
+    replays: Mapped[int] = mapped_column(default=0)  # deliveries after the first, not applied again
 
 
 class MeterValue(Base):

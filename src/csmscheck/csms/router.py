@@ -37,7 +37,7 @@ class OcppError(Exception):
 @dataclass
 class Routes:
     handlers: dict[str, Handler] = field(default_factory=dict)
-    response_hooks: dict[str, ResponseHook] = field(default_factory=dict)
+    response_hooks: dict[str, list[ResponseHook]] = field(default_factory=dict)
     shapers: dict[str, RequestShaper] = field(default_factory=dict)
     observers: dict[str, list[Observer]] = field(default_factory=dict)
 
@@ -54,10 +54,13 @@ def handles(version: OcppVersion, action: str) -> Callable[[Handler], Handler]:
 
 
 def on_response(version: OcppVersion, action: str) -> Callable[[ResponseHook], ResponseHook]:
-    """Register what the CSMS records from a station's answer to its ``action`` CALL."""
+    """Register what the CSMS records from a station's answer to its ``action`` CALL.
+
+    Several blocks may record from the same answer; their hooks run in registration order.
+    """
 
     def register(hook: ResponseHook) -> ResponseHook:
-        ROUTES[version].response_hooks[action] = hook
+        ROUTES[version].response_hooks.setdefault(action, []).append(hook)
         return hook
 
     return register

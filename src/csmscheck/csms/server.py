@@ -26,6 +26,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from csmscheck.csms import security_profile
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.models import Station
 from csmscheck.csms.store import check_password
@@ -89,13 +90,14 @@ class Listener:
         station_id = unquote(urlparse(request.path).path.rstrip("/").rsplit("/", 1)[-1])
         async with self.csms.store.session() as db:
             station = await db.get(Station, station_id)
+            allowed = await security_profile.admitted_profiles(db, station) if station is not None else set()
         if station is None:
             return self._refuse(connection, HTTPStatus.NOT_FOUND, f"unknown charging station {station_id!r}")
         version: OcppVersion = "2.0.1" if station.ocpp_version == "2.0.1" else "1.6"
         if subprotocol_of(version) not in offered_subprotocols(request):
             return self._refuse(connection, HTTPStatus.BAD_REQUEST,
                                 f"station {station_id} must offer subprotocol {subprotocol_of(version)}")
-        if station.security_profile != self.profile:
+        if self.profile not in allowed:
             return self._refuse(connection, HTTPStatus.FORBIDDEN,
                                 f"station {station_id} uses security profile {station.security_profile}, "
                                 f"this endpoint serves profile {self.profile}")
@@ -140,6 +142,7 @@ class Listener:
         async with self.csms.store.session() as db:
             station = await db.get(Station, admitted.station_id)
             connection.boot_status = station.last_boot_status if station else None
+            await security_profile.connected_with(db, admitted.station_id, self.profile)
         if previous is not None:
             await previous.close(1000, "replaced by a new connection")
         log.info("%s connected (OCPP %s, profile %d)", admitted.station_id, admitted.version, self.profile)

@@ -156,7 +156,7 @@ def create_api(csms: CsmsContext) -> FastAPI:
                 raise HTTPException(404, f"unknown station {station_id!r}")
             connectors = (await db.scalars(select(ConnectorStatus).filter_by(station_id=station_id))).all()
             transactions = (await db.scalars(select(Transaction).filter_by(station_id=station_id)
-                                             .order_by(Transaction.pk.desc()).limit(20))).all()
+                                             .order_by(Transaction.started_at.desc()).limit(20))).all()
         return _station_view(station, station_id in csms.connections) | {
             "connectors": [{"evseId": c.evse_id, "connectorId": c.connector_id, "status": c.status}
                            for c in connectors],

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import ssl
+import tempfile
 from pathlib import Path
 
 from csmscheck.pki.ca import Pki
 
-__all__ = ["client_ssl_context", "peer_common_name", "server_ssl_context"]
+__all__ = ["OCPP_TLS12_CIPHERS", "client_ssl_context", "client_ssl_context_from_pem", "peer_common_name",
+           "server_ssl_context"]
 
 MINIMUM_TLS_VERSION = ssl.TLSVersion.TLSv1_2
+# TLS 1.2 suites OCPP's security profiles require a CSMS to offer (OpenSSL names of
+# TLS_ECDHE_ECDSA_WITH_AES_128/256_GCM_*, TLS_RSA_WITH_AES_128/256_GCM_*), after the
+# forward-secret ones a client prefers. Python's default list leaves out the static-RSA two.
+OCPP_TLS12_CIPHERS = (
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "AES256-GCM-SHA384:AES128-GCM-SHA256"
+)
 
 
 def server_ssl_context(pki: Pki, *, require_client_cert: bool) -> ssl.SSLContext:
@@ -21,6 +31,7 @@ def server_ssl_context(pki: Pki, *, require_client_cert: bool) -> ssl.SSLContext
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = MINIMUM_TLS_VERSION
+    context.set_ciphers(OCPP_TLS12_CIPHERS)
     context.load_cert_chain(pki.server_rsa_cert, pki.server_rsa_key)
     context.load_cert_chain(pki.server_ecdsa_cert, pki.server_ecdsa_key)
     if require_client_cert:
@@ -49,6 +60,16 @@ def client_ssl_context(
     if cert is not None:
         context.load_cert_chain(cert, key)
     return context
+
+
+def client_ssl_context_from_pem(ca_cert: Path, cert_pem: bytes, key_pem: bytes) -> ssl.SSLContext:
+    """Like :func:`client_ssl_context`, for a certificate and key held in memory (e.g. just issued)."""
+    with tempfile.TemporaryDirectory(prefix="csmscheck-cert-") as directory:
+        cert, key = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+        cert.write_bytes(cert_pem)
+        key.touch(mode=0o600)
+        key.write_bytes(key_pem)
+        return client_ssl_context(ca_cert, cert, key)
 
 
 def peer_common_name(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> str | None:

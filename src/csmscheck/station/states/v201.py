@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from csmscheck.expect import assert_matches
+from csmscheck.expect import ABSENT, assert_matches
 from csmscheck.station import v201
 from csmscheck.station.station import Station
 from csmscheck.station.v201 import Payload
@@ -189,7 +189,7 @@ async def unavailable(station: Station, csms: Csms, evse_id: int | None = None) 
     async with station.expect("ChangeAvailability", reply={"status": "Accepted"}) as got:
         await csms.request(station, "ChangeAvailability", {"operationalStatus": "Inoperative",
                                                             "evse": {"id": evse_id}})
-    assert_matches(got.payload, {"operationalStatus": "Inoperative", "evse": {"id": evse_id}},
+    assert_matches(got.payload, {"operationalStatus": "Inoperative", "evse": {"id": evse_id, "connectorId": ABSENT}},
                    "Unavailable state: ChangeAvailabilityRequest")
     await connector_event(station, "Unavailable", evse_id, 1)
     return got.payload

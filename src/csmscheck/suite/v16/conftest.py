@@ -14,14 +14,18 @@ from csmscheck.suite.plugin import StationFactory
 
 @pytest_asyncio.fixture
 async def unbooted_station(make_station: StationFactory, cfg: Settings) -> AsyncIterator[Station]:
-    """Connected, nothing sent yet.
+    """Connected, nothing sent yet; its configuration keys answer GetConfiguration/ChangeConfiguration.
 
     Afterwards a transaction the case left running is stopped (reason Local) and the
-    connector freed, so the next case finds the Central System with no open transaction.
+    connector freed (back online first if the case left the station offline), so the next
+    case finds the Central System with no open transaction.
     """
     station = await make_station("1.6", cfg.cp16_sp1)
+    states.configuration(station)
     yield station
-    if station.model.transaction is not None and station.model.booted and station.session.connected:
+    if station.model.transaction is not None and station.model.booted:
+        if not station.session.connected:
+            await states.restore_connection(station)
         await states.stop_and_unplug(station, "Local")
 
 

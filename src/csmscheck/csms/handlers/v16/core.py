@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from csmscheck.csms.authorization import id_tag_info, verdict_for
@@ -11,6 +14,8 @@ from csmscheck.csms.models import Transaction
 from csmscheck.csms.registration import record_heartbeat, record_status, register_boot
 from csmscheck.csms.router import Payload, handles
 from csmscheck.timestamps import parse_time, rfc3339
+
+log = logging.getLogger("csmscheck.csms")
 
 
 @handles("1.6", "BootNotification")
@@ -40,29 +45,50 @@ async def authorize(connection: StationConnection, request: Payload) -> Payload:
     return {"idTagInfo": id_tag_info(await verdict_for(connection.csms.store, request["idTag"]))}
 
 
+def _utc(timestamp: str) -> datetime:
+    return parse_time(timestamp).astimezone(UTC)
+
+
 @handles("1.6", "StartTransaction")
 async def start_transaction(connection: StationConnection, request: Payload) -> Payload:
-    """Record the transaction and hand out a transaction id unique across the CSMS."""
+    """Record the transaction with the station's own start time and hand out a transaction id
+    unique across the CSMS (increasing in order of arrival).
+
+    A transaction started offline arrives late with a past timestamp: it is recorded all the
+    same, and an idTag that is not Accepted is answered so, for the station to stop it. A
+    StartTransaction the station repeats (it never saw the answer) gets the same id again.
+    """
     verdict = await verdict_for(connection.csms.store, request["idTag"])
+    started_at = _utc(request["timestamp"])
     async with connection.csms.store.session() as db:
-        tx = Transaction(station_id=connection.station_id, transaction_id="pending",
-                         evse_id=request["connectorId"], connector_id=request["connectorId"],
-                         id_token=request["idTag"], started_at=parse_time(request["timestamp"]),
-                         meter_start_wh=float(request["meterStart"]),
-                         reservation_id=request.get("reservationId"))
-        db.add(tx)
-        await db.flush()
-        tx.transaction_id = str(tx.pk)
+        tx = await db.scalar(select(Transaction).filter_by(
+            station_id=connection.station_id, connector_id=request["connectorId"], id_token=request["idTag"],
+            started_at=started_at, meter_start_wh=float(request["meterStart"])))
+        if tx is None:
+            tx = Transaction(station_id=connection.station_id, transaction_id="pending",
+                             evse_id=request["connectorId"], connector_id=request["connectorId"],
+                             id_token=request["idTag"], group_id=verdict.group_id, started_at=started_at,
+                             meter_start_wh=float(request["meterStart"]),
+                             reservation_id=request.get("reservationId"))
+            db.add(tx)
+            await db.flush()
+            tx.transaction_id = str(tx.pk)
+        else:
+            log.info("%s repeated StartTransaction %s", connection.station_id, tx.transaction_id)
     return {"transactionId": tx.pk, "idTagInfo": id_tag_info(verdict)}
 
 
 @handles("1.6", "StopTransaction")
 async def stop_transaction(connection: StationConnection, request: Payload) -> Payload:
+    """Record the stop (its own timestamp, reason and meter data), however late it arrives:
+    after an offline period, or after a reboot (PowerLoss). Stopping twice changes nothing."""
     async with connection.csms.store.session() as db:
         tx = await db.scalar(select(Transaction).filter_by(station_id=connection.station_id,
                                                            transaction_id=str(request["transactionId"])))
-        if tx is not None and tx.stopped_at is None:
-            tx.stopped_at = parse_time(request["timestamp"])
+        if tx is None:
+            log.warning("%s stopped unknown transaction %s", connection.station_id, request["transactionId"])
+        elif tx.stopped_at is None:
+            tx.stopped_at = _utc(request["timestamp"])
             tx.meter_stop_wh = float(request["meterStop"])
             tx.stopped_reason = request.get("reason", "Local")
             db.add_all(sampled_rows(connection.station_id, tx.pk, tx.connector_id,

@@ -1,0 +1,149 @@
+"""Steps and test data the OCPP 1.6J feature-profile cases share (chapters 3.14–3.20).
+
+The OCTT leaves some values to its configuration ("<Configured Stack Level>", "<Firmware
+Download URL from test data>", ...). The settings have no fields for them yet, so they
+are fixed here, as test data, in one place.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from csmscheck.errors import StepFailed
+from csmscheck.expect import Matcher, assert_matches
+from csmscheck.station import v16
+from csmscheck.station.states import v16 as states
+from csmscheck.station.station import Station
+from csmscheck.station.v16 import Payload
+from csmscheck.timestamps import parse_time, rfc3339
+
+# -- test data -----------------------------------------------------------------------------
+
+FIRMWARE_URL = "https://firmware.csmscheck.test/virtual-station-1.0.1.bin"
+DIAGNOSTICS_URL = "ftp://diagnostics.csmscheck.test/uploads/"
+DIAGNOSTICS_FILE = "diagnostics-csmscheck.zip"
+RESERVATION_EXPIRY_OFFSET = timedelta(minutes=10)
+# A second idTag in the valid idTag's group (TC_053); the suite creates it through the trigger API.
+GROUP_MEMBER_ID_TAG = "CSMSCHECK-GROUP-02"
+STACK_LEVEL = 0
+CHARGING_RATE_UNIT = "A"
+SCHEDULE_DURATION = 3600
+START_PERIOD = 0
+NUMBER_PHASES = 3
+PROFILE_LIMIT = 6.0 if CHARGING_RATE_UNIT == "A" else 6000.0
+# A vendor the CSMS is not expected to support (TC_064).
+UNKNOWN_VENDOR_ID = "com.example.csmscheck-unsupported"
+
+
+def fresh_id() -> int:
+    """An id for a reservation or charging profile no earlier run is likely to have used."""
+    return 1 + secrets.randbelow(2**31 - 2)
+
+
+def about(moment: datetime, tolerance_s: float = 120.0) -> Any:
+    """An RFC 3339 timestamp within ``tolerance_s`` of ``moment``."""
+
+    def near(value: Any) -> bool:
+        return isinstance(value, str) and abs(parse_time(value) - moment) <= timedelta(seconds=tolerance_s)
+
+    return Matcher(f"<a timestamp within {tolerance_s:g}s of {rfc3339(moment)}>", near)
+
+
+# -- steps ---------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def restoring(station: Station, clean_up: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+    """Run ``clean_up`` after the block while the station is connected, so later cases find the CSMS as before.
+
+    When the block failed, a failing clean-up does not hide the block's failure.
+    """
+    try:
+        yield
+    except BaseException:
+        if station.session.connected:
+            with suppress(Exception):
+                await clean_up()
+        raise
+    if station.session.connected:
+        await clean_up()
+
+
+async def confirm(station: Station, action: str, payload: Payload, step: str) -> Payload:
+    """Send a CALL; a CALLERROR or a schema-invalid answer fails ``step``. Returns the answer."""
+    try:
+        return await station.call(action, payload)
+    except StepFailed as exc:
+        raise StepFailed(f"{step}: {exc}") from None
+
+
+async def notify(station: Station, action: str, status: str, step: str) -> None:
+    """A FirmwareStatusNotification or DiagnosticsStatusNotification, answered with an empty .conf."""
+    assert_matches(await confirm(station, action, {"status": status}, step), {}, step)
+
+
+async def report_connectors(station: Station, status: str, step: str) -> None:
+    """A StatusNotification with ``status`` for connector 0 and every connector, each answered."""
+    for connector_id in range(station.cfg.number_of_evses + 1):
+        await report_connector(station, connector_id, status, step)
+
+
+async def report_connector(station: Station, connector_id: int, status: str, step: str) -> None:
+    assert_matches(await confirm(station, "StatusNotification", v16.status_notification(connector_id, status),
+                                 step), {}, step)
+    station.model.connector_status[(connector_id, connector_id)] = status
+
+
+async def charging_on_reservation(station: Station, reservation_id: int, step: str) -> Payload:
+    """Reusable state Charging, its StartTransaction naming ``reservation_id``. Returns the StartTransaction.conf."""
+    await states.authorized(station)
+    await states.plug_in(station)
+    connector_id = station.cfg.connector_id
+    response = await confirm(station, "StartTransaction", v16.start_transaction(
+        connector_id, station.cfg.valid_id_token, station.model.meter_wh, reservation_id), step)
+    tx = station.model.new_transaction(connector_id, connector_id, str(response["transactionId"]))
+    tx.started = True
+    assert_matches(response, states.ACCEPTED_TAG, step)
+    await states.set_status(station, connector_id, "Charging")
+    station.model.authorized = station.model.charging = station.model.ev_connected = True
+    return response
+
+
+async def stop_transaction(station: Station, reason: str, id_tag: str | None, step: str) -> Payload:
+    """StopTransaction of the station's transaction; returns the StopTransaction.conf."""
+    tx = station.model.transaction
+    if tx is None:
+        raise StepFailed(f"{step}: the station has no transaction to stop")
+    meter = station.model.add_energy(1500.0)
+    response = await confirm(station, "StopTransaction", v16.stop_transaction(int(tx.id), meter, reason, id_tag), step)
+    station.model.end_transaction()
+    return response
+
+
+# -- payloads the operator has the CSMS send -----------------------------------------------
+
+
+def reservation(station: Station, connector_id: int, **extra: Any) -> Payload:
+    """ReserveNow for the valid idTag, expiring <Expiry Date Offset> from now, with a fresh reservationId."""
+    expiry = datetime.now(UTC) + RESERVATION_EXPIRY_OFFSET
+    return {"connectorId": connector_id, "expiryDate": rfc3339(expiry), "idTag": station.cfg.valid_id_token,
+            "reservationId": fresh_id()} | extra
+
+
+def charging_schedule(**extra: Any) -> Payload:
+    """The configured schedule: one period from <startPeriod> at 6 A (or 6000 W) on <numberPhases>."""
+    return {"duration": SCHEDULE_DURATION, "chargingRateUnit": CHARGING_RATE_UNIT,
+            "chargingSchedulePeriod": [{"startPeriod": START_PERIOD, "limit": PROFILE_LIMIT,
+                                        "numberPhases": NUMBER_PHASES}]} | extra
+
+
+def charging_profile(purpose: str, kind: str, *, stack_level: int = STACK_LEVEL, profile_id: int | None = None,
+                     schedule: Payload | None = None, **extra: Any) -> Payload:
+    """A csChargingProfiles object with a fresh chargingProfileId unless one is given."""
+    return {"chargingProfileId": profile_id or fresh_id(), "stackLevel": stack_level,
+            "chargingProfilePurpose": purpose, "chargingProfileKind": kind,
+            "chargingSchedule": schedule or charging_schedule()} | extra

@@ -1,0 +1,188 @@
+"""What a 1.6 charge point does in the security extension: its certificate store, renewing its
+certificate from a CSR, reconnecting with new credentials, signed firmware and security events."""
+
+from __future__ import annotations
+
+import secrets
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import websockets
+from cryptography import x509
+
+from csmscheck.errors import StepFailed
+from csmscheck.expect import assert_matches
+from csmscheck.pki import client_ssl_context
+from csmscheck.pki.ca import PrivateKey
+from csmscheck.pki.certificates import HashAlgorithm, certificate_hash_data, load_pem_chain
+from csmscheck.pki.csr import build_csr, issued_certificate_problems, new_station_key, private_key_pem
+from csmscheck.pki.tls import client_ssl_context_from_pem
+from csmscheck.station.station import Endpoint, Station
+from csmscheck.station.v16 import Payload
+from csmscheck.timestamps import rfc3339
+
+# -- the charge point's installed root certificates -----------------------------------
+
+
+@dataclass
+class StationCertificates:
+    """Root certificates the charge point holds, per certificateType; answers the CSMS from them."""
+
+    hash_algorithm: HashAlgorithm = "SHA256"
+    installed: dict[str, list[x509.Certificate]] = field(default_factory=dict)
+
+    def hash_data(self, certificate: x509.Certificate) -> dict[str, str]:
+        return certificate_hash_data(certificate, algorithm=self.hash_algorithm)
+
+    def install(self, request: Payload) -> Payload:
+        try:
+            certificate = load_pem_chain(request["certificate"])[0]
+        except ValueError:
+            return {"status": "Rejected"}
+        kept = self.installed.setdefault(request["certificateType"], [])
+        if certificate not in kept:
+            kept.append(certificate)
+        return {"status": "Accepted"}
+
+    def installed_ids(self, request: Payload) -> Payload:
+        kept = self.installed.get(request["certificateType"], [])
+        if not kept:
+            return {"status": "NotFound"}
+        return {"status": "Accepted", "certificateHashData": [self.hash_data(c) for c in kept]}
+
+    def delete(self, request: Payload) -> Payload:
+        wanted = {k: str(v).lower() for k, v in request["certificateHashData"].items()}
+        algorithm = request["certificateHashData"]["hashAlgorithm"]
+        for kept in self.installed.values():
+            for certificate in kept:
+                own = certificate_hash_data(certificate, algorithm=algorithm)
+                if {k: v.lower() for k, v in own.items()} == wanted:
+                    kept.remove(certificate)
+                    return {"status": "Accepted"}
+        return {"status": "NotFound"}
+
+
+def keep_certificates(station: Station) -> StationCertificates:
+    """Give the station a certificate store (holding the CSMS root it trusts, if known) that
+    answers InstallCertificate, GetInstalledCertificateIds and DeleteCertificate."""
+    store = StationCertificates()
+    if station.cfg.pki_dir is not None and (station.cfg.pki_dir / "ca.pem").is_file():
+        root = x509.load_pem_x509_certificate((station.cfg.pki_dir / "ca.pem").read_bytes())
+        store.installed["CentralSystemRootCertificate"] = [root]
+    station.session.replies["InstallCertificate"] = store.install
+    station.session.replies["GetInstalledCertificateIds"] = store.installed_ids
+    station.session.replies["DeleteCertificate"] = store.delete
+    return store
+
+
+# -- renewing the charge point certificate --------------------------------------------
+
+
+@dataclass
+class RenewedCertificate:
+    """The key pair behind a CSR and what the CSMS sent back for it."""
+
+    key: PrivateKey
+    chain: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def trusted_ca(station: Station) -> Path:
+    if station.cfg.pki_dir is None:
+        raise StepFailed("checking a signed certificate needs the CSMS's CA (CSMSCHECK_PKI_DIR)")
+    return station.cfg.pki_dir / "ca.pem"
+
+
+async def renew_certificate(station: Station, *, sign_step: str, accept: bool = True) -> RenewedCertificate:
+    """A new key pair and CSR; SignCertificate (answered Accepted, checked as ``sign_step``),
+    then the CSMS's CertificateSigned, which the station checks against the CSR and its CA.
+
+    The station answers Accepted when the certificate is right and ``accept`` is set,
+    Rejected otherwise; what is wrong is in ``problems``.
+    """
+    ca = trusted_ca(station)
+    renewed = RenewedCertificate(new_station_key())
+    csr = build_csr(station.id, renewed.key)
+
+    def check(request: Payload) -> Payload:
+        renewed.chain = request["certificateChain"]
+        renewed.problems = issued_certificate_problems(renewed.chain, renewed.key.public_key(), station.id, ca)
+        return {"status": "Accepted" if accept and not renewed.problems else "Rejected"}
+
+    async with station.expect("CertificateSigned", reply=check):
+        response = await station.call("SignCertificate", {"csr": csr})
+        assert_matches(response, {"status": "Accepted"}, sign_step)
+    return renewed
+
+
+async def reconnect_with(station: Station, endpoint: Endpoint, step: str) -> None:
+    """Drop the connection and open a new one with other credentials; a refusal fails ``step``."""
+    station.endpoint = endpoint
+    try:
+        await station.reconnect()
+    except (websockets.InvalidHandshake, ssl.SSLError, OSError) as exc:
+        raise StepFailed(f"{step}: the Central System refused the connection: {_reason(exc)}") from None
+
+
+def certificate_endpoint(station: Station, renewed: RenewedCertificate) -> Endpoint:
+    """The station's endpoint with the renewed certificate as TLS client certificate."""
+    context = client_ssl_context_from_pem(trusted_ca(station), renewed.chain.encode(), private_key_pem(renewed.key))
+    return Endpoint(station.endpoint.url, None, context)
+
+
+def new_password() -> str:
+    """A fresh AuthorizationKey: 20 random bytes as 40 hex digits (the longest the extension allows)."""
+    return secrets.token_hex(20)
+
+
+def password_endpoint(station: Station, password: str) -> Endpoint:
+    return replace(station.endpoint, password=password)
+
+
+async def refused(station: Station) -> str | None:
+    """Try to connect with the station's endpoint: the refusal, or None if the CSMS let it in."""
+    try:
+        await station.connect()
+    except (websockets.InvalidHandshake, ssl.SSLError, OSError) as exc:
+        return _reason(exc)
+    await station.close()
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, websockets.InvalidStatus):
+        return f"HTTP {exc.response.status_code}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def tls_client_contexts(station: Station, profile: int) -> Callable[[], ssl.SSLContext]:
+    """Fresh client contexts with the station's TLS credentials (the client certificate on profile 3)."""
+    ca = trusted_ca(station)
+    pki = ca.parent
+
+    def make() -> ssl.SSLContext:
+        if profile == 3:
+            return client_ssl_context(ca, pki / f"client-{station.id}.pem", pki / f"client-{station.id}.key")
+        return client_ssl_context(ca)
+
+    return make
+
+
+# -- notifications ---------------------------------------------------------------------
+
+
+async def security_event(station: Station, event_type: str, step: str) -> None:
+    response = await station.call("SecurityEventNotification", {"type": event_type, "timestamp": rfc3339()})
+    assert_matches(response, {}, step)
+
+
+async def firmware_status(station: Station, status: str, request_id: int, step: str) -> None:
+    response = await station.call("SignedFirmwareStatusNotification", {"status": status, "requestId": request_id})
+    assert_matches(response, {}, step)
+
+
+async def log_status(station: Station, status: str, request_id: int, step: str) -> None:
+    response = await station.call("LogStatusNotification", {"status": status, "requestId": request_id})
+    assert_matches(response, {}, step)

@@ -1,0 +1,111 @@
+"""Chapter 3.21 (security), security log and secure firmware update."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from csmscheck.errors import StepFailed
+from csmscheck.expect import ANY_INT, Matcher, assert_matches
+from csmscheck.pki.certificates import load_pem_chain, same_certificate
+from csmscheck.pki.firmware import FirmwareSigner, firmware_signature_valid, new_firmware_signer
+from csmscheck.station import Station
+from csmscheck.station import v16 as msg
+from csmscheck.station.states import v16 as core
+from csmscheck.station.states import v16_security as security
+from csmscheck.suite.marks import octt
+from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.timestamps import rfc3339
+
+# Where the CSMS tells the charge point to upload its log, and the firmware it points it to.
+LOG_LOCATION = "ftp://logs.csmscheck.test/security/"
+FIRMWARE_LOCATION = "https://firmware.csmscheck.test/csmscheck-1.0.1.bin"
+FIRMWARE_VERSION = "1.0.1"
+# What the charge point finds at FIRMWARE_LOCATION (the virtual one never downloads).
+FIRMWARE_IMAGE = b"csmscheck virtual charge point firmware 1.0.1\n"
+
+
+def _request_id() -> int:
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+@octt("TC_079", chapter="3.21")
+async def test_tc_079(station: Station, csms: Csms) -> None:
+    """Get Security Log."""
+    async with station.expect("GetLog", reply={"status": "Accepted", "filename": "security.log"}) as got:
+        reply = await csms.request(station, "GetLog", {"logType": "SecurityLog", "requestId": _request_id(),
+                                                       "log": {"remoteLocation": LOG_LOCATION}})
+    assert_matches(got.payload, {"logType": "SecurityLog", "requestId": ANY_INT,
+                                 "log": {"remoteLocation": LOG_LOCATION}}, "Step 1: GetLog.req")
+    answer = relayed_answer(reply, "Step 2")
+    if answer is not None:
+        assert_matches(answer, {"status": "Accepted"}, "Step 2: the CSMS's record of GetLog.conf")
+    request_id = got.payload["requestId"]
+    await security.log_status(station, "Uploading", request_id, "Step 4: LogStatusNotification.conf")
+    await security.log_status(station, "Uploaded", request_id, "Step 6: LogStatusNotification.conf")
+
+
+async def _signed_update(station: Station, csms: Csms, signer: FirmwareSigner, signature: str) -> dict[str, Any]:
+    """Steps 1-2: the CSMS sends SignedUpdateFirmware with the configured firmware; the station accepts."""
+    certificate = load_pem_chain(signer.certificate_pem)[0]
+    firmware = {"location": FIRMWARE_LOCATION, "retrieveDateTime": rfc3339(),
+                "signingCertificate": signer.certificate_pem, "signature": signature}
+    async with station.expect("SignedUpdateFirmware", reply={"status": "Accepted"}) as got:
+        reply = await csms.request(station, "SignedUpdateFirmware", {"requestId": _request_id(), "firmware": firmware})
+    configured = Matcher("<the configured signing certificate>",
+                         lambda v: isinstance(v, str) and same_certificate(v, certificate))
+    assert_matches(got.payload, {"requestId": ANY_INT, "firmware": {
+        "location": FIRMWARE_LOCATION, "signature": signature, "signingCertificate": configured}},
+        "Step 1: SignedUpdateFirmware.req")
+    answer = relayed_answer(reply, "Step 2")
+    if answer is not None:
+        assert_matches(answer, {"status": "Accepted"}, "Step 2: the CSMS's record of SignedUpdateFirmware.conf")
+    return got.payload
+
+
+async def _download_and_verify(station: Station, request: dict[str, Any]) -> str:
+    """Steps 3-7: download, then check the signature; returns the status the station reports."""
+    request_id = request["requestId"]
+    await security.firmware_status(station, "Downloading", request_id, "Step 4: SignedFirmwareStatusNotification.conf")
+    await security.firmware_status(station, "Downloaded", request_id, "Step 6: SignedFirmwareStatusNotification.conf")
+    firmware = request["firmware"]
+    valid = firmware_signature_valid(firmware["signingCertificate"], FIRMWARE_IMAGE, firmware["signature"])
+    status = "SignatureVerified" if valid else "InvalidSignature"
+    await security.firmware_status(station, status, request_id, "Step 8: SignedFirmwareStatusNotification.conf")
+    return status
+
+
+@octt("TC_080", chapter="3.21")
+async def test_tc_080(station: Station, csms: Csms) -> None:
+    """Secure Firmware Update."""
+    signer = new_firmware_signer()
+    request = await _signed_update(station, csms, signer, signer.sign(FIRMWARE_IMAGE))
+    request_id = request["requestId"]
+    if await _download_and_verify(station, request) != "SignatureVerified":
+        raise StepFailed("Step 7: the firmware signature the Central System sent does not verify "
+                         "with its signing certificate")
+    for connector_id in range(1, station.cfg.number_of_evses + 1):
+        await core.set_status(station, connector_id, "Unavailable")
+    await security.firmware_status(station, "Installing", request_id, "Step 10: SignedFirmwareStatusNotification.conf")
+    await security.firmware_status(station, "InstallRebooting", request_id,
+                                   "Step 12: SignedFirmwareStatusNotification.conf")
+    await station.reconnect()
+    boot = await station.call("BootNotification", msg.boot_notification(station.cfg) |
+                              {"firmwareVersion": FIRMWARE_VERSION})
+    assert_matches(boot, {"status": "Accepted"}, "Step 14: BootNotification.conf")
+    station.model.booted = True
+    await security.security_event(station, "FirmwareUpdated", "Step 16: SecurityEventNotification.conf")
+    await core.notify_connectors(station, "Available")
+    await security.firmware_status(station, "Installed", request_id, "Step 20: SignedFirmwareStatusNotification.conf")
+
+
+@octt("TC_081", chapter="3.21")
+async def test_tc_081(station: Station, csms: Csms) -> None:
+    """Secure Firmware Update - Invalid Signature."""
+    signer = new_firmware_signer()
+    # A well-formed signature, but of another image: it cannot verify.
+    invalid = signer.sign(FIRMWARE_IMAGE + b"tampered")
+    request = await _signed_update(station, csms, signer, invalid)
+    status = await _download_and_verify(station, request)
+    if status != "InvalidSignature":
+        raise StepFailed(f"Step 7: the charge point verified a signature that must be invalid ({status})")

@@ -1,0 +1,244 @@
+"""Block H: reservations — of a specific EVSE, of any EVSE, of a connector type, for a group;
+cancelled, expired, removed and refused.
+
+Where a case names use case H03 (use a reserved EVSE), its post scenario has the driver the
+reservation is for arrive and charge, naming the reservation. Where a reservation ends
+(used, cancelled, expired, removed, refused), another driver then charges on the EVSE:
+the CSMS must not hold it for a reservation that is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest_asyncio
+
+from csmscheck.errors import StepFailed
+from csmscheck.expect import ABSENT, assert_matches
+from csmscheck.settings import Settings
+from csmscheck.station import Station
+from csmscheck.station import v201 as msg
+from csmscheck.station.states import v201 as states
+from csmscheck.suite.marks import octt
+from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.timestamps import parse_time, rfc3339
+
+Payload = dict[str, Any]
+ACCEPTED = {"idTokenInfo": {"status": "Accepted"}}
+LIFETIME = timedelta(minutes=5)  # how long a reservation lasts unless the case says otherwise
+
+
+@pytest_asyncio.fixture
+async def held(unbooted_station: Station) -> AsyncIterator[list[int]]:
+    """Ids of the reservations the station holds; those still held when the case ends, the
+    station drops (ReservationStatusUpdate Removed), so no reservation outlives its case."""
+    ids: list[int] = []
+    yield ids
+    for reservation_id in ids:
+        if unbooted_station.session.connected:
+            with suppress(StepFailed):
+                await unbooted_station.call("ReservationStatusUpdate", {
+                    "reservationId": reservation_id, "reservationUpdateStatus": "Removed"})
+
+
+def _reservation(cfg: Settings, *, evse: bool = True, group: bool = False, connector_type: bool = False,
+                 lifetime: timedelta = LIFETIME) -> Payload:
+    """The ReserveNow the CSMS is asked to send: for the configured valid token."""
+    payload: Payload = {"id": secrets.randbelow(2**31 - 2) + 1,
+                        "expiryDateTime": rfc3339(datetime.now(UTC) + lifetime),
+                        "idToken": msg.id_token(cfg.valid_id_token, cfg.valid_id_token_type)}
+    if evse:
+        payload["evseId"] = cfg.evse_id
+    if group:
+        payload["groupIdToken"] = {"idToken": cfg.group_id, "type": "Central"}
+    if connector_type:
+        payload["connectorType"] = cfg.connector_type
+    return payload
+
+
+def _validations(cfg: Settings, asked: Payload) -> Payload:
+    """What a ReserveNowRequest must hold: the EVSE (or none), the connector type (or none), the token."""
+    expected: Payload = {
+        "evseId": asked.get("evseId", ABSENT),
+        "connectorType": asked.get("connectorType", ABSENT),
+        "idToken": {"idToken": cfg.valid_id_token, "type": cfg.valid_id_token_type},
+    }
+    if "groupIdToken" in asked:
+        expected["groupIdToken"] = {"idToken": cfg.group_id}
+    return expected
+
+
+async def _reserve(station: Station, csms: Csms, asked: Payload, held: list[int], status: str = "Accepted") -> Payload:
+    """Steps 1-2: the CSMS sends ReserveNow, the station answers ``status``; returns the request."""
+    async with station.expect("ReserveNow", reply={"status": status}) as got:
+        reply = await csms.request(station, "ReserveNow", asked)
+    assert_matches(got.payload, _validations(station.cfg, asked), "Step 1: ReserveNowRequest")
+    if status == "Accepted":
+        held.append(got.payload["id"])
+    answer = relayed_answer(reply, "Step 2")
+    if answer is not None:
+        assert_matches(answer, {"status": status}, "Step 2: ReserveNowResponse as the CSMS read it")
+    return got.payload
+
+
+async def _call(station: Station, action: str, payload: Payload, step: str) -> Payload:
+    try:
+        return await station.call(action, payload)
+    except StepFailed as exc:
+        raise StepFailed(f"{step}: {exc}") from None
+
+
+async def _status_update(station: Station, reservation_id: int, status: str, held: list[int], step: str) -> None:
+    """The station tells the CSMS a reservation ended (Expired or Removed)."""
+    response = await _call(station, "ReservationStatusUpdate",
+                           {"reservationId": reservation_id, "reservationUpdateStatus": status}, step)
+    assert_matches(response, {}, f"{step}: ReservationStatusUpdateResponse")
+    held.remove(reservation_id)
+
+
+async def _start(station: Station, token: Payload, evse_id: int, reservation_id: int | None = None) -> Payload:
+    """The driver's transaction starts on ``evse_id`` (TransactionEvent Started, Authorized)."""
+    tx = station.model.new_transaction(evse_id, station.cfg.connector_id)
+    payload = msg.transaction_event(tx, "Started", "Authorized", token=token)
+    if reservation_id is not None:
+        payload["reservationId"] = reservation_id
+    response = await station.call("TransactionEvent", payload)
+    tx.started = station.model.authorized = True
+    return response
+
+
+async def _holder_charges(station: Station, token: Payload, reservation_id: int, held: list[int],
+                          step: str = "Post scenario (H03)") -> None:
+    """The driver the reservation is for arrives and charges on the reserved EVSE, naming the reservation."""
+    response = await states.authorize(station, token)
+    assert_matches(response, ACCEPTED, f"{step}: AuthorizeResponse for the reservation's holder")
+    response = await _start(station, token, station.cfg.evse_id, reservation_id)
+    assert_matches(response, ACCEPTED,
+                   f"{step}: TransactionEventResponse for the holder starting with reservationId {reservation_id}")
+    held.remove(reservation_id)
+    await states.energy_transfer_started(station)
+    await states.stop_authorized(station, token)
+    await states.ev_disconnected(station)
+
+
+async def _other_driver_charges(station: Station, why: str) -> None:
+    """Another driver (the second valid token) starts on the EVSE: the reservation must no longer hold it."""
+    cfg = station.cfg
+    token = msg.id_token(cfg.valid_id_token_2, cfg.valid_id_token_type_2)
+    response = await states.authorize(station, token)
+    assert_matches(response, ACCEPTED, f"Post scenario: AuthorizeResponse for another driver ({why})")
+    response = await _start(station, token, cfg.evse_id)
+    assert_matches(response, ACCEPTED, f"Post scenario: TransactionEventResponse for another driver on EVSE "
+                                       f"{cfg.evse_id} ({why}: the EVSE is no longer held)")
+    await states.send_event(station, "Ended", "EVConnectTimeout", stopped_reason="Timeout")
+
+
+@octt("TC_H_01")
+async def test_tc_h_01(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Reserve a specific EVSE - Accepted - Valid idToken."""
+    asked = _reservation(cfg)
+    request = await states.reserved(station, csms, asked)
+    held.append(request["id"])
+    assert_matches(request, _validations(cfg, asked), "Reserved state: ReserveNowRequest")
+    await _holder_charges(station, states.valid_token(station), request["id"], held)
+    await _other_driver_charges(station, "the reservation was used")
+
+
+@octt("TC_H_07")
+async def test_tc_h_07(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Reserve a specific EVSE - Reservation Ended / not used."""
+    asked = _reservation(cfg, lifetime=timedelta(seconds=cfg.transaction_duration))
+    request = await _reserve(station, csms, asked, held)
+    await states.connector_event(station, "Reserved")
+    await states.connector_event(station, "Available")
+    remaining = (parse_time(request["expiryDateTime"]) - datetime.now(UTC)).total_seconds()
+    if remaining > 0:
+        await asyncio.sleep(remaining)  # the OCTT waits for the reservation to expire (a scenario step)
+    await _status_update(station, request["id"], "Expired", held, "Step 7")
+    await _other_driver_charges(station, "the reservation expired")
+
+
+@octt("TC_H_08")
+async def test_tc_h_08(unbooted_station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Reserve an unspecified EVSE - Accepted."""
+    station = unbooted_station
+    # The case is defined for a station of one EVSE: the station presents itself so.
+    station.cfg = cfg.replace(number_of_evses=1, evse_id=1)
+    await states.booted(station)
+    request = await _reserve(station, csms, _reservation(station.cfg, evse=False), held)
+    await states.connector_event(station, "Reserved")
+    await _holder_charges(station, states.valid_token(station), request["id"], held)
+
+
+@octt("TC_H_14")
+async def test_tc_h_14(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Reserve an unspecified EVSE - Amount of EVSEs available equals the amount of reservations."""
+    for _ in range(cfg.number_of_evses):
+        await _reserve(station, csms, _reservation(cfg, evse=False), held)
+    for evse_id in range(1, cfg.number_of_evses + 1):
+        await states.connector_event(station, "Reserved", evse_id, 1)
+
+
+@octt("TC_H_15")
+async def test_tc_h_15(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Reserve a connector with a specific type - Success."""
+    request = await _reserve(station, csms, _reservation(cfg, evse=False, connector_type=True), held)
+    await states.connector_event(station, "Reserved")
+    await _holder_charges(station, states.valid_token(station), request["id"], held)
+
+
+@octt("TC_H_17")
+async def test_tc_h_17(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Cancel reservation of an EVSE - Success."""
+    request = await _reserve(station, csms, _reservation(cfg), held)
+    await states.connector_event(station, "Reserved")
+    async with station.expect("CancelReservation", reply={"status": "Accepted"}) as got:
+        reply = await csms.request(station, "CancelReservation", {"reservationId": request["id"]})
+    assert_matches(got.payload, {"reservationId": request["id"]}, "Step 5: CancelReservationRequest")
+    held.remove(request["id"])
+    answer = relayed_answer(reply, "Step 6")
+    if answer is not None:
+        assert_matches(answer, {"status": "Accepted"}, "Step 6: CancelReservationResponse as the CSMS read it")
+    await states.connector_event(station, "Available")
+    await _other_driver_charges(station, "the reservation was cancelled")
+
+
+@octt("TC_H_19")
+async def test_tc_h_19(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Reserve a specific EVSE - Use a reserved EVSE with GroupId."""
+    request = await _reserve(station, csms, _reservation(cfg, group=True), held)
+    await states.connector_event(station, "Reserved")
+    # Post scenario (H03): another driver of the reserved group arrives. The station learns the
+    # driver's group from the CSMS (AuthorizeResponse) to match it with the reservation.
+    member = msg.id_token(cfg.valid_id_token_2, cfg.valid_id_token_type_2)
+    response = await states.authorize(station, member)
+    assert_matches(response, {"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": cfg.group_id}}},
+                   "Post scenario (H03): AuthorizeResponse for a driver of the reserved group")
+    response = await _start(station, member, cfg.evse_id, request["id"])
+    assert_matches(response, ACCEPTED, f"Post scenario (H03): TransactionEventResponse for a driver of the "
+                                       f"reserved group starting with reservationId {request['id']}")
+    held.remove(request["id"])
+    await states.send_event(station, "Ended", "EVConnectTimeout", stopped_reason="Timeout")
+
+
+@octt("TC_H_20")
+async def test_tc_h_20(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Charging Station cancels reservation when Faulted."""
+    request = await _reserve(station, csms, _reservation(cfg), held)
+    await states.connector_event(station, "Reserved")
+    await states.connector_event(station, "Faulted")
+    await _status_update(station, request["id"], "Removed", held, "Step 7")
+    await states.connector_event(station, "Available")  # the fault clears
+    await _other_driver_charges(station, "the station removed the reservation")
+
+
+@octt("TC_H_22")
+async def test_tc_h_22(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Reserve a specific EVSE - Configured to Reject."""
+    await _reserve(station, csms, _reservation(cfg), held, status="Rejected")
+    await _other_driver_charges(station, "the station refused the reservation")

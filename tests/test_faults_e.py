@@ -1,0 +1,112 @@
+"""Proof that block E fails against a deliberately broken CSMS.
+
+Each test breaks the reference CSMS's TransactionEvent handling in one realistic way
+(patched here, never a product flag) and checks that the matching case fails with a
+message naming the step and what went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from faults import patch_handler, run_case
+
+from csmscheck.bundled import BundledCsms
+from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.router import ROUTES, OcppError, Payload
+from csmscheck.wire.errors import ErrorCode
+
+
+def _wrap_transaction_event(monkeypatch: pytest.MonkeyPatch, broken: Any) -> None:
+    """Put ``broken(real, connection, request)`` in front of the real TransactionEvent handler."""
+    real = ROUTES["2.0.1"].handlers["TransactionEvent"]
+
+    async def handler(connection: StationConnection, request: Payload) -> Payload:
+        return await broken(real, connection, request)  # type: ignore[no-any-return]
+
+    monkeypatch.setitem(ROUTES["2.0.1"].handlers, "TransactionEvent", handler)
+
+
+def test_healthy_csms_passes_block_e_samples(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
+    for case in ("TC_E_10", "TC_E_16", "TC_E_29", "TC_E_31", "TC_E_53"):
+        entry = run_case(pytester, bundled, case)
+        assert entry["outcome"] == "passed", entry
+
+
+def test_invalid_token_accepted_fails_tc_e_16(pytester: pytest.Pytester, bundled: BundledCsms,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSMS that never checks the token of a TransactionEvent (E01.FR.11)."""
+    def trust_every_token(_request: Payload, response: Payload) -> None:
+        if "idTokenInfo" in response:
+            response["idTokenInfo"] = {"status": "Accepted"}
+
+    patch_handler(monkeypatch, "2.0.1", "TransactionEvent", trust_every_token)
+    entry = run_case(pytester, bundled, "TC_E_16")
+    assert entry["outcome"] == "failed"
+    assert "Step 2: TransactionEventResponse" in entry["message"]
+    assert "idTokenInfo.status: expected <one of 'Invalid', 'Unknown'>, got \"Accepted\"" in entry["message"]
+
+
+def test_missing_id_token_info_fails_tc_e_10(pytester: pytest.Pytester, bundled: BundledCsms,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSMS that answers a TransactionEvent carrying an idToken without idTokenInfo."""
+    patch_handler(monkeypatch, "2.0.1", "TransactionEvent", lambda _req, resp: resp.pop("idTokenInfo", None))
+    entry = run_case(pytester, bundled, "TC_E_10")
+    assert entry["outcome"] == "failed"
+    assert "Step 4: TransactionEventResponse" in entry["message"]
+    assert "idTokenInfo: missing" in entry["message"]
+
+
+def test_offline_event_rejected_fails_tc_e_29(pytester: pytest.Pytester, bundled: BundledCsms,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSMS that refuses TransactionEvents the station queued while offline."""
+    async def refuse_offline(real: Any, connection: StationConnection, request: Payload) -> Payload:
+        if request.get("offline"):
+            raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "events queued offline are not accepted")
+        return await real(connection, request)  # type: ignore[no-any-return]
+
+    _wrap_transaction_event(monkeypatch, refuse_offline)
+    entry = run_case(pytester, bundled, "TC_E_29")
+    assert entry["outcome"] == "failed"
+    assert "Step 6: TransactionEvent: the CSMS answered CALLERROR PropertyConstraintViolation" in entry["message"]
+
+
+def test_events_after_end_rejected_fails_tc_e_31(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSMS that closes a transaction on its Ended event and refuses the queued events that follow."""
+    ended: set[tuple[str, str]] = set()
+
+    async def close_on_end(real: Any, connection: StationConnection, request: Payload) -> Payload:
+        key = (connection.station_id, request["transactionInfo"]["transactionId"])
+        if key in ended:
+            raise OcppError(ErrorCode.GENERIC_ERROR, "transaction already ended")
+        if request["eventType"] == "Ended":
+            ended.add(key)
+        return await real(connection, request)  # type: ignore[no-any-return]
+
+    _wrap_transaction_event(monkeypatch, close_on_end)
+    entry = run_case(pytester, bundled, "TC_E_31")
+    assert entry["outcome"] == "failed"
+    assert "Step 8: TransactionEvent: the CSMS answered CALLERROR GenericError (transaction already ended)" \
+        in entry["message"]
+
+
+def test_replays_keyed_by_station_fail_tc_e_53(pytester: pytest.Pytester, bundled: BundledCsms,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CSMS that takes (station, seqNo) for an event's identity: the second transaction's
+    seqNo 0 looks like a replay, and a replay gets an empty answer."""
+    seen: set[tuple[str, int]] = set()
+
+    async def station_wide_seq_no(real: Any, connection: StationConnection, request: Payload) -> Payload:
+        key = (connection.station_id, request["seqNo"])
+        if key in seen:
+            return {}
+        seen.add(key)
+        return await real(connection, request)  # type: ignore[no-any-return]
+
+    _wrap_transaction_event(monkeypatch, station_wide_seq_no)
+    entry = run_case(pytester, bundled, "TC_E_53")
+    assert entry["outcome"] == "failed"
+    assert "Step 3: TransactionEventResponse" in entry["message"]
+    assert "idTokenInfo: missing" in entry["message"]

@@ -1,0 +1,262 @@
+"""Proof that the 1.6 Core cases of chapters 3.5-3.13 fail against a broken Central System.
+
+Each test breaks one behaviour of the in-process reference CSMS with ``monkeypatch``
+(never a product flag), runs the matching conformance case and checks the results.json
+message names the step and the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from faults import patch_handler, run_case
+
+from csmscheck.bundled import BundledCsms
+from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.router import ROUTES, OcppError, Payload
+from csmscheck.timestamps import parse_time
+from csmscheck.wire import CallResult
+from csmscheck.wire.errors import ErrorCode
+
+FAULTED_CASES = ["TC_013", "TC_014", "TC_017_1", "TC_018_1", "TC_019_1", "TC_021", "TC_023_2", "TC_024",
+                 "TC_026", "TC_028", "TC_030", "TC_031", "TC_032_1", "TC_037_1", "TC_037_3", "TC_039",
+                 "TC_040_1", "TC_040_2"]
+
+
+def rewrite_sent(monkeypatch: pytest.MonkeyPatch, action: str, change: Callable[[Payload], None]) -> None:
+    """The CSMS alters the ``action`` CALL the operator asked for before sending it."""
+    real = StationConnection.call
+
+    async def altered(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
+        if name == action:
+            payload = dict(payload)
+            change(payload)
+        return await real(self, name, payload, timeout)
+
+    monkeypatch.setattr(StationConnection, "call", altered)
+
+
+def misreport_answer(monkeypatch: pytest.MonkeyPatch, action: str, change: Callable[[Payload], None]) -> None:
+    """The CSMS reports the station's answer to ``action`` wrongly to its operator."""
+    real = StationConnection.request
+
+    async def misread(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
+        answer = await real(self, name, payload, timeout)
+        if name == action and isinstance(answer, CallResult):
+            change(answer.payload)
+        return answer
+
+    monkeypatch.setattr(StationConnection, "request", misread)
+
+
+def refuse(monkeypatch: pytest.MonkeyPatch, action: str, when: Callable[[Payload], bool]) -> None:
+    """The CSMS answers ``action`` with a CALLERROR when ``when(request)``."""
+    real = ROUTES["1.6"].handlers[action]
+
+    async def refusing(connection: StationConnection, request: Payload) -> Payload:
+        if when(request):
+            raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"{action} refused")
+        return await real(connection, request)
+
+    monkeypatch.setitem(ROUTES["1.6"].handlers, action, refusing)
+
+
+def failed_with(entry: dict[str, Any], *fragments: str) -> None:
+    assert entry["outcome"] == "failed", entry
+    for fragment in fragments:
+        assert fragment in entry["message"], entry["message"]
+
+
+def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, cases: list[str]) -> dict[str, dict[str, Any]]:
+    """Run several conformance cases in one pytest run; their results.json entries by id."""
+    endpoints = bundled.endpoints
+    report_dir = pytester.path / "report"
+    selection = [arg for case in cases for arg in ("--csms-select", case)]
+    pytester.runpytest_inprocess(
+        "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", *selection,
+        "--csms-target", endpoints.ws, "--csms-trigger", endpoints.api, "--csms-report-dir", str(report_dir),
+        "-o", "asyncio_default_fixture_loop_scope=function",
+    )
+    results = orjson.loads(Path(report_dir / "results.json").read_bytes())
+    return {entry["id"]: entry for entry in results["tests"]}
+
+
+def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
+    """Without the faults, every case used below passes: the fault is what fails it."""
+    entries = run_cases(pytester, bundled, FAULTED_CASES)
+    assert sorted(entries) == sorted(FAULTED_CASES)
+    failed = {case: entry["message"] for case, entry in entries.items() if entry["outcome"] != "passed"}
+    assert not failed, failed
+
+
+# -- 3.5 reset ------------------------------------------------------------------------------
+
+
+def test_soft_instead_of_hard_reset_fails_tc_013(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    rewrite_sent(monkeypatch, "Reset", lambda payload: payload.update(type="Soft"))
+    failed_with(run_case(pytester, bundled, "TC_013"), "Step 1: Reset.req", 'type: expected "Hard", got "Soft"')
+
+
+def test_boot_after_reset_pending_fails_tc_014(pytester: pytest.Pytester, bundled: BundledCsms,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS forgets an Accepted station once it was reset: the boot after it is Pending."""
+    reset_sent: set[str] = set()
+    rewrite_sent(monkeypatch, "Reset", lambda payload: reset_sent.add("yes"))
+    patch_handler(monkeypatch, "1.6", "BootNotification",
+                  lambda _req, resp: resp.update(status="Pending") if reset_sent else None)
+    failed_with(run_case(pytester, bundled, "TC_014"), "Step 4: BootNotification.conf",
+                'status: expected "Accepted", got "Pending"')
+
+
+# -- 3.6 unlocking ----------------------------------------------------------------------------
+
+
+def test_unlock_of_wrong_connector_fails_tc_017_1(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    rewrite_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=payload["connectorId"] + 1))
+    failed_with(run_case(pytester, bundled, "TC_017_1"), "Step 1: UnlockConnector.req",
+                "connectorId: expected 1, got 2")
+
+
+def test_unlock_command_stop_refused_fails_tc_018_1(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse(monkeypatch, "StopTransaction", lambda request: request.get("reason") == "UnlockCommand")
+    failed_with(run_case(pytester, bundled, "TC_018_1"), "Step 6: StopTransaction.conf",
+                "CALLERROR PropertyConstraintViolation")
+
+
+# -- 3.7 configuration ----------------------------------------------------------------------
+
+
+def test_lost_configuration_keys_fail_tc_019_1(pytester: pytest.Pytester, bundled: BundledCsms,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    misreport_answer(monkeypatch, "GetConfiguration", lambda answer: answer["configurationKey"].pop())
+    failed_with(run_case(pytester, bundled, "TC_019_1"),
+                "Expected result: the configuration keys the CSMS retrieved", "configurationKey: expected")
+
+
+def test_reformatted_value_fails_tc_021(pytester: pytest.Pytester, bundled: BundledCsms,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    rewrite_sent(monkeypatch, "ChangeConfiguration", lambda payload: payload.update(value=f"{payload['value']}.0"))
+    failed_with(run_case(pytester, bundled, "TC_021"), "Step 1: ChangeConfiguration.req",
+                'value: expected "60", got "60.0"')
+
+
+# -- 3.8 basic actions, non-happy -------------------------------------------------------------
+
+
+def test_expired_tag_accepted_fails_tc_023_2(pytester: pytest.Pytester, bundled: BundledCsms,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    def ignore_expiry(_request: Payload, response: Payload) -> None:
+        if response["idTagInfo"]["status"] == "Expired":
+            response["idTagInfo"]["status"] = "Accepted"
+
+    patch_handler(monkeypatch, "1.6", "Authorize", ignore_expiry)
+    failed_with(run_case(pytester, bundled, "TC_023_2"), "Step 2: Authorize.conf",
+                'idTagInfo.status: expected "Expired", got "Accepted"')
+
+
+def test_lock_failure_refused_fails_tc_024(pytester: pytest.Pytester, bundled: BundledCsms,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse(monkeypatch, "StatusNotification", lambda request: request["errorCode"] != "NoError")
+    failed_with(run_case(pytester, bundled, "TC_024"), "Step 4: StatusNotification.conf", "CALLERROR")
+
+
+# -- 3.9 remote actions, non-happy ------------------------------------------------------------
+
+
+def test_rejection_reported_as_accepted_fails_tc_026(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    misreport_answer(monkeypatch, "RemoteStartTransaction", lambda answer: answer.update(status="Accepted"))
+    failed_with(run_case(pytester, bundled, "TC_026"), "Step 2: the CSMS's record of RemoteStartTransaction.conf",
+                'status: expected "Rejected", got "Accepted"')
+
+
+def test_other_transaction_stopped_fails_tc_028(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    rewrite_sent(monkeypatch, "RemoteStopTransaction",
+                 lambda payload: payload.update(transactionId=payload["transactionId"] - 1))
+    failed_with(run_case(pytester, bundled, "TC_028"), "Step 1: RemoteStopTransaction.req", "transactionId: expected")
+
+
+# -- 3.10 unlocking, non-happy ------------------------------------------------------------------
+
+
+def test_unlock_failure_reported_as_unlocked_fails_tc_030(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    misreport_answer(monkeypatch, "UnlockConnector", lambda answer: answer.update(status="Unlocked"))
+    failed_with(run_case(pytester, bundled, "TC_030"), "Step 2: the CSMS's record of UnlockConnector.conf",
+                'status: expected "UnlockFailed", got "Unlocked"')
+
+
+def test_connector_clamped_fails_tc_031(pytester: pytest.Pytester, bundled: BundledCsms,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    rewrite_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=1))
+    failed_with(run_case(pytester, bundled, "TC_031"), "Step 1: UnlockConnector.req", "connectorId: expected 3, got 1")
+
+
+# -- 3.11 power failure -----------------------------------------------------------------------
+
+
+def test_power_loss_stop_refused_fails_tc_032_1(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS refuses to stop a transaction that began before the station's last boot."""
+    refuse(monkeypatch, "StopTransaction", lambda request: request.get("reason") == "PowerLoss")
+    failed_with(run_case(pytester, bundled, "TC_032_1"), "Step 6: StopTransaction.conf",
+                "CALLERROR PropertyConstraintViolation")
+
+
+# -- 3.12 offline behaviour -------------------------------------------------------------------
+
+
+def _older_than_a_minute(request: Payload) -> bool:
+    return parse_time(request["timestamp"]) < datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_offline_start_rejected_fails_tc_037_1(pytester: pytest.Pytester, bundled: BundledCsms,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS treats a StartTransaction with a past timestamp as stale and refuses its idTag."""
+    patch_handler(monkeypatch, "1.6", "StartTransaction", lambda request, response: response["idTagInfo"].update(
+        status="Invalid") if _older_than_a_minute(request) else None)
+    failed_with(run_case(pytester, bundled, "TC_037_1"), "Step 2: StartTransaction.conf",
+                'idTagInfo.status: expected "Accepted", got "Invalid"')
+
+
+def test_offline_invalid_tag_accepted_fails_tc_037_3(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS trusts the charge point's offline decision and accepts any idTag."""
+    patch_handler(monkeypatch, "1.6", "StartTransaction",
+                  lambda _request, response: response["idTagInfo"].update(status="Accepted"))
+    failed_with(run_case(pytester, bundled, "TC_037_3"), "Step 2: StartTransaction.conf",
+                'idTagInfo.status: expected "Invalid", got "Accepted"')
+
+
+def test_late_stop_refused_fails_tc_039(pytester: pytest.Pytester, bundled: BundledCsms,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse(monkeypatch, "StopTransaction", _older_than_a_minute)
+    failed_with(run_case(pytester, bundled, "TC_039"), "Step 4: StopTransaction.conf", "CALLERROR")
+
+
+# -- 3.13 configuration keys, non-happy -------------------------------------------------------
+
+
+def test_not_supported_reported_as_rejected_fails_tc_040_1(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    misreport_answer(monkeypatch, "ChangeConfiguration", lambda answer: answer.update(status="Rejected"))
+    failed_with(run_case(pytester, bundled, "TC_040_1"), "Step 2: the CSMS's record of ChangeConfiguration.conf",
+                'status: expected "NotSupported", got "Rejected"')
+
+
+def test_value_clamped_fails_tc_040_2(pytester: pytest.Pytester, bundled: BundledCsms,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS 'corrects' a negative interval to 0 instead of sending what the operator asked."""
+    rewrite_sent(monkeypatch, "ChangeConfiguration",
+                 lambda payload: payload.update(value="0") if payload["value"].startswith("-") else None)
+    failed_with(run_case(pytester, bundled, "TC_040_2"), "Step 1: ChangeConfiguration.req",
+                'value: expected "-1", got "0"')
