@@ -9,12 +9,12 @@ asserting the state's tool validations as it goes. The order of a charging sessi
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from csmscheck.expect import ABSENT, assert_matches
 from csmscheck.station import v201
 from csmscheck.station.station import Station
+from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v201 import Payload
 
 if TYPE_CHECKING:
@@ -123,8 +123,7 @@ async def energy_transfer_started(station: Station) -> None:
 
 async def _transaction_runs(station: Station) -> None:
     """The OCTT lets the transaction run for TRANSACTION_DURATION seconds (an OCTT step, not a sync)."""
-    if station.cfg.transaction_duration > 0:
-        await asyncio.sleep(station.cfg.transaction_duration)
+    await scenario_wait(station.cfg.transaction_duration)
     station.model.add_energy(1000.0)
 
 

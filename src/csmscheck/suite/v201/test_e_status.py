@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from csmscheck.expect import ABSENT, assert_matches
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.model import Transaction
 from csmscheck.station.states import v201 as states
+from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v201 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
@@ -25,8 +24,7 @@ async def _go_offline(station: Station, label: str) -> None:
     """The station loses its connection and stays offline for TRANSACTION_DURATION seconds (an OCTT step)."""
     with step(label):
         await station.close()
-    if station.cfg.transaction_duration > 0:
-        await asyncio.sleep(station.cfg.transaction_duration)
+    await scenario_wait(station.cfg.transaction_duration)
 
 
 async def _come_back(station: Station, label: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 from csmscheck.errors import StepFailed
@@ -11,6 +10,7 @@ from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
+from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v201 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
@@ -89,9 +89,7 @@ async def test_tc_f_04(station: Station, csms: Csms, cfg: Settings) -> None:
     station.device_model.set("AuthCtrlr", "AuthorizeRemoteStart", "false")
     request = await _request_start(station, csms, {"status": "Accepted"})
     await _remote_start_event(station, request, "Started", "Step 4: TransactionEventResponse")
-    if cfg.transaction_duration > 0:
-        # The OCTT lets the EV connection timeout run out (an OCTT step, not a synchronisation).
-        await asyncio.sleep(cfg.transaction_duration)
+    await scenario_wait(cfg.transaction_duration)  # the EV connection timeout runs out
     try:
         await states.send_event(station, "Updated", "EVConnectTimeout")
     except StepFailed as exc:

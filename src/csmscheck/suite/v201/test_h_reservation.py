@@ -9,7 +9,6 @@ the CSMS must not hold it for a reservation that is over.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import suppress
@@ -24,6 +23,7 @@ from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
+from csmscheck.station.timing import scenario_wait
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.timestamps import parse_time, rfc3339
@@ -156,9 +156,8 @@ async def test_tc_h_07(station: Station, csms: Csms, cfg: Settings, held: list[i
     request = await _reserve(station, csms, asked, held)
     await states.connector_event(station, "Reserved")
     await states.connector_event(station, "Available")
-    remaining = (parse_time(request["expiryDateTime"]) - datetime.now(UTC)).total_seconds()
-    if remaining > 0:
-        await asyncio.sleep(remaining)  # the OCTT waits for the reservation to expire (a scenario step)
+    # the OCTT waits for the reservation to expire
+    await scenario_wait((parse_time(request["expiryDateTime"]) - datetime.now(UTC)).total_seconds())
     await _status_update(station, request["id"], "Expired", held, "Step 7")
     await _other_driver_charges(station, "the reservation expired")
 
