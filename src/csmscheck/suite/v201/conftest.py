@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import suppress
+
 import pytest_asyncio
 
+from csmscheck.errors import StepFailed
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v201 as states
@@ -11,9 +15,19 @@ from csmscheck.suite.plugin import StationFactory
 
 
 @pytest_asyncio.fixture
-async def unbooted_station(make_station: StationFactory, cfg: Settings) -> Station:
-    """Connected, nothing sent yet."""
-    return await make_station("2.0.1", cfg.cp201_sp1)
+async def unbooted_station(make_station: StationFactory, cfg: Settings) -> AsyncIterator[Station]:
+    """Connected, nothing sent yet.
+
+    Afterwards a transaction the case left running is ended, so a long-running CSMS is
+    left with none open for the next case.
+    """
+    station = await make_station("2.0.1", cfg.cp201_sp1)
+    yield station
+    tx = station.model.transaction
+    if tx is not None and tx.started and station.model.booted and station.session.connected:
+        with suppress(StepFailed):
+            await states.send_event(station, "Ended", "EVCommunicationLost", charging_state="Idle",
+                                    stopped_reason="EVDisconnected", meter_context="Transaction.End")
 
 
 @pytest_asyncio.fixture

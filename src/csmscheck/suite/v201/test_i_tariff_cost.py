@@ -8,13 +8,8 @@ its energy register in Wh, and once in kWh: a CSMS must read the unit of measure
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import suppress
 from typing import Any
 
-import pytest_asyncio
-
-from csmscheck.errors import StepFailed
 from csmscheck.expect import Matcher, assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import Station
@@ -27,17 +22,6 @@ from csmscheck.timestamps import rfc3339
 Payload = dict[str, Any]
 ACCEPTED = {"idTokenInfo": {"status": "Accepted"}}
 CENT_TOLERANCE = 0.005 + 1e-9  # a correct figure rounded to the cent is at most half a cent off
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _ends_open_transaction(station: Station) -> AsyncIterator[None]:
-    """A transaction the case leaves running is ended, so the CSMS is left with none open."""
-    yield
-    tx = station.model.transaction
-    if tx is not None and tx.started and station.session.connected:
-        with suppress(StepFailed):
-            await states.send_event(station, "Ended", "EVCommunicationLost", charging_state="Idle",
-                                    stopped_reason="EVDisconnected", meter_context="Transaction.End")
 
 
 def expected_cost(cfg: Settings, energy_wh: float) -> float:

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import pytest_asyncio
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -33,17 +30,6 @@ from csmscheck.timestamps import rfc3339
 Payload = dict[str, Any]
 CLOCK_INTERVAL = timedelta(minutes=15)  # the station's AlignedDataInterval outside transactions
 REGISTER = "Energy.Active.Import.Register"
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _ends_open_transaction(station: Station) -> AsyncIterator[None]:
-    """A transaction the case leaves running is ended, so the CSMS is left with none open."""
-    yield
-    tx = station.model.transaction
-    if tx is not None and tx.started and station.session.connected:
-        with suppress(StepFailed):
-            await states.send_event(station, "Ended", "EVCommunicationLost", charging_state="Idle",
-                                    stopped_reason="EVDisconnected", meter_context="Transaction.End")
 
 
 # -- what the station measures ---------------------------------------------------------------
