@@ -6,6 +6,7 @@ reference CSMS with ``monkeypatch`` (never a product flag), then ``run_case``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import ROUTES, Payload
+from csmscheck.wire import CallResult
 
 
 def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str) -> dict[str, Any]:
@@ -46,3 +48,36 @@ def patch_handler(monkeypatch: pytest.MonkeyPatch, version: str, action: str,
         return response
 
     monkeypatch.setitem(ROUTES[version].handlers, action, broken)  # type: ignore[index]
+
+
+def assert_failed(entry: dict[str, Any], *fragments: str) -> None:
+    """The case failed, and its message holds every fragment."""
+    assert entry["outcome"] == "failed", entry
+    for fragment in fragments:
+        assert fragment in entry["message"], entry["message"]
+
+
+def alter_sent(monkeypatch: pytest.MonkeyPatch, action: str, change: Callable[[Payload], Any]) -> None:
+    """The CSMS alters each ``action`` CALL before sending it (``change`` mutates a copy)."""
+    real = StationConnection.call
+
+    async def altered(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
+        if name == action:
+            payload = copy.deepcopy(payload)
+            change(payload)
+        return await real(self, name, payload, timeout)
+
+    monkeypatch.setattr(StationConnection, "call", altered)
+
+
+def misreport_answer(monkeypatch: pytest.MonkeyPatch, action: str, change: Callable[[Payload], Any]) -> None:
+    """The CSMS reports the station's answer to ``action`` wrongly to its operator."""
+    real = StationConnection.request
+
+    async def misread(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
+        answer = await real(self, name, payload, timeout)
+        if name == action and isinstance(answer, CallResult):
+            change(answer.payload)
+        return answer
+
+    monkeypatch.setattr(StationConnection, "request", misread)

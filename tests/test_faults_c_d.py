@@ -13,19 +13,13 @@ from typing import Any
 # sys.modules restore drops it and later httpx errors stop mapping to httpx exceptions.
 import httpcore  # noqa: F401
 import pytest
-from faults import patch_handler, run_case
+from faults import assert_failed, patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms import ocsp_client
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import ROUTES, Payload
 from csmscheck.wire import CallResult
-
-
-def failed(entry: dict[str, Any], *fragments: str) -> None:
-    assert entry["outcome"] == "failed", entry
-    for fragment in fragments:
-        assert fragment in entry["message"], entry["message"]
 
 
 @pytest.mark.parametrize("case", ["TC_C_51", "TC_D_02"])
@@ -39,7 +33,7 @@ def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms, ca
 def test_blocked_token_accepted_fails_tc_c_06(pytester: pytest.Pytester, bundled: BundledCsms,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "Authorize", lambda _req, resp: resp["idTokenInfo"].update(status="Accepted"))
-    failed(run_case(pytester, bundled, "TC_C_06"), "Step 2: AuthorizeResponse",
+    assert_failed(run_case(pytester, bundled, "TC_C_06"), "Step 2: AuthorizeResponse",
            "idTokenInfo.status: expected <one of 'Blocked', 'Invalid'>, got \"Accepted\"")
 
 
@@ -50,14 +44,15 @@ def test_unknown_token_accepted_in_transaction_fails_tc_c_20(pytester: pytest.Py
             resp["idTokenInfo"]["status"] = "Accepted"
 
     patch_handler(monkeypatch, "2.0.1", "TransactionEvent", accept_all)
-    failed(run_case(pytester, bundled, "TC_C_20"), "Step 2: TransactionEventResponse",
+    assert_failed(run_case(pytester, bundled, "TC_C_20"), "Step 2: TransactionEventResponse",
            "idTokenInfo.status: expected <one of 'Invalid', 'Unknown'>, got \"Accepted\"")
 
 
 def test_group_not_reported_fails_tc_c_39(pytester: pytest.Pytester, bundled: BundledCsms,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "Authorize", lambda _req, resp: resp["idTokenInfo"].pop("groupIdToken", None))
-    failed(run_case(pytester, bundled, "TC_C_39"), "Step 2: AuthorizeResponse", "idTokenInfo.groupIdToken: missing")
+    assert_failed(run_case(pytester, bundled, "TC_C_39"),
+                  "Step 2: AuthorizeResponse", "idTokenInfo.groupIdToken: missing")
 
 
 def test_revoked_certificate_accepted_fails_tc_c_51(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -65,7 +60,7 @@ def test_revoked_certificate_accepted_fails_tc_c_51(pytester: pytest.Pytester, b
     real = ocsp_client._verdict
     monkeypatch.setattr(ocsp_client, "_verdict", lambda outcome, reason: real(
         "good" if outcome == "revoked" else outcome, reason))
-    failed(run_case(pytester, bundled, "TC_C_51"), "Step 4: AuthorizeResponse",
+    assert_failed(run_case(pytester, bundled, "TC_C_51"), "Step 4: AuthorizeResponse",
            'idTokenInfo.status: expected "Invalid", got "Accepted"',
            'certificateStatus: expected "CertificateRevoked", got "Accepted"')
 
@@ -76,14 +71,16 @@ def test_no_ocsp_look_up_fails_tc_c_50(pytester: pytest.Pytester, bundled: Bundl
         return "good", "not asked"
 
     monkeypatch.setattr(ocsp_client, "query", trust_blindly)
-    failed(run_case(pytester, bundled, "TC_C_50"), "Step 2: the CSMS sent no OCSP request to http://127.0.0.1:19080/")
+    assert_failed(run_case(pytester, bundled, "TC_C_50"),
+                  "Step 2: the CSMS sent no OCSP request to http://127.0.0.1:19080/")
 
 
 def test_certificate_without_ocsp_fails_tc_c_52(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A CSMS that cannot read the AIA extension has nowhere to ask and cannot accept the contract."""
     monkeypatch.setattr(ocsp_client, "_ocsp_url", lambda _cert: None)
-    failed(run_case(pytester, bundled, "TC_C_52"), "Step 2: the CSMS sent no OCSP request to http://127.0.0.1:19082/")
+    assert_failed(run_case(pytester, bundled, "TC_C_52"),
+                  "Step 2: the CSMS sent no OCSP request to http://127.0.0.1:19082/")
 
 
 # -- block D --------------------------------------------------------------------------
@@ -92,7 +89,7 @@ def test_certificate_without_ocsp_fails_tc_c_52(pytester: pytest.Pytester, bundl
 def test_list_version_not_tracked_fails_tc_d_02(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].shapers, "SendLocalList")
-    failed(run_case(pytester, bundled, "TC_D_02"), "Step 3: SendLocalListRequest",
+    assert_failed(run_case(pytester, bundled, "TC_D_02"), "Step 3: SendLocalListRequest",
            "versionNumber: expected <an integer > 1>, got 1")
 
 
@@ -115,7 +112,7 @@ def test_removal_with_id_token_info_fails_tc_d_03(pytester: pytest.Pytester, bun
             item.setdefault("idTokenInfo", {"status": "Accepted"})
 
     _wrap_list_shaper(monkeypatch, fill_in)
-    failed(run_case(pytester, bundled, "TC_D_03"), "Step 2: SendLocalListRequest entry 0 (a removal)",
+    assert_failed(run_case(pytester, bundled, "TC_D_03"), "Step 2: SendLocalListRequest entry 0 (a removal)",
            "idTokenInfo: expected to be absent")
 
 
@@ -123,7 +120,7 @@ def test_duplicate_tokens_fail_tc_d_01(pytester: pytest.Pytester, bundled: Bundl
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     _wrap_list_shaper(monkeypatch, lambda part: part["localAuthorizationList"].append(
         part["localAuthorizationList"][0]))
-    failed(run_case(pytester, bundled, "TC_D_01"), "Step 3: SendLocalListRequest lists idTokens more than once")
+    assert_failed(run_case(pytester, bundled, "TC_D_01"), "Step 3: SendLocalListRequest lists idTokens more than once")
 
 
 def test_misread_list_version_fails_tc_d_08(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -137,5 +134,5 @@ def test_misread_list_version_fails_tc_d_08(pytester: pytest.Pytester, bundled: 
         return answer
 
     monkeypatch.setattr(StationConnection, "request", misread)
-    failed(run_case(pytester, bundled, "TC_D_08"), "Post scenario: the list version the CSMS received",
+    assert_failed(run_case(pytester, bundled, "TC_D_08"), "Post scenario: the list version the CSMS received",
            "versionNumber: expected 1, got 7")

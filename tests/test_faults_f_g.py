@@ -18,7 +18,7 @@ import httpx
 import pytest
 import websockets
 from conftest import PASSWORD, RunningCsms, StationOpener, boot_payload
-from faults import patch_handler, run_case
+from faults import assert_failed, patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
@@ -29,10 +29,6 @@ from csmscheck.wire import Call, CallError, CallResult, encode, parse
 V201 = ROUTES["2.0.1"]
 
 
-def _failed(entry: dict[str, Any], *fragments: str) -> None:
-    assert entry["outcome"] == "failed", entry
-    for fragment in fragments:
-        assert fragment in entry["message"], entry["message"]
 
 
 def _relay_rewrites(monkeypatch: pytest.MonkeyPatch, action: str,
@@ -70,7 +66,7 @@ def test_remote_start_without_id_token_info_fails_tc_f_03(pytester: pytest.Pytes
 
     observers = [*V201.observers.get("TransactionEvent", []), forget_token]
     monkeypatch.setitem(V201.observers, "TransactionEvent", observers)
-    _failed(run_case(pytester, bundled, "TC_F_03"),
+    assert_failed(run_case(pytester, bundled, "TC_F_03"),
             "Step 4: TransactionEventResponse", "idTokenInfo: missing")
 
 
@@ -82,21 +78,21 @@ def test_remote_start_answer_losing_transaction_id_fails_tc_f_01(pytester: pytes
         return answer
 
     _relay_rewrites(monkeypatch, "RequestStartTransaction", drop_id)
-    _failed(run_case(pytester, bundled, "TC_F_01"),
+    assert_failed(run_case(pytester, bundled, "TC_F_01"),
             "Step 2: the CSMS's record of RequestStartTransactionResponse", "transactionId: missing")
 
 
 def test_relay_losing_trigger_answer_fails_tc_f_27(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     _relay_rewrites(monkeypatch, "TriggerMessage", lambda answer: CallResult(answer.unique_id, {"status": "Accepted"}))
-    _failed(run_case(pytester, bundled, "TC_F_27"),
+    assert_failed(run_case(pytester, bundled, "TC_F_27"),
             "Step 2: the CSMS's record of TriggerMessageResponse", 'status: expected "NotImplemented", got "Accepted"')
 
 
 def test_trigger_without_evse_fails_tc_f_11(pytester: pytest.Pytester, bundled: BundledCsms,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _sends_altered(monkeypatch, "TriggerMessage", lambda request: {k: v for k, v in request.items() if k != "evse"})
-    _failed(run_case(pytester, bundled, "TC_F_11"), "Step 1: TriggerMessageRequest", "evse: missing")
+    assert_failed(run_case(pytester, bundled, "TC_F_11"), "Step 1: TriggerMessageRequest", "evse: missing")
 
 
 def test_triggered_meter_values_answered_invalid_fails_tc_f_11(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -105,7 +101,7 @@ def test_triggered_meter_values_answered_invalid_fails_tc_f_11(pytester: pytest.
         response["unexpected"] = True  # schema-invalid: MeterValuesResponse takes no such field
 
     patch_handler(monkeypatch, "2.0.1", "MeterValues", invalid)
-    _failed(run_case(pytester, bundled, "TC_F_11"),
+    assert_failed(run_case(pytester, bundled, "TC_F_11"),
             "Step 4: MeterValuesResponse", "violates the OCPP 2.0.1 schema")
 
 
@@ -119,7 +115,7 @@ def test_relay_losing_change_availability_answer_fails_tc_g_05(pytester: pytest.
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     _relay_rewrites(monkeypatch, "ChangeAvailability",
                     lambda answer: CallError(answer.unique_id, "InternalError", "answer lost"))
-    _failed(run_case(pytester, bundled, "TC_G_05"),
+    assert_failed(run_case(pytester, bundled, "TC_G_05"),
             "Step 2: the CSMS reported a CALLERROR the station never sent")
 
 
@@ -131,7 +127,7 @@ def test_change_availability_answer_misread_fails_tc_g_11(pytester: pytest.Pytes
         return answer
 
     _relay_rewrites(monkeypatch, "ChangeAvailability", as_accepted)
-    _failed(run_case(pytester, bundled, "TC_G_11"),
+    assert_failed(run_case(pytester, bundled, "TC_G_11"),
             "Step 2: the CSMS's record of ChangeAvailabilityResponse", 'status: expected "Scheduled", got "Accepted"')
 
 
@@ -143,7 +139,7 @@ def test_evse_change_naming_a_connector_fails_tc_g_03(pytester: pytest.Pytester,
         return request
 
     _sends_altered(monkeypatch, "ChangeAvailability", whole_evse_as_connector)
-    _failed(run_case(pytester, bundled, "TC_G_03"),
+    assert_failed(run_case(pytester, bundled, "TC_G_03"),
             "Unavailable state: Step 1: ChangeAvailabilityRequest", "evse.connectorId: expected to be absent, got 1")
 
 
@@ -157,14 +153,14 @@ def test_unavailable_status_refused_fails_tc_g_11(pytester: pytest.Pytester, bun
         return await real(connection, request)
 
     monkeypatch.setitem(V201.handlers, "StatusNotification", refuse_unavailable)
-    _failed(run_case(pytester, bundled, "TC_G_11"),
+    assert_failed(run_case(pytester, bundled, "TC_G_11"),
             "Step 7: connector 1 of EVSE 1: StatusNotification: the CSMS answered CALLERROR InternalError")
 
 
 def test_problem_event_answered_invalid_fails_tc_g_20(pytester: pytest.Pytester, bundled: BundledCsms,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "NotifyEvent", lambda _request, response: response.update(status="Accepted"))
-    _failed(run_case(pytester, bundled, "TC_G_20"),
+    assert_failed(run_case(pytester, bundled, "TC_G_20"),
             "Step 2: NotifyEventResponse", "NotifyEventResponse from the CSMS violates the OCPP 2.0.1 schema")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
-from faults import patch_handler, run_case
+from faults import assert_failed, patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms import meter
@@ -49,10 +49,6 @@ def patch_observer(monkeypatch: pytest.MonkeyPatch, action: str, observer: Obser
     monkeypatch.setitem(ROUTES["2.0.1"].observers, action, [broken if o is observer else o for o in observers])
 
 
-def failed(entry: dict[str, Any], *texts: str) -> None:
-    assert entry["outcome"] == "failed", entry
-    for text in texts:
-        assert text in entry["message"], entry["message"]
 
 
 def test_healthy_csms_passes_h_i_j(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
@@ -73,7 +69,7 @@ def test_healthy_csms_passes_h_i_j(pytester: pytest.Pytester, bundled: BundledCs
 def test_reservation_never_used_up_fails_tc_h_01(pytester: pytest.Pytester, bundled: BundledCsms,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reservation, "use", lambda _reservation, _tx: None)
-    failed(run_case(pytester, bundled, "TC_H_01"),
+    assert_failed(run_case(pytester, bundled, "TC_H_01"),
            "Post scenario: TransactionEventResponse for another driver on EVSE 1 (the reservation was used",
            OTHER_DRIVER_REFUSED)
 
@@ -81,7 +77,7 @@ def test_reservation_never_used_up_fails_tc_h_01(pytester: pytest.Pytester, bund
 def test_cancellation_not_recorded_fails_tc_h_17(pytester: pytest.Pytester, bundled: BundledCsms,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].response_hooks, "CancelReservation")
-    failed(run_case(pytester, bundled, "TC_H_17"), "(the reservation was cancelled: the EVSE is no longer held)",
+    assert_failed(run_case(pytester, bundled, "TC_H_17"), "(the reservation was cancelled: the EVSE is no longer held)",
            OTHER_DRIVER_REFUSED)
 
 
@@ -91,7 +87,7 @@ def test_removed_reservation_still_held_fails_tc_h_20(pytester: pytest.Pytester,
         return None
 
     monkeypatch.setattr(reservation, "end_reservation", ignore)
-    failed(run_case(pytester, bundled, "TC_H_20"), "(the station removed the reservation", OTHER_DRIVER_REFUSED)
+    assert_failed(run_case(pytester, bundled, "TC_H_20"), "(the station removed the reservation", OTHER_DRIVER_REFUSED)
 
 
 def test_refused_reservation_taken_as_made_fails_tc_h_22(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -102,20 +98,20 @@ def test_refused_reservation_taken_as_made_fails_tc_h_22(pytester: pytest.Pytest
         await real(connection, request, response | {"status": "Accepted"})
 
     monkeypatch.setitem(ROUTES["2.0.1"].response_hooks, "ReserveNow", [misread])
-    failed(run_case(pytester, bundled, "TC_H_22"), "(the station refused the reservation", OTHER_DRIVER_REFUSED)
+    assert_failed(run_case(pytester, bundled, "TC_H_22"), "(the station refused the reservation", OTHER_DRIVER_REFUSED)
 
 
 def test_group_reservation_for_the_token_only_fails_tc_h_19(pytester: pytest.Pytester, bundled: BundledCsms,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reservation, "holds", lambda r, id_token, _group: r.id_token == id_token)
-    failed(run_case(pytester, bundled, "TC_H_19"),
+    assert_failed(run_case(pytester, bundled, "TC_H_19"),
            "Post scenario (H03): TransactionEventResponse for a driver of the reserved group", OTHER_DRIVER_REFUSED)
 
 
 def test_authorize_without_group_fails_tc_h_19(pytester: pytest.Pytester, bundled: BundledCsms,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "Authorize", lambda _req, resp: resp["idTokenInfo"].pop("groupIdToken", None))
-    failed(run_case(pytester, bundled, "TC_H_19"),
+    assert_failed(run_case(pytester, bundled, "TC_H_19"),
            "Post scenario (H03): AuthorizeResponse for a driver of the reserved group",
            "idTokenInfo.groupIdToken: missing")
 
@@ -123,7 +119,8 @@ def test_authorize_without_group_fails_tc_h_19(pytester: pytest.Pytester, bundle
 def test_status_update_not_implemented_fails_tc_h_07(pytester: pytest.Pytester, bundled: BundledCsms,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].handlers, "ReservationStatusUpdate")
-    failed(run_case(pytester, bundled, "TC_H_07"), "Step 7: ReservationStatusUpdate: the CSMS answered CALLERROR "
+    assert_failed(run_case(pytester, bundled, "TC_H_07"),
+                  "Step 7: ReservationStatusUpdate: the CSMS answered CALLERROR "
                                                    "NotImplemented")
 
 
@@ -137,7 +134,7 @@ def test_final_cost_a_cent_off_fails_tc_i_02(pytester: pytest.Pytester, bundled:
             response["totalCost"] = round(response["totalCost"] + 0.01, 2)
 
     patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost, a_cent_more)
-    failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
+    assert_failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
            "totalCost: expected <1.25 to the cent: the tariff for 5000 Wh>, got 1.26")
 
 
@@ -145,14 +142,14 @@ def test_final_cost_omitted_fails_tc_i_02(pytester: pytest.Pytester, bundled: Bu
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost,
                    lambda request, response: request["eventType"] == "Ended" and response.pop("totalCost"))
-    failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
+    assert_failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
            "totalCost: missing (expected <1.25 to the cent")
 
 
 def test_kwh_taken_as_wh_fails_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(meter.SCALED_UNITS, "kWh")
-    failed(run_case(pytester, bundled, "TC_I_01"),
+    assert_failed(run_case(pytester, bundled, "TC_I_01"),
            "Step 8 (meter value 2, in kWh): TransactionEventResponse running cost",
            "totalCost: expected <0.81 to the cent: the tariff for 3244.9 Wh>, got 0.0")
 
@@ -177,7 +174,7 @@ def test_cost_updated_for_another_transaction_fails_tc_i_01(pytester: pytest.Pyt
         return await real(self, action, payload, timeout)
 
     monkeypatch.setattr(StationConnection, "request", confused)
-    failed(run_case(pytester, bundled, "TC_I_01"), "Step 9 (meter value 1, in Wh): CostUpdatedRequest",
+    assert_failed(run_case(pytester, bundled, "TC_I_01"), "Step 9 (meter value 1, in Wh): CostUpdatedRequest",
            'transactionId: expected "')
 
 
@@ -194,7 +191,7 @@ def test_main_meter_values_refused_fail_tc_j_01(pytester: pytest.Pytester, bundl
         return await real(connection, request)
 
     monkeypatch.setitem(ROUTES["2.0.1"].handlers, "MeterValues", evse_only)
-    failed(run_case(pytester, bundled, "TC_J_01"),
+    assert_failed(run_case(pytester, bundled, "TC_J_01"),
            "Step 1 (EVSE 0, message 1): MeterValues: the CSMS answered CALLERROR PropertyConstraintViolation")
 
 
@@ -208,7 +205,7 @@ def test_signed_readings_crash_fails_tc_j_11(pytester: pytest.Pytester, bundled:
         return real(*args)
 
     monkeypatch.setattr(meter, "sample_row", unsigned_only)
-    failed(run_case(pytester, bundled, "TC_J_11"),
+    assert_failed(run_case(pytester, bundled, "TC_J_11"),
            "Step 1 (EVDisconnected, eventType Ended): TransactionEvent: the CSMS answered CALLERROR InternalError")
 
 
@@ -217,5 +214,6 @@ def test_invalid_transaction_event_response_fails_tc_j_09(pytester: pytest.Pytes
     patch_handler(monkeypatch, "2.0.1", "TransactionEvent",
                   lambda request, response: request["triggerReason"] == "MeterValuePeriodic"
                   and response.update(chargingPriority="high"))
-    failed(run_case(pytester, bundled, "TC_J_09"), "Step 1 (meter value 1): TransactionEventResponse from the CSMS "
+    assert_failed(run_case(pytester, bundled, "TC_J_09"),
+                  "Step 1 (meter value 1): TransactionEventResponse from the CSMS "
                                                    "violates the OCPP 2.0.1 schema")

@@ -14,13 +14,12 @@ from typing import Any
 
 import orjson
 import pytest
-from faults import patch_handler, run_case
+from faults import alter_sent, assert_failed, misreport_answer, patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import ROUTES, OcppError, Payload
 from csmscheck.timestamps import parse_time
-from csmscheck.wire import CallResult
 from csmscheck.wire.errors import ErrorCode
 
 FAULTED_CASES = ["TC_013", "TC_014", "TC_017_1", "TC_018_1", "TC_019_1", "TC_021", "TC_023_2", "TC_024",
@@ -28,30 +27,8 @@ FAULTED_CASES = ["TC_013", "TC_014", "TC_017_1", "TC_018_1", "TC_019_1", "TC_021
                  "TC_040_1", "TC_040_2"]
 
 
-def rewrite_sent(monkeypatch: pytest.MonkeyPatch, action: str, change: Callable[[Payload], None]) -> None:
-    """The CSMS alters the ``action`` CALL the operator asked for before sending it."""
-    real = StationConnection.call
-
-    async def altered(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
-        if name == action:
-            payload = dict(payload)
-            change(payload)
-        return await real(self, name, payload, timeout)
-
-    monkeypatch.setattr(StationConnection, "call", altered)
 
 
-def misreport_answer(monkeypatch: pytest.MonkeyPatch, action: str, change: Callable[[Payload], None]) -> None:
-    """The CSMS reports the station's answer to ``action`` wrongly to its operator."""
-    real = StationConnection.request
-
-    async def misread(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
-        answer = await real(self, name, payload, timeout)
-        if name == action and isinstance(answer, CallResult):
-            change(answer.payload)
-        return answer
-
-    monkeypatch.setattr(StationConnection, "request", misread)
 
 
 def refuse(monkeypatch: pytest.MonkeyPatch, action: str, when: Callable[[Payload], bool]) -> None:
@@ -66,10 +43,6 @@ def refuse(monkeypatch: pytest.MonkeyPatch, action: str, when: Callable[[Payload
     monkeypatch.setitem(ROUTES["1.6"].handlers, action, refusing)
 
 
-def failed_with(entry: dict[str, Any], *fragments: str) -> None:
-    assert entry["outcome"] == "failed", entry
-    for fragment in fragments:
-        assert fragment in entry["message"], entry["message"]
 
 
 def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, cases: list[str]) -> dict[str, dict[str, Any]]:
@@ -99,18 +72,18 @@ def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms) ->
 
 def test_soft_instead_of_hard_reset_fails_tc_013(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    rewrite_sent(monkeypatch, "Reset", lambda payload: payload.update(type="Soft"))
-    failed_with(run_case(pytester, bundled, "TC_013"), "Step 1: Reset.req", 'type: expected "Hard", got "Soft"')
+    alter_sent(monkeypatch, "Reset", lambda payload: payload.update(type="Soft"))
+    assert_failed(run_case(pytester, bundled, "TC_013"), "Step 1: Reset.req", 'type: expected "Hard", got "Soft"')
 
 
 def test_boot_after_reset_pending_fails_tc_014(pytester: pytest.Pytester, bundled: BundledCsms,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSMS forgets an Accepted station once it was reset: the boot after it is Pending."""
     reset_sent: set[str] = set()
-    rewrite_sent(monkeypatch, "Reset", lambda payload: reset_sent.add("yes"))
+    alter_sent(monkeypatch, "Reset", lambda payload: reset_sent.add("yes"))
     patch_handler(monkeypatch, "1.6", "BootNotification",
                   lambda _req, resp: resp.update(status="Pending") if reset_sent else None)
-    failed_with(run_case(pytester, bundled, "TC_014"), "Step 4: BootNotification.conf",
+    assert_failed(run_case(pytester, bundled, "TC_014"), "Step 4: BootNotification.conf",
                 'status: expected "Accepted", got "Pending"')
 
 
@@ -119,15 +92,15 @@ def test_boot_after_reset_pending_fails_tc_014(pytester: pytest.Pytester, bundle
 
 def test_unlock_of_wrong_connector_fails_tc_017_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    rewrite_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=payload["connectorId"] + 1))
-    failed_with(run_case(pytester, bundled, "TC_017_1"), "Step 1: UnlockConnector.req",
+    alter_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=payload["connectorId"] + 1))
+    assert_failed(run_case(pytester, bundled, "TC_017_1"), "Step 1: UnlockConnector.req",
                 "connectorId: expected 1, got 2")
 
 
 def test_unlock_command_stop_refused_fails_tc_018_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     refuse(monkeypatch, "StopTransaction", lambda request: request.get("reason") == "UnlockCommand")
-    failed_with(run_case(pytester, bundled, "TC_018_1"), "Step 6: StopTransaction.conf",
+    assert_failed(run_case(pytester, bundled, "TC_018_1"), "Step 6: StopTransaction.conf",
                 "CALLERROR PropertyConstraintViolation")
 
 
@@ -137,14 +110,14 @@ def test_unlock_command_stop_refused_fails_tc_018_1(pytester: pytest.Pytester, b
 def test_lost_configuration_keys_fail_tc_019_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "GetConfiguration", lambda answer: answer["configurationKey"].pop())
-    failed_with(run_case(pytester, bundled, "TC_019_1"),
+    assert_failed(run_case(pytester, bundled, "TC_019_1"),
                 "Expected result: the configuration keys the CSMS retrieved", "configurationKey: expected")
 
 
 def test_reformatted_value_fails_tc_021(pytester: pytest.Pytester, bundled: BundledCsms,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    rewrite_sent(monkeypatch, "ChangeConfiguration", lambda payload: payload.update(value=f"{payload['value']}.0"))
-    failed_with(run_case(pytester, bundled, "TC_021"), "Step 1: ChangeConfiguration.req",
+    alter_sent(monkeypatch, "ChangeConfiguration", lambda payload: payload.update(value=f"{payload['value']}.0"))
+    assert_failed(run_case(pytester, bundled, "TC_021"), "Step 1: ChangeConfiguration.req",
                 'value: expected "60", got "60.0"')
 
 
@@ -158,14 +131,14 @@ def test_expired_tag_accepted_fails_tc_023_2(pytester: pytest.Pytester, bundled:
             response["idTagInfo"]["status"] = "Accepted"
 
     patch_handler(monkeypatch, "1.6", "Authorize", ignore_expiry)
-    failed_with(run_case(pytester, bundled, "TC_023_2"), "Step 2: Authorize.conf",
+    assert_failed(run_case(pytester, bundled, "TC_023_2"), "Step 2: Authorize.conf",
                 'idTagInfo.status: expected "Expired", got "Accepted"')
 
 
 def test_lock_failure_refused_fails_tc_024(pytester: pytest.Pytester, bundled: BundledCsms,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     refuse(monkeypatch, "StatusNotification", lambda request: request["errorCode"] != "NoError")
-    failed_with(run_case(pytester, bundled, "TC_024"), "Step 4: StatusNotification.conf", "CALLERROR")
+    assert_failed(run_case(pytester, bundled, "TC_024"), "Step 4: StatusNotification.conf", "CALLERROR")
 
 
 # -- 3.9 remote actions, non-happy ------------------------------------------------------------
@@ -174,15 +147,15 @@ def test_lock_failure_refused_fails_tc_024(pytester: pytest.Pytester, bundled: B
 def test_rejection_reported_as_accepted_fails_tc_026(pytester: pytest.Pytester, bundled: BundledCsms,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "RemoteStartTransaction", lambda answer: answer.update(status="Accepted"))
-    failed_with(run_case(pytester, bundled, "TC_026"), "Step 2: the CSMS's record of RemoteStartTransaction.conf",
+    assert_failed(run_case(pytester, bundled, "TC_026"), "Step 2: the CSMS's record of RemoteStartTransaction.conf",
                 'status: expected "Rejected", got "Accepted"')
 
 
 def test_other_transaction_stopped_fails_tc_028(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    rewrite_sent(monkeypatch, "RemoteStopTransaction",
+    alter_sent(monkeypatch, "RemoteStopTransaction",
                  lambda payload: payload.update(transactionId=payload["transactionId"] - 1))
-    failed_with(run_case(pytester, bundled, "TC_028"), "Step 1: RemoteStopTransaction.req", "transactionId: expected")
+    assert_failed(run_case(pytester, bundled, "TC_028"), "Step 1: RemoteStopTransaction.req", "transactionId: expected")
 
 
 # -- 3.10 unlocking, non-happy ------------------------------------------------------------------
@@ -191,14 +164,15 @@ def test_other_transaction_stopped_fails_tc_028(pytester: pytest.Pytester, bundl
 def test_unlock_failure_reported_as_unlocked_fails_tc_030(pytester: pytest.Pytester, bundled: BundledCsms,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "UnlockConnector", lambda answer: answer.update(status="Unlocked"))
-    failed_with(run_case(pytester, bundled, "TC_030"), "Step 2: the CSMS's record of UnlockConnector.conf",
+    assert_failed(run_case(pytester, bundled, "TC_030"), "Step 2: the CSMS's record of UnlockConnector.conf",
                 'status: expected "UnlockFailed", got "Unlocked"')
 
 
 def test_connector_clamped_fails_tc_031(pytester: pytest.Pytester, bundled: BundledCsms,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    rewrite_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=1))
-    failed_with(run_case(pytester, bundled, "TC_031"), "Step 1: UnlockConnector.req", "connectorId: expected 3, got 1")
+    alter_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=1))
+    assert_failed(run_case(pytester, bundled, "TC_031"),
+                  "Step 1: UnlockConnector.req", "connectorId: expected 3, got 1")
 
 
 # -- 3.11 power failure -----------------------------------------------------------------------
@@ -208,7 +182,7 @@ def test_power_loss_stop_refused_fails_tc_032_1(pytester: pytest.Pytester, bundl
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSMS refuses to stop a transaction that began before the station's last boot."""
     refuse(monkeypatch, "StopTransaction", lambda request: request.get("reason") == "PowerLoss")
-    failed_with(run_case(pytester, bundled, "TC_032_1"), "Step 6: StopTransaction.conf",
+    assert_failed(run_case(pytester, bundled, "TC_032_1"), "Step 6: StopTransaction.conf",
                 "CALLERROR PropertyConstraintViolation")
 
 
@@ -224,7 +198,7 @@ def test_offline_start_rejected_fails_tc_037_1(pytester: pytest.Pytester, bundle
     """The CSMS treats a StartTransaction with a past timestamp as stale and refuses its idTag."""
     patch_handler(monkeypatch, "1.6", "StartTransaction", lambda request, response: response["idTagInfo"].update(
         status="Invalid") if _older_than_a_minute(request) else None)
-    failed_with(run_case(pytester, bundled, "TC_037_1"), "Step 2: StartTransaction.conf",
+    assert_failed(run_case(pytester, bundled, "TC_037_1"), "Step 2: StartTransaction.conf",
                 'idTagInfo.status: expected "Accepted", got "Invalid"')
 
 
@@ -233,14 +207,14 @@ def test_offline_invalid_tag_accepted_fails_tc_037_3(pytester: pytest.Pytester, 
     """The CSMS trusts the charge point's offline decision and accepts any idTag."""
     patch_handler(monkeypatch, "1.6", "StartTransaction",
                   lambda _request, response: response["idTagInfo"].update(status="Accepted"))
-    failed_with(run_case(pytester, bundled, "TC_037_3"), "Step 2: StartTransaction.conf",
+    assert_failed(run_case(pytester, bundled, "TC_037_3"), "Step 2: StartTransaction.conf",
                 'idTagInfo.status: expected "Invalid", got "Accepted"')
 
 
 def test_late_stop_refused_fails_tc_039(pytester: pytest.Pytester, bundled: BundledCsms,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     refuse(monkeypatch, "StopTransaction", _older_than_a_minute)
-    failed_with(run_case(pytester, bundled, "TC_039"), "Step 4: StopTransaction.conf", "CALLERROR")
+    assert_failed(run_case(pytester, bundled, "TC_039"), "Step 4: StopTransaction.conf", "CALLERROR")
 
 
 # -- 3.13 configuration keys, non-happy -------------------------------------------------------
@@ -249,14 +223,14 @@ def test_late_stop_refused_fails_tc_039(pytester: pytest.Pytester, bundled: Bund
 def test_not_supported_reported_as_rejected_fails_tc_040_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "ChangeConfiguration", lambda answer: answer.update(status="Rejected"))
-    failed_with(run_case(pytester, bundled, "TC_040_1"), "Step 2: the CSMS's record of ChangeConfiguration.conf",
+    assert_failed(run_case(pytester, bundled, "TC_040_1"), "Step 2: the CSMS's record of ChangeConfiguration.conf",
                 'status: expected "NotSupported", got "Rejected"')
 
 
 def test_value_clamped_fails_tc_040_2(pytester: pytest.Pytester, bundled: BundledCsms,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSMS 'corrects' a negative interval to 0 instead of sending what the operator asked."""
-    rewrite_sent(monkeypatch, "ChangeConfiguration",
+    alter_sent(monkeypatch, "ChangeConfiguration",
                  lambda payload: payload.update(value="0") if payload["value"].startswith("-") else None)
-    failed_with(run_case(pytester, bundled, "TC_040_2"), "Step 1: ChangeConfiguration.req",
+    assert_failed(run_case(pytester, bundled, "TC_040_2"), "Step 1: ChangeConfiguration.req",
                 'value: expected "-1", got "0"')

@@ -7,36 +7,16 @@ and checks that it failed with a message naming the step and the difference.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from faults import patch_handler, run_case
+from faults import alter_sent, assert_failed, patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.handlers.v16 import reservation
 from csmscheck.csms.router import ROUTES, Payload
 from csmscheck.wire import CallResult
-
-
-def mangle_requests(monkeypatch: pytest.MonkeyPatch, action: str, change: Callable[[Payload], None]) -> None:
-    """The CSMS alters what the operator asked for before sending ``action`` to the station."""
-    real = StationConnection.request
-
-    async def careless(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
-        if name == action:
-            payload = dict(payload)
-            change(payload)
-        return await real(self, name, payload, timeout)
-
-    monkeypatch.setattr(StationConnection, "request", careless)
-
-
-def failed(entry: dict[str, Any], *fragments: str) -> None:
-    assert entry["outcome"] == "failed", entry
-    for fragment in fragments:
-        assert fragment in entry["message"], entry["message"]
 
 
 def test_healthy_csms_passes_the_extended_chapters(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
@@ -51,14 +31,14 @@ def test_list_without_id_tag_info_fails_tc_043_4(pytester: pytest.Pytester, bund
     def strip(payload: Payload) -> None:
         payload["localAuthorizationList"] = [{"idTag": e["idTag"]} for e in payload["localAuthorizationList"]]
 
-    mangle_requests(monkeypatch, "SendLocalList", strip)
-    failed(run_case(pytester, bundled, "TC_043_4"), "Step 1: SendLocalList.req", "[0].idTagInfo: missing")
+    alter_sent(monkeypatch, "SendLocalList", strip)
+    assert_failed(run_case(pytester, bundled, "TC_043_4"), "Step 1: SendLocalList.req", "[0].idTagInfo: missing")
 
 
 def test_full_sent_as_differential_fails_tc_043_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    mangle_requests(monkeypatch, "SendLocalList", lambda p: p.update(updateType="Differential"))
-    failed(run_case(pytester, bundled, "TC_043_1"), "Step 1: SendLocalList.req",
+    alter_sent(monkeypatch, "SendLocalList", lambda p: p.update(updateType="Differential"))
+    assert_failed(run_case(pytester, bundled, "TC_043_1"), "Step 1: SendLocalList.req",
            'updateType: expected "Full", got "Differential"')
 
 
@@ -66,14 +46,14 @@ def test_full_sent_as_differential_fails_tc_043_1(pytester: pytest.Pytester, bun
 def test_firmware_status_not_implemented_fails_tc_044_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "FirmwareStatusNotification")
-    failed(run_case(pytester, bundled, "TC_044_1"), "Step 4: FirmwareStatusNotification.conf",
+    assert_failed(run_case(pytester, bundled, "TC_044_1"), "Step 4: FirmwareStatusNotification.conf",
            "CALLERROR NotImplemented")
 
 
 def test_wrong_firmware_location_fails_tc_044_2(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    mangle_requests(monkeypatch, "UpdateFirmware", lambda p: p.update(location="https://elsewhere.test/fw.bin"))
-    failed(run_case(pytester, bundled, "TC_044_2"), "Step 1: UpdateFirmware.req",
+    alter_sent(monkeypatch, "UpdateFirmware", lambda p: p.update(location="https://elsewhere.test/fw.bin"))
+    assert_failed(run_case(pytester, bundled, "TC_044_2"), "Step 1: UpdateFirmware.req",
            'location: expected "https://firmware.csmscheck.test/')
 
 
@@ -81,7 +61,7 @@ def test_wrong_firmware_location_fails_tc_044_2(pytester: pytest.Pytester, bundl
 def test_invalid_diagnostics_status_answer_fails_tc_045_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "DiagnosticsStatusNotification", lambda _req, resp: resp.update(status="Ok"))
-    failed(run_case(pytester, bundled, "TC_045_1"), "Step 4: DiagnosticsStatusNotification.conf",
+    assert_failed(run_case(pytester, bundled, "TC_045_1"), "Step 4: DiagnosticsStatusNotification.conf",
            "DiagnosticsStatusNotificationResponse from the CSMS violates the OCPP 1.6 schema")
 
 
@@ -89,49 +69,49 @@ def test_invalid_diagnostics_status_answer_fails_tc_045_1(pytester: pytest.Pytes
 def test_reservation_refused_to_its_holder_fails_tc_046(pytester: pytest.Pytester, bundled: BundledCsms,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reservation, "holds_reservation", lambda *_args: False)
-    failed(run_case(pytester, bundled, "TC_046"), "Step 5: Charging state: StartTransaction.conf",
+    assert_failed(run_case(pytester, bundled, "TC_046"), "Step 5: Charging state: StartTransaction.conf",
            'idTagInfo.status: expected "Accepted", got "Invalid"')
 
 
 def test_authorize_without_parent_fails_tc_053(pytester: pytest.Pytester, bundled: BundledCsms,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "Authorize", lambda _req, resp: resp["idTagInfo"].pop("parentIdTag", None))
-    failed(run_case(pytester, bundled, "TC_053"), "Step 7: Authorize.conf", "idTagInfo.parentIdTag: missing")
+    assert_failed(run_case(pytester, bundled, "TC_053"), "Step 7: Authorize.conf", "idTagInfo.parentIdTag: missing")
 
 
 def test_reservation_on_wrong_connector_fails_tc_049(pytester: pytest.Pytester, bundled: BundledCsms,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    mangle_requests(monkeypatch, "ReserveNow", lambda p: p.update(connectorId=1))
-    failed(run_case(pytester, bundled, "TC_049"), "Step 1: ReserveNow.req", "connectorId: expected 0, got 1")
+    alter_sent(monkeypatch, "ReserveNow", lambda p: p.update(connectorId=1))
+    assert_failed(run_case(pytester, bundled, "TC_049"), "Step 1: ReserveNow.req", "connectorId: expected 0, got 1")
 
 
 # 3.18 Remote Trigger
 def test_trigger_without_connector_fails_tc_054(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    mangle_requests(monkeypatch, "TriggerMessage", lambda p: p.pop("connectorId", None))
-    failed(run_case(pytester, bundled, "TC_054"), "Step 1: TriggerMessage.req", "connectorId: missing")
+    alter_sent(monkeypatch, "TriggerMessage", lambda p: p.pop("connectorId", None))
+    assert_failed(run_case(pytester, bundled, "TC_054"), "Step 1: TriggerMessage.req", "connectorId: missing")
 
 
 def test_triggered_heartbeat_without_time_fails_tc_054(pytester: pytest.Pytester, bundled: BundledCsms,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "Heartbeat", lambda _req, resp: resp.pop("currentTime"))
-    failed(run_case(pytester, bundled, "TC_054"), "Step 8: Heartbeat.conf",
+    assert_failed(run_case(pytester, bundled, "TC_054"), "Step 8: Heartbeat.conf",
            "HeartbeatResponse from the CSMS violates the OCPP 1.6 schema")
 
 
 # 3.19 Smart Charging
 def test_tx_profile_without_transaction_fails_tc_057(pytester: pytest.Pytester, bundled: BundledCsms,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    mangle_requests(monkeypatch, "SetChargingProfile", lambda p: p.update(
+    alter_sent(monkeypatch, "SetChargingProfile", lambda p: p.update(
         csChargingProfiles={k: v for k, v in p["csChargingProfiles"].items() if k != "transactionId"}))
-    failed(run_case(pytester, bundled, "TC_057"), "Step 1: SetChargingProfile.req",
+    assert_failed(run_case(pytester, bundled, "TC_057"), "Step 1: SetChargingProfile.req",
            "csChargingProfiles.transactionId: missing")
 
 
 def test_clear_by_id_with_criteria_fails_tc_067(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    mangle_requests(monkeypatch, "ClearChargingProfile", lambda p: p.update(connectorId=1) if "id" in p else None)
-    failed(run_case(pytester, bundled, "TC_067"), "Step 3: ClearChargingProfile.req",
+    alter_sent(monkeypatch, "ClearChargingProfile", lambda p: p.update(connectorId=1) if "id" in p else None)
+    assert_failed(run_case(pytester, bundled, "TC_067"), "Step 3: ClearChargingProfile.req",
            "connectorId: expected to be absent, got 1")
 
 
@@ -146,7 +126,7 @@ def test_lost_composite_schedule_fails_tc_066(pytester: pytest.Pytester, bundled
         return answer
 
     monkeypatch.setattr(StationConnection, "request", forgetful)
-    failed(run_case(pytester, bundled, "TC_066"), "Step 2: the composite schedule the CSMS retrieved",
+    assert_failed(run_case(pytester, bundled, "TC_066"), "Step 2: the composite schedule the CSMS retrieved",
            "chargingSchedule: missing")
 
 
@@ -154,4 +134,4 @@ def test_lost_composite_schedule_fails_tc_066(pytester: pytest.Pytester, bundled
 def test_data_transfer_not_implemented_fails_tc_064(pytester: pytest.Pytester, bundled: BundledCsms,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "DataTransfer")
-    failed(run_case(pytester, bundled, "TC_064"), "Step 2: DataTransfer.conf", "CALLERROR NotImplemented")
+    assert_failed(run_case(pytester, bundled, "TC_064"), "Step 2: DataTransfer.conf", "CALLERROR NotImplemented")

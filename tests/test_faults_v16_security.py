@@ -12,26 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults import patch_handler, run_case
+from faults import alter_sent, assert_failed, patch_handler, run_case
 
 import csmscheck.csms.app
 import csmscheck.csms.server
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms import security_certificates
 from csmscheck.csms.config import CsmsConfig
-from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.handlers.v16 import security
 from csmscheck.csms.router import ROUTES, Payload
 from csmscheck.pki import Pki, sign_csr
 from csmscheck.pki.certificates import new_root_certificate, pem_text
 from csmscheck.pki.csr import build_csr, new_station_key, private_key_pem
 from csmscheck.settings import load_settings
-
-
-def _failed(entry: dict[str, Any], *texts: str) -> None:
-    assert entry["outcome"] == "failed", entry
-    for text in texts:
-        assert text in entry["message"], entry["message"]
 
 
 @pytest.mark.parametrize("case", ["TC_073", "TC_074", "TC_076", "TC_080", "TC_086"])
@@ -48,14 +41,14 @@ def test_old_password_still_accepted_fails_tc_073(pytester: pytest.Pytester, bun
         return None
 
     monkeypatch.setattr(security, "remember_password", forget)
-    _failed(run_case(pytester, bundled, "TC_073"),
+    assert_failed(run_case(pytester, bundled, "TC_073"),
             "Step 3: the Central System still accepts the old password after it changed AuthorizationKey")
 
 
 def test_valid_password_refused_fails_tc_085(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csmscheck.csms.server, "check_password", lambda _password, _stored: False)
-    _failed(run_case(pytester, bundled, "TC_085"),
+    assert_failed(run_case(pytester, bundled, "TC_085"),
             "Step 2: HTTP upgrade with basic authentication: the Central System refused the connection: HTTP 401")
 
 
@@ -77,7 +70,7 @@ def csms_without_rsa_suites(monkeypatch: pytest.MonkeyPatch) -> Iterator[Bundled
 
 def test_missing_rsa_cipher_suites_fail_tc_086(pytester: pytest.Pytester,
                                                csms_without_rsa_suites: BundledCsms) -> None:
-    _failed(run_case(pytester, csms_without_rsa_suites, "TC_086"),
+    assert_failed(run_case(pytester, csms_without_rsa_suites, "TC_086"),
             "Step 2: TLS handshake", "cipher suite TLS_RSA_WITH_AES_128_GCM_SHA256 not supported",
             "cipher suite TLS_RSA_WITH_AES_256_GCM_SHA384 not supported")
 
@@ -99,7 +92,7 @@ def _issue_with_rogue_ca(directory: Path) -> Any:
 def test_certificate_from_the_wrong_ca_fails_tc_074(pytester: pytest.Pytester, bundled: BundledCsms,
                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(security_certificates, "issue_certificate", _issue_with_rogue_ca(tmp_path))
-    _failed(run_case(pytester, bundled, "TC_074"),
+    assert_failed(run_case(pytester, bundled, "TC_074"),
             "Step 5: CertificateSigned.req: the certificate chain does not lead to the CA")
 
 
@@ -111,7 +104,7 @@ def test_certificate_for_another_key_fails_tc_077(pytester: pytest.Pytester, bun
         return real(config, station_id, build_csr(station_id, new_station_key()))
 
     monkeypatch.setattr(security_certificates, "issue_certificate", for_another_key)
-    _failed(run_case(pytester, bundled, "TC_077"),
+    assert_failed(run_case(pytester, bundled, "TC_077"),
             "Step 5: CertificateSigned.req is not a ChargePointCertificate signed for the CSR",
             "the certificate does not carry the public key of the CSR")
 
@@ -119,7 +112,7 @@ def test_certificate_for_another_key_fails_tc_077(pytester: pytest.Pytester, bun
 def test_valid_csr_rejected_fails_tc_074(pytester: pytest.Pytester, bundled: BundledCsms,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "SignCertificate", lambda _req, resp: resp.update(status="Rejected"))
-    _failed(run_case(pytester, bundled, "TC_074"),
+    assert_failed(run_case(pytester, bundled, "TC_074"),
             "Step 4: SignCertificate.conf", 'status: expected "Accepted", got "Rejected"')
 
 
@@ -127,19 +120,9 @@ def test_certificate_never_sent_fails_tc_074(pytester: pytest.Pytester, bundled:
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(security_certificates, "deliver_later", lambda _connection, _chain: None)
     monkeypatch.setenv("CSMS_ACTION_TIMEOUT", "1")
-    _failed(run_case(pytester, bundled, "TC_074"), "did not send a CertificateSignedRequest")
+    assert_failed(run_case(pytester, bundled, "TC_074"), "did not send a CertificateSignedRequest")
 
 
-def _altering(monkeypatch: pytest.MonkeyPatch, action: str, change: Any) -> None:
-    """The CSMS alters what the operator asked for before sending ``action``."""
-    real = StationConnection.request
-
-    async def altered(self: StationConnection, name: str, payload: Payload, timeout: float) -> Any:
-        if name == action:
-            change(payload)
-        return await real(self, name, payload, timeout)
-
-    monkeypatch.setattr(StationConnection, "request", altered)
 
 
 def test_wrong_hash_data_fails_tc_076(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -148,15 +131,15 @@ def test_wrong_hash_data_fails_tc_076(pytester: pytest.Pytester, bundled: Bundle
         serial = payload["certificateHashData"]["serialNumber"]
         payload["certificateHashData"]["serialNumber"] = serial[:-1] + ("1" if serial[-1] == "0" else "0")
 
-    _altering(monkeypatch, "DeleteCertificate", other_serial)
-    _failed(run_case(pytester, bundled, "TC_076"),
+    alter_sent(monkeypatch, "DeleteCertificate", other_serial)
+    assert_failed(run_case(pytester, bundled, "TC_076"),
             "Step 3: DeleteCertificate.req", "certificateHashData.serialNumber: expected")
 
 
 def test_security_event_refused_fails_tc_078(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "SecurityEventNotification")
-    _failed(run_case(pytester, bundled, "TC_078"),
+    assert_failed(run_case(pytester, bundled, "TC_078"),
             "SecurityEventNotification: the CSMS answered CALLERROR NotImplemented")
 
 
@@ -166,19 +149,19 @@ def test_security_event_refused_fails_tc_078(pytester: pytest.Pytester, bundled:
 def test_log_status_refused_fails_tc_079(pytester: pytest.Pytester, bundled: BundledCsms,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "LogStatusNotification")
-    _failed(run_case(pytester, bundled, "TC_079"),
+    assert_failed(run_case(pytester, bundled, "TC_079"),
             "LogStatusNotification: the CSMS answered CALLERROR NotImplemented")
 
 
 def test_signed_firmware_status_refused_fails_tc_080(pytester: pytest.Pytester, bundled: BundledCsms,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "SignedFirmwareStatusNotification")
-    _failed(run_case(pytester, bundled, "TC_080"),
+    assert_failed(run_case(pytester, bundled, "TC_080"),
             "SignedFirmwareStatusNotification: the CSMS answered CALLERROR NotImplemented")
 
 
 def test_replaced_firmware_signature_fails_tc_081(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    _altering(monkeypatch, "SignedUpdateFirmware", lambda p: p["firmware"].update(signature="c2lnbmF0dXJl"))
-    _failed(run_case(pytester, bundled, "TC_081"),
+    alter_sent(monkeypatch, "SignedUpdateFirmware", lambda p: p["firmware"].update(signature="c2lnbmF0dXJl"))
+    assert_failed(run_case(pytester, bundled, "TC_081"),
             "Step 1: SignedUpdateFirmware.req", 'firmware.signature: expected "')
