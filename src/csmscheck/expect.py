@@ -8,7 +8,8 @@ recursively), or a :class:`Matcher` such as :data:`ANY_INT` or :func:`about_now`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -143,3 +144,12 @@ def unordered(*items: Any) -> Any:
         return True
 
     return Matcher(f"<in any order: {', '.join(_show(i) for i in items)}>", match)
+
+
+@contextmanager
+def step(label: str) -> Iterator[None]:
+    """Name the OCTT step in any StepFailed raised inside the block."""
+    try:
+        yield
+    except StepFailed as exc:
+        raise StepFailed(f"{label}: {exc}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csmscheck.expect import ABSENT, assert_matches
+from csmscheck.expect import ABSENT, assert_matches, step
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.model import Transaction
@@ -11,7 +11,7 @@ from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v201 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
-from csmscheck.suite.v201.test_e_transactions import ACCEPTED, send_payload, step
+from csmscheck.suite.v201.transaction_steps import ACCEPTED, send_payload
 
 
 def _current(station: Station) -> Transaction:

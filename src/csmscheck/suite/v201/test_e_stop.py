@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from csmscheck.expect import assert_matches, one_of
+from csmscheck.expect import assert_matches, one_of, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
-from csmscheck.suite.v201.test_e_transactions import ACCEPTED, event, step
+from csmscheck.suite.v201.transaction_steps import ACCEPTED, event
 
 
 async def _unplugged_transaction_continues(station: Station) -> None:

@@ -1,66 +1,21 @@
 """Block E: transactions — starting a transaction (TxStartPoint options, local start, seqNo).
 
 The stop options are in ``test_e_stop.py``, the transaction status checks in
-``test_e_status.py``; both use the step helpers defined here.
+``test_e_status.py``; all three use the step helpers of ``transaction_steps.py``.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from csmscheck.errors import StepFailed
-from csmscheck.expect import assert_matches
+from csmscheck.expect import step
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.station.v201 import Payload
 from csmscheck.suite.marks import octt
+from csmscheck.suite.v201.transaction_steps import ACCEPTED, authorize_valid, event, plugged_in, send_payload
 from csmscheck.timestamps import rfc3339
-
-ACCEPTED = {"idTokenInfo": {"status": "Accepted"}}
-
-
-@contextmanager
-def step(label: str) -> Iterator[None]:
-    """Name the OCTT step in any failure raised inside the block."""
-    try:
-        yield
-    except StepFailed as exc:
-        raise StepFailed(f"{label}: {exc}") from None
-
-
-async def event(station: Station, label: str, event_type: str, trigger_reason: str, *,
-                expect: Payload | None = None, **fields: object) -> Payload:
-    """Send a TransactionEvent of the station's transaction; the CSMS must answer it (matching ``expect``)."""
-    with step(label):
-        response = await states.send_event(station, event_type, trigger_reason, **fields)
-    if expect is not None:
-        assert_matches(response, expect, f"{label}: TransactionEventResponse")
-    return response
-
-
-async def send_payload(station: Station, label: str, payload: Payload, expect: Payload | None = None) -> Payload:
-    """Send a TransactionEvent built by the test (e.g. queued offline); the CSMS must answer it."""
-    with step(label):
-        response = await station.call("TransactionEvent", payload)
-    if expect is not None:
-        assert_matches(response, expect, f"{label}: TransactionEventResponse")
-    return response
-
-
-async def authorize_valid(station: Station, label: str) -> None:
-    """The driver presents the valid token; the CSMS must accept it."""
-    with step(label):
-        response = await states.authorize(station)
-    assert_matches(response, ACCEPTED, f"{label}: AuthorizeResponse")
-
-
-async def plugged_in(station: Station, label: str) -> None:
-    """The cable is plugged in: StatusNotification and NotifyEvent report the connector Occupied."""
-    with step(label):
-        await states.connector_event(station, "Occupied")
 
 
 def _signed_start_reading(wh: float) -> Payload:

@@ -29,7 +29,7 @@ from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.timestamps import parse_time, rfc3339
 
 Payload = dict[str, Any]
-ACCEPTED = {"idTokenInfo": {"status": "Accepted"}}
+ACCEPTED = states.ACCEPTED_TOKEN
 LIFETIME = timedelta(minutes=5)  # how long a reservation lasts unless the case says otherwise
 
 

@@ -20,7 +20,7 @@ from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.timestamps import rfc3339
 
 Payload = dict[str, Any]
-ACCEPTED = {"idTokenInfo": {"status": "Accepted"}}
+ACCEPTED = states.ACCEPTED_TOKEN
 CENT_TOLERANCE = 0.005 + 1e-9  # a correct figure rounded to the cent is at most half a cent off
 
 
