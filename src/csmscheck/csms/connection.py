@@ -108,6 +108,8 @@ class StationConnection:
 
     async def call(self, action: str, payload: Payload, timeout: float) -> CallResult | CallError:
         """Send one CALL and wait for the answer; record what the answer tells."""
+        for hook in self.routes.before_calls.get(action, ()):
+            await hook(self, payload)
         unique_id = new_message_id()
         future: asyncio.Future[CallResult | CallError] = asyncio.get_running_loop().create_future()
         self._pending[unique_id] = (action, future)

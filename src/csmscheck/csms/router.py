@@ -21,6 +21,8 @@ Payload = dict[str, Any]
 Handler = Callable[["StationConnection", Payload], Awaitable[Payload]]
 ResponseHook = Callable[["StationConnection", Payload, Payload], Awaitable[None]]
 RequestShaper = Callable[["StationConnection", Payload], Awaitable[list[Payload]]]
+# Runs just before the CSMS sends one of its own CALLs (e.g. to record it first).
+BeforeCall = Callable[["StationConnection", Payload], Awaitable[None]]
 # Runs after the handler of a station's CALL; may add to the response (e.g. totalCost).
 Observer = Callable[["StationConnection", Payload, Payload], Awaitable[None]]
 
@@ -40,6 +42,7 @@ class Routes:
     response_hooks: dict[str, list[ResponseHook]] = field(default_factory=dict)
     shapers: dict[str, RequestShaper] = field(default_factory=dict)
     observers: dict[str, list[Observer]] = field(default_factory=dict)
+    before_calls: dict[str, list[BeforeCall]] = field(default_factory=dict)
 
 
 ROUTES: dict[OcppVersion, Routes] = {v: Routes() for v in ("1.6", "2.0.1")}
@@ -86,5 +89,15 @@ def observes(version: OcppVersion, action: str) -> Callable[[Observer], Observer
     def register(observer: Observer) -> Observer:
         ROUTES[version].observers.setdefault(action, []).append(observer)
         return observer
+
+    return register
+
+
+def before_call(version: OcppVersion, action: str) -> Callable[[BeforeCall], BeforeCall]:
+    """Register what the CSMS records before sending its ``action`` CALL (the answer may race it)."""
+
+    def register(hook: BeforeCall) -> BeforeCall:
+        ROUTES[version].before_calls.setdefault(action, []).append(hook)
+        return hook
 
     return register

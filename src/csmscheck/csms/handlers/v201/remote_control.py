@@ -19,7 +19,7 @@ from csmscheck.csms.authorization import TokenVerdict, id_token_info, verdict_fo
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.remote_models import RemoteStart, RemoteStop
-from csmscheck.csms.router import Payload, observes, on_response, shapes
+from csmscheck.csms.router import Payload, before_call, observes, on_response
 from csmscheck.csms.store import now
 
 log = logging.getLogger("csmscheck.csms")
@@ -58,12 +58,11 @@ async def _record_start(connection: StationConnection, request: Payload, status:
                 tx.remote_start_id = row.remote_start_id
 
 
-@shapes("2.0.1", "RequestStartTransaction")
-async def remote_start_requested(connection: StationConnection, request: Payload) -> list[Payload]:
+@before_call("2.0.1", "RequestStartTransaction")
+async def remote_start_requested(connection: StationConnection, request: Payload) -> None:
     """Remember the remote start before it goes out: the station may report the transaction
     before the CSMS has read its answer."""
     await _record_start(connection, request, _REQUESTED)
-    return [request]
 
 
 @on_response("2.0.1", "RequestStartTransaction")
