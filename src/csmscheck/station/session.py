@@ -206,6 +206,8 @@ class StationSession:
         The station answers with ``reply`` (or its policy) the moment the CALL arrives,
         so a trigger API call inside the block can complete. On leaving the block the
         returned object holds the request; no CALL within the deadline fails the step.
+        A CALL of this action that arrived earlier, when nothing waited for it (answered
+        by the policy), is taken first.
         """
         received = ReceivedCall(action, {})
         waiter = self._claim_waiting(action, reply)
