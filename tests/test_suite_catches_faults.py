@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from faults import patch_handler, run_case
+from faults import assert_failed, misreport_answer, patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
@@ -86,3 +86,33 @@ def test_schema_invalid_answer_fails_tc_012(pytester: pytest.Pytester, bundled: 
     entry = run_case(pytester, bundled, "TC_012")
     assert entry["outcome"] == "failed"
     assert "StopTransactionResponse from the CSMS violates the OCPP 1.6 schema" in entry["message"]
+
+
+# -- OCPP 1.6J chapters 3.1 and 3.3 (3.2 and 3.4 are above) ----------------------------------
+
+
+def test_heartbeat_interval_zero_fails_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_handler(monkeypatch, "1.6", "BootNotification", lambda _req, resp: resp.update(interval=0))
+    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 2: BootNotification.conf",
+                  "interval: expected <number >= 1>, got 0")
+
+
+def test_stale_heartbeat_time_fails_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_handler(monkeypatch, "1.6", "Heartbeat", lambda _req, resp: resp.update(currentTime="2001-01-01T00:00:00Z"))
+    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 6: Heartbeat.conf", "currentTime: expected <a timestamp")
+
+
+def test_cached_id_refused_fails_tc_007(pytester: pytest.Pytester, bundled: BundledCsms,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_handler(monkeypatch, "1.6", "StartTransaction", lambda _req, resp: resp["idTagInfo"].update(status="Blocked"))
+    assert_failed(run_case(pytester, bundled, "TC_007"), "Step 4: StartTransaction.conf",
+                  'idTagInfo.status: expected "Accepted", got "Blocked"')
+
+
+def test_clear_cache_answer_misreported_fails_tc_061(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    misreport_answer(monkeypatch, "ClearCache", lambda answer: answer.update(status="Rejected"))
+    assert_failed(run_case(pytester, bundled, "TC_061"), "Step 2: the CSMS's record of ClearCache.conf",
+                  'status: expected "Accepted", got "Rejected"')
