@@ -211,3 +211,22 @@ def test_environment_error_wins_over_nothing_else_being_checked(tmp_path: Path) 
     """A bad environment value is reported even when the TOML file sets the same field correctly."""
     message = _error("evse_id = 2\n", tmp_path, {"CONFIGURED_EVSE_ID": "x"})
     assert "CONFIGURED_EVSE_ID" in message
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"CONFIGURED_CHARGING_RATE_UNIT": "kW"}, "charging_rate_unit (CONFIGURED_CHARGING_RATE_UNIT) must be A or W"),
+    ({"CONFIGURED_NUMBER_PHASES": "4"}, "number_phases (CONFIGURED_NUMBER_PHASES) must be 1, 2 or 3"),
+    ({"CONFIGURED_EXPIRY_DATE_OFFSET": "-5"},
+     "expiry_date_offset (CONFIGURED_EXPIRY_DATE_OFFSET) must not be negative"),
+])
+def test_bad_configured_1_6_values_are_refused(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ=env)
+    assert named in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_configured_1_6_values_come_from_the_original_names() -> None:
+    settings = load_settings(environ={"CONFIGURED_FIRMWARE_LOCATION": "https://fw.example/x.bin",
+                                      "CONFIGURED_STACK_LEVEL": "2", "CONFIGURED_CHARGING_RATE_UNIT": "W"})
+    assert (settings.firmware_location, settings.stack_level, settings.charging_rate_unit) == (
+        "https://fw.example/x.bin", 2, "W")

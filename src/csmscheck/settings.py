@@ -96,6 +96,20 @@ class Settings:
     tariff_price_per_kwh: float = field(default=0.25, metadata=_env("CSMSCHECK_TARIFF_PRICE_PER_KWH"))
     tariff_session_fee: float = field(default=0.0, metadata=_env("CSMSCHECK_TARIFF_SESSION_FEE"))
 
+    # OCPP 1.6J: what the OCTT calls <Configured ...> in chapters 3.15-3.21 (what the operator
+    # asks the Central System to send: locations, reservation expiry, charging schedules).
+    firmware_location: str = field(default="https://firmware.csmscheck.test/virtual-station-1.0.1.bin",
+                                   metadata=_env("CONFIGURED_FIRMWARE_LOCATION"))
+    diagnostics_location: str = field(default="ftp://diagnostics.csmscheck.test/uploads/",
+                                      metadata=_env("CONFIGURED_DIAGNOSTICS_LOCATION"))
+    log_location: str = field(default="ftp://logs.csmscheck.test/security/", metadata=_env("CONFIGURED_LOG_LOCATION"))
+    expiry_date_offset: int = field(default=600, metadata=_env("CONFIGURED_EXPIRY_DATE_OFFSET"))
+    stack_level: int = field(default=0, metadata=_env("CONFIGURED_STACK_LEVEL"))
+    charging_rate_unit: str = field(default="A", metadata=_env("CONFIGURED_CHARGING_RATE_UNIT"))
+    schedule_duration: int = field(default=3600, metadata=_env("CONFIGURED_DURATION"))
+    start_period: int = field(default=0, metadata=_env("CONFIGURED_START_PERIOD"))
+    number_phases: int = field(default=3, metadata=_env("CONFIGURED_NUMBER_PHASES"))
+
     @property
     def manual(self) -> bool:
         return self.trigger == "manual"
@@ -198,5 +212,12 @@ def _check(settings: Settings) -> None:
     for item in fields(Settings):
         if isinstance(getattr(settings, item.name), str) and not getattr(settings, item.name).strip():
             raise ConfigError(f"setting {item.name} ({ENV_NAMES[item.name]}) must not be empty")
+    if settings.charging_rate_unit not in ("A", "W"):
+        raise ConfigError("setting charging_rate_unit (CONFIGURED_CHARGING_RATE_UNIT) must be A or W")
+    if settings.number_phases not in (1, 2, 3):
+        raise ConfigError("setting number_phases (CONFIGURED_NUMBER_PHASES) must be 1, 2 or 3")
+    for name in ("expiry_date_offset", "stack_level", "schedule_duration", "start_period"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must not be negative")
     if settings.security_profile not in (1, 2, 3):
         raise ConfigError("setting security_profile (CONFIGURED_SECURITY_PROFILE) must be 1, 2 or 3")

@@ -15,6 +15,7 @@ from typing import Any
 
 from csmscheck.errors import StepFailed
 from csmscheck.expect import Matcher, assert_matches
+from csmscheck.settings import Settings
 from csmscheck.station import v16
 from csmscheck.station.states import v16 as states
 from csmscheck.station.station import Station
@@ -23,18 +24,9 @@ from csmscheck.timestamps import parse_time, rfc3339
 
 # -- test data -----------------------------------------------------------------------------
 
-FIRMWARE_URL = "https://firmware.csmscheck.test/virtual-station-1.0.1.bin"
-DIAGNOSTICS_URL = "ftp://diagnostics.csmscheck.test/uploads/"
 DIAGNOSTICS_FILE = "diagnostics-csmscheck.zip"
-RESERVATION_EXPIRY_OFFSET = timedelta(minutes=10)
 # A second idTag in the valid idTag's group (TC_053); the suite creates it through the trigger API.
 GROUP_MEMBER_ID_TAG = "CSMSCHECK-GROUP-02"
-STACK_LEVEL = 0
-CHARGING_RATE_UNIT = "A"
-SCHEDULE_DURATION = 3600
-START_PERIOD = 0
-NUMBER_PHASES = 3
-PROFILE_LIMIT = 6.0 if CHARGING_RATE_UNIT == "A" else 6000.0
 # A vendor the CSMS is not expected to support (TC_064).
 UNKNOWN_VENDOR_ID = "com.example.csmscheck-unsupported"
 
@@ -129,21 +121,24 @@ async def stop_transaction(station: Station, reason: str, id_tag: str | None, st
 
 def reservation(station: Station, connector_id: int, **extra: Any) -> Payload:
     """ReserveNow for the valid idTag, expiring <Expiry Date Offset> from now, with a fresh reservationId."""
-    expiry = datetime.now(UTC) + RESERVATION_EXPIRY_OFFSET
+    expiry = datetime.now(UTC) + timedelta(seconds=station.cfg.expiry_date_offset)
     return {"connectorId": connector_id, "expiryDate": rfc3339(expiry), "idTag": station.cfg.valid_id_token,
             "reservationId": fresh_id()} | extra
 
 
-def charging_schedule(**extra: Any) -> Payload:
+def charging_schedule(cfg: Settings, **extra: Any) -> Payload:
     """The configured schedule: one period from <startPeriod> at 6 A (or 6000 W) on <numberPhases>."""
-    return {"duration": SCHEDULE_DURATION, "chargingRateUnit": CHARGING_RATE_UNIT,
-            "chargingSchedulePeriod": [{"startPeriod": START_PERIOD, "limit": PROFILE_LIMIT,
-                                        "numberPhases": NUMBER_PHASES}]} | extra
+    limit = 6.0 if cfg.charging_rate_unit == "A" else 6000.0
+    return {"duration": cfg.schedule_duration, "chargingRateUnit": cfg.charging_rate_unit,
+            "chargingSchedulePeriod": [{"startPeriod": cfg.start_period, "limit": limit,
+                                        "numberPhases": cfg.number_phases}]} | extra
 
 
-def charging_profile(purpose: str, kind: str, *, stack_level: int = STACK_LEVEL, profile_id: int | None = None,
-                     schedule: Payload | None = None, **extra: Any) -> Payload:
-    """A csChargingProfiles object with a fresh chargingProfileId unless one is given."""
-    return {"chargingProfileId": profile_id or fresh_id(), "stackLevel": stack_level,
+def charging_profile(cfg: Settings, purpose: str, kind: str, *, stack_level: int | None = None,
+                     profile_id: int | None = None, schedule: Payload | None = None, **extra: Any) -> Payload:
+    """A csChargingProfiles object (the configured stack level and schedule unless given), with a
+    fresh chargingProfileId unless one is given."""
+    return {"chargingProfileId": profile_id or fresh_id(),
+            "stackLevel": cfg.stack_level if stack_level is None else stack_level,
             "chargingProfilePurpose": purpose, "chargingProfileKind": kind,
-            "chargingSchedule": schedule or charging_schedule()} | extra
+            "chargingSchedule": schedule or charging_schedule(cfg)} | extra

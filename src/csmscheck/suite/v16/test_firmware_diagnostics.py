@@ -17,9 +17,9 @@ DIAGNOSTICS = "DiagnosticsStatusNotification"
 async def _update_firmware(station: Station, csms: Csms) -> None:
     """Steps 1-2: the CSMS sends UpdateFirmware for the test data's firmware; the station takes it."""
     async with station.expect("UpdateFirmware", reply={}) as got:
-        reply = await csms.request(station, "UpdateFirmware", {"location": extra.FIRMWARE_URL,
+        reply = await csms.request(station, "UpdateFirmware", {"location": station.cfg.firmware_location,
                                                                "retrieveDate": rfc3339()})
-    assert_matches(got.payload, {"location": extra.FIRMWARE_URL, "retrieveDate": ANY_STR},
+    assert_matches(got.payload, {"location": station.cfg.firmware_location, "retrieveDate": ANY_STR},
                    "Step 1: UpdateFirmware.req")
     relayed_answer(reply, "Step 2")
 
@@ -60,8 +60,8 @@ async def test_tc_044_3(station: Station, csms: Csms) -> None:
 async def _get_diagnostics(station: Station, csms: Csms) -> None:
     """Steps 1-2: the CSMS asks for the diagnostics at its upload location; the station names the file."""
     async with station.expect("GetDiagnostics", reply={"fileName": extra.DIAGNOSTICS_FILE}) as got:
-        reply = await csms.request(station, "GetDiagnostics", {"location": extra.DIAGNOSTICS_URL})
-    assert_matches(got.payload, {"location": extra.DIAGNOSTICS_URL}, "Step 1: GetDiagnostics.req")
+        reply = await csms.request(station, "GetDiagnostics", {"location": station.cfg.diagnostics_location})
+    assert_matches(got.payload, {"location": station.cfg.diagnostics_location}, "Step 1: GetDiagnostics.req")
     answer = relayed_answer(reply, "Step 2")
     if answer is not None:
         assert_matches(answer, {"fileName": extra.DIAGNOSTICS_FILE}, "Step 2: the CSMS's record of GetDiagnostics.conf")

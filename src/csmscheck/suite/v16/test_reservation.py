@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from csmscheck.expect import ANY_INT, ANY_STR, Matcher, assert_matches
@@ -63,7 +63,7 @@ async def test_tc_046(station: Station, csms: Csms, cfg: Settings) -> None:
 @octt("TC_047", chapter="3.17")
 async def test_tc_047(station: Station, csms: Csms, cfg: Settings) -> None:
     """Reservation of a Connector - Expire."""
-    expiry = datetime.now(UTC) + extra.RESERVATION_EXPIRY_OFFSET
+    expiry = datetime.now(UTC) + timedelta(seconds=cfg.expiry_date_offset)
     await _reserve(station, csms, extra.reservation(station, cfg.connector_id), "Accepted",
                    _configured(cfg) | {"expiryDate": extra.about(expiry)})
     await extra.report_connector(station, cfg.connector_id, "Reserved", "Step 4: StatusNotification.conf")

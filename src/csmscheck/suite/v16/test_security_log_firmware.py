@@ -18,10 +18,8 @@ from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.timestamps import rfc3339
 
 # Where the CSMS tells the charge point to upload its log, and the firmware it points it to.
-LOG_LOCATION = "ftp://logs.csmscheck.test/security/"
-FIRMWARE_LOCATION = "https://firmware.csmscheck.test/csmscheck-1.0.1.bin"
 FIRMWARE_VERSION = "1.0.1"
-# What the charge point finds at FIRMWARE_LOCATION (the virtual one never downloads).
+# What the charge point finds at the configured firmware location (the virtual one never downloads).
 FIRMWARE_IMAGE = b"csmscheck virtual charge point firmware 1.0.1\n"
 
 
@@ -34,9 +32,9 @@ async def test_tc_079(station: Station, csms: Csms) -> None:
     """Get Security Log."""
     async with station.expect("GetLog", reply={"status": "Accepted", "filename": "security.log"}) as got:
         reply = await csms.request(station, "GetLog", {"logType": "SecurityLog", "requestId": _request_id(),
-                                                       "log": {"remoteLocation": LOG_LOCATION}})
+                                                       "log": {"remoteLocation": station.cfg.log_location}})
     assert_matches(got.payload, {"logType": "SecurityLog", "requestId": ANY_INT,
-                                 "log": {"remoteLocation": LOG_LOCATION}}, "Step 1: GetLog.req")
+                                 "log": {"remoteLocation": station.cfg.log_location}}, "Step 1: GetLog.req")
     answer = relayed_answer(reply, "Step 2")
     if answer is not None:
         assert_matches(answer, {"status": "Accepted"}, "Step 2: the CSMS's record of GetLog.conf")
@@ -48,14 +46,14 @@ async def test_tc_079(station: Station, csms: Csms) -> None:
 async def _signed_update(station: Station, csms: Csms, signer: FirmwareSigner, signature: str) -> dict[str, Any]:
     """Steps 1-2: the CSMS sends SignedUpdateFirmware with the configured firmware; the station accepts."""
     certificate = load_pem_chain(signer.certificate_pem)[0]
-    firmware = {"location": FIRMWARE_LOCATION, "retrieveDateTime": rfc3339(),
+    firmware = {"location": station.cfg.firmware_location, "retrieveDateTime": rfc3339(),
                 "signingCertificate": signer.certificate_pem, "signature": signature}
     async with station.expect("SignedUpdateFirmware", reply={"status": "Accepted"}) as got:
         reply = await csms.request(station, "SignedUpdateFirmware", {"requestId": _request_id(), "firmware": firmware})
     configured = Matcher("<the configured signing certificate>",
                          lambda v: isinstance(v, str) and same_certificate(v, certificate))
     assert_matches(got.payload, {"requestId": ANY_INT, "firmware": {
-        "location": FIRMWARE_LOCATION, "signature": signature, "signingCertificate": configured}},
+        "location": station.cfg.firmware_location, "signature": signature, "signingCertificate": configured}},
         "Step 1: SignedUpdateFirmware.req")
     answer = relayed_answer(reply, "Step 2")
     if answer is not None:

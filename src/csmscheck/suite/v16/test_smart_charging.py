@@ -16,9 +16,12 @@ from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.timestamps import rfc3339
 
 ACCEPTED = {"status": "Accepted"}
-# 6 A or 6000 W; three phases may go unsaid, as three is the default.
-CONFIGURED_PERIOD = {"startPeriod": extra.START_PERIOD, "limit": one_of(6.0, 6000.0),
-                     "numberPhases": absent_or(3) if extra.NUMBER_PHASES == 3 else extra.NUMBER_PHASES}
+
+
+def configured_period(cfg: Settings) -> dict[str, Any]:
+    """6 A or 6000 W from <startPeriod>; three phases may go unsaid, as three is the default."""
+    return {"startPeriod": cfg.start_period, "limit": one_of(6.0, 6000.0),
+            "numberPhases": absent_or(3) if cfg.number_phases == 3 else cfg.number_phases}
 
 
 async def _set_profile(station: Station, csms: Csms, connector_id: int, profile: Payload, steps: tuple[str, str],
@@ -44,17 +47,17 @@ async def _clear_profile(station: Station, csms: Csms, criteria: Payload, steps:
         assert_matches(answer, ACCEPTED, f"{steps[1]}: the CSMS's record of ClearChargingProfile.conf")
 
 
-def _tx_default_profile(stack_level: int) -> Payload:
+def _tx_default_profile(cfg: Settings, stack_level: int) -> Payload:
     now = datetime.now(UTC)
-    return extra.charging_profile("TxDefaultProfile", "Absolute", stack_level=stack_level,
+    return extra.charging_profile(cfg, "TxDefaultProfile", "Absolute", stack_level=stack_level,
                                   validFrom=rfc3339(now), validTo=rfc3339(now + timedelta(days=1)),
-                                  schedule=extra.charging_schedule(startSchedule=rfc3339(now)))
+                                  schedule=extra.charging_schedule(cfg, startSchedule=rfc3339(now)))
 
 
 @octt("TC_056", chapter="3.19")
 async def test_tc_056(station: Station, csms: Csms, cfg: Settings) -> None:
     """Central Smart Charging - TxDefaultProfile."""
-    profile = _tx_default_profile(extra.STACK_LEVEL)
+    profile = _tx_default_profile(cfg, cfg.stack_level)
 
     async def clear() -> None:  # the default profile would outlive the case
         await _clear_profile(station, csms, {"id": profile["chargingProfileId"]}, ("Clean-up", "Clean-up"), {})
@@ -63,11 +66,11 @@ async def test_tc_056(station: Station, csms: Csms, cfg: Settings) -> None:
         await _set_profile(station, csms, cfg.connector_id, profile, ("Step 1", "Step 2"), {
             "connectorId": cfg.connector_id,
             "csChargingProfiles": {
-                "stackLevel": extra.STACK_LEVEL, "chargingProfilePurpose": "TxDefaultProfile",
+                "stackLevel": cfg.stack_level, "chargingProfilePurpose": "TxDefaultProfile",
                 "chargingProfileKind": "Absolute", "validFrom": ANY_STR, "validTo": ANY_STR,
-                "chargingSchedule": {"startSchedule": ANY_STR, "chargingRateUnit": extra.CHARGING_RATE_UNIT,
-                                     "duration": extra.SCHEDULE_DURATION,
-                                     "chargingSchedulePeriod": [CONFIGURED_PERIOD]}}})
+                "chargingSchedule": {"startSchedule": ANY_STR, "chargingRateUnit": cfg.charging_rate_unit,
+                                     "duration": cfg.schedule_duration,
+                                     "chargingSchedulePeriod": [configured_period(cfg)]}}})
 
 
 @octt("TC_057", chapter="3.19")
@@ -76,7 +79,7 @@ async def test_tc_057(station: Station, csms: Csms, cfg: Settings) -> None:
     await states.charging(station)
     tx = station.model.transaction
     assert tx is not None, "Charging state: the station has no transaction"
-    profile = extra.charging_profile("TxProfile", "Relative", transactionId=int(tx.id))
+    profile = extra.charging_profile(cfg, "TxProfile", "Relative", transactionId=int(tx.id))
     await _set_profile(station, csms, cfg.connector_id, profile, ("Step 1", "Step 2"), {
         "connectorId": cfg.connector_id,
         "csChargingProfiles": {"chargingProfilePurpose": "TxProfile", "transactionId": int(tx.id)}})
@@ -86,9 +89,9 @@ async def test_tc_057(station: Station, csms: Csms, cfg: Settings) -> None:
 async def test_tc_066(station: Station, csms: Csms, cfg: Settings) -> None:
     """Get Composite Schedule."""
     composite = {"status": "Accepted", "connectorId": cfg.connector_id, "scheduleStart": rfc3339(),
-                 "chargingSchedule": extra.charging_schedule()}
-    request = {"connectorId": cfg.connector_id, "duration": extra.SCHEDULE_DURATION,
-               "chargingRateUnit": extra.CHARGING_RATE_UNIT}
+                 "chargingSchedule": extra.charging_schedule(cfg)}
+    request = {"connectorId": cfg.connector_id, "duration": cfg.schedule_duration,
+               "chargingRateUnit": cfg.charging_rate_unit}
     async with station.expect("GetCompositeSchedule", reply=composite) as got:
         reply = await csms.request(station, "GetCompositeSchedule", request)
     assert_matches(got.payload, request, "Step 1: GetCompositeSchedule.req")
@@ -102,8 +105,8 @@ async def test_tc_067(station: Station, csms: Csms, cfg: Settings) -> None:
     """Clear Charging Profile."""
     ids = []
     for n in range(3):
-        level = extra.STACK_LEVEL + n
-        sent = await _set_profile(station, csms, cfg.connector_id, _tx_default_profile(level),
+        level = cfg.stack_level + n
+        sent = await _set_profile(station, csms, cfg.connector_id, _tx_default_profile(cfg, level),
                                   (f"Step 1 (charging profile {n + 1})", f"Step 2 (charging profile {n + 1})"), {
             "connectorId": cfg.connector_id,
             "csChargingProfiles": {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": level}})
@@ -111,7 +114,7 @@ async def test_tc_067(station: Station, csms: Csms, cfg: Settings) -> None:
     await _clear_profile(station, csms, {"id": ids[0]}, ("Step 3", "Step 4"), {
         "id": ids[0], "connectorId": ABSENT, "chargingProfilePurpose": ABSENT, "stackLevel": ABSENT})
     criteria = {"connectorId": cfg.connector_id, "chargingProfilePurpose": "TxDefaultProfile",
-                "stackLevel": extra.STACK_LEVEL + 1}
+                "stackLevel": cfg.stack_level + 1}
     await _clear_profile(station, csms, criteria, ("Step 5", "Step 6"), {"id": ABSENT} | criteria)
     await _clear_profile(station, csms, {}, ("Step 7", "Step 8"), {
         "id": ABSENT, "connectorId": ABSENT, "chargingProfilePurpose": ABSENT, "stackLevel": ABSENT})
@@ -120,7 +123,7 @@ async def test_tc_067(station: Station, csms: Csms, cfg: Settings) -> None:
 @octt("TC_059", chapter="3.19")
 async def test_tc_059(station: Station, csms: Csms, cfg: Settings) -> None:
     """Remote Start Transaction with Charging Profile."""
-    profile = extra.charging_profile("TxProfile", "Relative")
+    profile = extra.charging_profile(cfg, "TxProfile", "Relative")
     async with station.expect("RemoteStartTransaction", reply=ACCEPTED) as got:
         reply = await csms.request(station, "RemoteStartTransaction", {
             "connectorId": cfg.connector_id, "idTag": cfg.valid_id_token, "chargingProfile": profile})
