@@ -34,7 +34,7 @@ def test_blocked_token_accepted_fails_tc_c_06(pytester: pytest.Pytester, bundled
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "Authorize", lambda _req, resp: resp["idTokenInfo"].update(status="Accepted"))
     assert_failed(run_case(pytester, bundled, "TC_C_06"), "Step 2: AuthorizeResponse",
-           "idTokenInfo.status: expected <one of 'Blocked', 'Invalid'>, got \"Accepted\"")
+                  "idTokenInfo.status: expected <one of 'Blocked', 'Invalid'>, got \"Accepted\"")
 
 
 def test_unknown_token_accepted_in_transaction_fails_tc_c_20(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -45,7 +45,7 @@ def test_unknown_token_accepted_in_transaction_fails_tc_c_20(pytester: pytest.Py
 
     patch_handler(monkeypatch, "2.0.1", "TransactionEvent", accept_all)
     assert_failed(run_case(pytester, bundled, "TC_C_20"), "Step 2: TransactionEventResponse",
-           "idTokenInfo.status: expected <one of 'Invalid', 'Unknown'>, got \"Accepted\"")
+                  "idTokenInfo.status: expected <one of 'Invalid', 'Unknown'>, got \"Accepted\"")
 
 
 def test_group_not_reported_fails_tc_c_39(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -61,8 +61,8 @@ def test_revoked_certificate_accepted_fails_tc_c_51(pytester: pytest.Pytester, b
     monkeypatch.setattr(ocsp_client, "_verdict", lambda outcome, reason: real(
         "good" if outcome == "revoked" else outcome, reason))
     assert_failed(run_case(pytester, bundled, "TC_C_51"), "Step 4: AuthorizeResponse",
-           'idTokenInfo.status: expected "Invalid", got "Accepted"',
-           'certificateStatus: expected "CertificateRevoked", got "Accepted"')
+                  'idTokenInfo.status: expected "Invalid", got "Accepted"',
+                  'certificateStatus: expected "CertificateRevoked", got "Accepted"')
 
 
 def test_no_ocsp_look_up_fails_tc_c_50(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -90,7 +90,7 @@ def test_list_version_not_tracked_fails_tc_d_02(pytester: pytest.Pytester, bundl
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].shapers, "SendLocalList")
     assert_failed(run_case(pytester, bundled, "TC_D_02"), "Step 3: SendLocalListRequest",
-           "versionNumber: expected <an integer > 1>, got 1")
+                  "versionNumber: expected <an integer > 1>, got 1")
 
 
 def _wrap_list_shaper(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
@@ -113,7 +113,7 @@ def test_removal_with_id_token_info_fails_tc_d_03(pytester: pytest.Pytester, bun
 
     _wrap_list_shaper(monkeypatch, fill_in)
     assert_failed(run_case(pytester, bundled, "TC_D_03"), "Step 2: SendLocalListRequest entry 0 (a removal)",
-           "idTokenInfo: expected to be absent")
+                  "idTokenInfo: expected to be absent")
 
 
 def test_duplicate_tokens_fail_tc_d_01(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -135,4 +135,4 @@ def test_misread_list_version_fails_tc_d_08(pytester: pytest.Pytester, bundled: 
 
     monkeypatch.setattr(StationConnection, "request", misread)
     assert_failed(run_case(pytester, bundled, "TC_D_08"), "Post scenario: the list version the CSMS received",
-           "versionNumber: expected 1, got 7")
+                  "versionNumber: expected 1, got 7")

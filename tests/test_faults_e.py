@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from faults import patch_handler, run_case
+from faults import assert_failed, patch_handler, run_case
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
@@ -42,20 +42,16 @@ def test_invalid_token_accepted_fails_tc_e_16(pytester: pytest.Pytester, bundled
             response["idTokenInfo"] = {"status": "Accepted"}
 
     patch_handler(monkeypatch, "2.0.1", "TransactionEvent", trust_every_token)
-    entry = run_case(pytester, bundled, "TC_E_16")
-    assert entry["outcome"] == "failed"
-    assert "Step 2: TransactionEventResponse" in entry["message"]
-    assert "idTokenInfo.status: expected <one of 'Invalid', 'Unknown'>, got \"Accepted\"" in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_E_16"),
+                  "Step 2: TransactionEventResponse",
+                  "idTokenInfo.status: expected <one of 'Invalid', 'Unknown'>, got \"Accepted\"")
 
 
 def test_missing_id_token_info_fails_tc_e_10(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """A CSMS that answers a TransactionEvent carrying an idToken without idTokenInfo."""
     patch_handler(monkeypatch, "2.0.1", "TransactionEvent", lambda _req, resp: resp.pop("idTokenInfo", None))
-    entry = run_case(pytester, bundled, "TC_E_10")
-    assert entry["outcome"] == "failed"
-    assert "Step 4: TransactionEventResponse" in entry["message"]
-    assert "idTokenInfo: missing" in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_E_10"), "Step 4: TransactionEventResponse", "idTokenInfo: missing")
 
 
 def test_offline_event_rejected_fails_tc_e_29(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -67,9 +63,8 @@ def test_offline_event_rejected_fails_tc_e_29(pytester: pytest.Pytester, bundled
         return await real(connection, request)  # type: ignore[no-any-return]
 
     _wrap_transaction_event(monkeypatch, refuse_offline)
-    entry = run_case(pytester, bundled, "TC_E_29")
-    assert entry["outcome"] == "failed"
-    assert "Step 6: TransactionEvent: the CSMS answered CALLERROR PropertyConstraintViolation" in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_E_29"),
+                  "Step 6: TransactionEvent: the CSMS answered CALLERROR PropertyConstraintViolation")
 
 
 def test_events_after_end_rejected_fails_tc_e_31(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -86,10 +81,8 @@ def test_events_after_end_rejected_fails_tc_e_31(pytester: pytest.Pytester, bund
         return await real(connection, request)  # type: ignore[no-any-return]
 
     _wrap_transaction_event(monkeypatch, close_on_end)
-    entry = run_case(pytester, bundled, "TC_E_31")
-    assert entry["outcome"] == "failed"
-    assert "Step 8: TransactionEvent: the CSMS answered CALLERROR GenericError (transaction already ended)" \
-        in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_E_31"),
+                  "Step 8: TransactionEvent: the CSMS answered CALLERROR GenericError (transaction already ended)")
 
 
 def test_replays_keyed_by_station_fail_tc_e_53(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -106,7 +99,4 @@ def test_replays_keyed_by_station_fail_tc_e_53(pytester: pytest.Pytester, bundle
         return await real(connection, request)  # type: ignore[no-any-return]
 
     _wrap_transaction_event(monkeypatch, station_wide_seq_no)
-    entry = run_case(pytester, bundled, "TC_E_53")
-    assert entry["outcome"] == "failed"
-    assert "Step 3: TransactionEventResponse" in entry["message"]
-    assert "idTokenInfo: missing" in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_E_53"), "Step 3: TransactionEventResponse", "idTokenInfo: missing")

@@ -67,7 +67,7 @@ def test_remote_start_without_id_token_info_fails_tc_f_03(pytester: pytest.Pytes
     observers = [*V201.observers.get("TransactionEvent", []), forget_token]
     monkeypatch.setitem(V201.observers, "TransactionEvent", observers)
     assert_failed(run_case(pytester, bundled, "TC_F_03"),
-            "Step 4: TransactionEventResponse", "idTokenInfo: missing")
+                  "Step 4: TransactionEventResponse", "idTokenInfo: missing")
 
 
 def test_remote_start_answer_losing_transaction_id_fails_tc_f_01(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -79,7 +79,7 @@ def test_remote_start_answer_losing_transaction_id_fails_tc_f_01(pytester: pytes
 
     _relay_rewrites(monkeypatch, "RequestStartTransaction", drop_id)
     assert_failed(run_case(pytester, bundled, "TC_F_01"),
-            "Step 2: the CSMS's record of RequestStartTransactionResponse", "transactionId: missing")
+                  "Step 2: the CSMS's record of RequestStartTransactionResponse", "transactionId: missing")
 
 
 def test_relay_losing_trigger_answer_fails_tc_f_27(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -102,7 +102,7 @@ def test_triggered_meter_values_answered_invalid_fails_tc_f_11(pytester: pytest.
 
     patch_handler(monkeypatch, "2.0.1", "MeterValues", invalid)
     assert_failed(run_case(pytester, bundled, "TC_F_11"),
-            "Step 4: MeterValuesResponse", "violates the OCPP 2.0.1 schema")
+                  "Step 4: MeterValuesResponse", "violates the OCPP 2.0.1 schema")
 
 
 # -- block G ---------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_relay_losing_change_availability_answer_fails_tc_g_05(pytester: pytest.
     _relay_rewrites(monkeypatch, "ChangeAvailability",
                     lambda answer: CallError(answer.unique_id, "InternalError", "answer lost"))
     assert_failed(run_case(pytester, bundled, "TC_G_05"),
-            "Step 2: the CSMS reported a CALLERROR the station never sent")
+                  "Step 2: the CSMS reported a CALLERROR the station never sent")
 
 
 def test_change_availability_answer_misread_fails_tc_g_11(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -154,14 +154,14 @@ def test_unavailable_status_refused_fails_tc_g_11(pytester: pytest.Pytester, bun
 
     monkeypatch.setitem(V201.handlers, "StatusNotification", refuse_unavailable)
     assert_failed(run_case(pytester, bundled, "TC_G_11"),
-            "Step 7: connector 1 of EVSE 1: StatusNotification: the CSMS answered CALLERROR InternalError")
+                  "Step 7: connector 1 of EVSE 1: StatusNotification: the CSMS answered CALLERROR InternalError")
 
 
 def test_problem_event_answered_invalid_fails_tc_g_20(pytester: pytest.Pytester, bundled: BundledCsms,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "NotifyEvent", lambda _request, response: response.update(status="Accepted"))
     assert_failed(run_case(pytester, bundled, "TC_G_20"),
-            "Step 2: NotifyEventResponse", "NotifyEventResponse from the CSMS violates the OCPP 2.0.1 schema")
+                  "Step 2: NotifyEventResponse", "NotifyEventResponse from the CSMS violates the OCPP 2.0.1 schema")
 
 
 # -- the reference CSMS's bookkeeping ------------------------------------------------------

@@ -70,15 +70,15 @@ def test_reservation_never_used_up_fails_tc_h_01(pytester: pytest.Pytester, bund
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reservation, "use", lambda _reservation, _tx: None)
     assert_failed(run_case(pytester, bundled, "TC_H_01"),
-           "Post scenario: TransactionEventResponse for another driver on EVSE 1 (the reservation was used",
-           OTHER_DRIVER_REFUSED)
+                  "Post scenario: TransactionEventResponse for another driver on EVSE 1 (the reservation was used",
+                  OTHER_DRIVER_REFUSED)
 
 
 def test_cancellation_not_recorded_fails_tc_h_17(pytester: pytest.Pytester, bundled: BundledCsms,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].response_hooks, "CancelReservation")
     assert_failed(run_case(pytester, bundled, "TC_H_17"), "(the reservation was cancelled: the EVSE is no longer held)",
-           OTHER_DRIVER_REFUSED)
+                  OTHER_DRIVER_REFUSED)
 
 
 def test_removed_reservation_still_held_fails_tc_h_20(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -112,8 +112,8 @@ def test_authorize_without_group_fails_tc_h_19(pytester: pytest.Pytester, bundle
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "Authorize", lambda _req, resp: resp["idTokenInfo"].pop("groupIdToken", None))
     assert_failed(run_case(pytester, bundled, "TC_H_19"),
-           "Post scenario (H03): AuthorizeResponse for a driver of the reserved group",
-           "idTokenInfo.groupIdToken: missing")
+                  "Post scenario (H03): AuthorizeResponse for a driver of the reserved group",
+                  "idTokenInfo.groupIdToken: missing")
 
 
 def test_status_update_not_implemented_fails_tc_h_07(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -135,7 +135,7 @@ def test_final_cost_a_cent_off_fails_tc_i_02(pytester: pytest.Pytester, bundled:
 
     patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost, a_cent_more)
     assert_failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
-           "totalCost: expected <1.25 to the cent: the tariff for 5000 Wh>, got 1.26")
+                  "totalCost: expected <1.25 to the cent: the tariff for 5000 Wh>, got 1.26")
 
 
 def test_final_cost_omitted_fails_tc_i_02(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -143,15 +143,15 @@ def test_final_cost_omitted_fails_tc_i_02(pytester: pytest.Pytester, bundled: Bu
     patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost,
                    lambda request, response: request["eventType"] == "Ended" and response.pop("totalCost"))
     assert_failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
-           "totalCost: missing (expected <1.25 to the cent")
+                  "totalCost: missing (expected <1.25 to the cent")
 
 
 def test_kwh_taken_as_wh_fails_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(meter.SCALED_UNITS, "kWh")
     assert_failed(run_case(pytester, bundled, "TC_I_01"),
-           "Step 8 (meter value 2, in kWh): TransactionEventResponse running cost",
-           "totalCost: expected <0.81 to the cent: the tariff for 3244.9 Wh>, got 0.0")
+                  "Step 8 (meter value 2, in kWh): TransactionEventResponse running cost",
+                  "totalCost: expected <0.81 to the cent: the tariff for 3244.9 Wh>, got 0.0")
 
 
 def test_cost_updated_instead_of_running_cost_passes_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -175,7 +175,7 @@ def test_cost_updated_for_another_transaction_fails_tc_i_01(pytester: pytest.Pyt
 
     monkeypatch.setattr(StationConnection, "request", confused)
     assert_failed(run_case(pytester, bundled, "TC_I_01"), "Step 9 (meter value 1, in Wh): CostUpdatedRequest",
-           'transactionId: expected "')
+                  'transactionId: expected "')
 
 
 # -- block J ------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def test_main_meter_values_refused_fail_tc_j_01(pytester: pytest.Pytester, bundl
 
     monkeypatch.setitem(ROUTES["2.0.1"].handlers, "MeterValues", evse_only)
     assert_failed(run_case(pytester, bundled, "TC_J_01"),
-           "Step 1 (EVSE 0, message 1): MeterValues: the CSMS answered CALLERROR PropertyConstraintViolation")
+                  "Step 1 (EVSE 0, message 1): MeterValues: the CSMS answered CALLERROR PropertyConstraintViolation")
 
 
 def test_signed_readings_crash_fails_tc_j_11(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -84,7 +84,7 @@ def test_boot_after_reset_pending_fails_tc_014(pytester: pytest.Pytester, bundle
     patch_handler(monkeypatch, "1.6", "BootNotification",
                   lambda _req, resp: resp.update(status="Pending") if reset_sent else None)
     assert_failed(run_case(pytester, bundled, "TC_014"), "Step 4: BootNotification.conf",
-                'status: expected "Accepted", got "Pending"')
+                  'status: expected "Accepted", got "Pending"')
 
 
 # -- 3.6 unlocking ----------------------------------------------------------------------------
@@ -94,14 +94,14 @@ def test_unlock_of_wrong_connector_fails_tc_017_1(pytester: pytest.Pytester, bun
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=payload["connectorId"] + 1))
     assert_failed(run_case(pytester, bundled, "TC_017_1"), "Step 1: UnlockConnector.req",
-                "connectorId: expected 1, got 2")
+                  "connectorId: expected 1, got 2")
 
 
 def test_unlock_command_stop_refused_fails_tc_018_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     refuse(monkeypatch, "StopTransaction", lambda request: request.get("reason") == "UnlockCommand")
     assert_failed(run_case(pytester, bundled, "TC_018_1"), "Step 6: StopTransaction.conf",
-                "CALLERROR PropertyConstraintViolation")
+                  "CALLERROR PropertyConstraintViolation")
 
 
 # -- 3.7 configuration ----------------------------------------------------------------------
@@ -111,14 +111,14 @@ def test_lost_configuration_keys_fail_tc_019_1(pytester: pytest.Pytester, bundle
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "GetConfiguration", lambda answer: answer["configurationKey"].pop())
     assert_failed(run_case(pytester, bundled, "TC_019_1"),
-                "Expected result: the configuration keys the CSMS retrieved", "configurationKey: expected")
+                  "Expected result: the configuration keys the CSMS retrieved", "configurationKey: expected")
 
 
 def test_reformatted_value_fails_tc_021(pytester: pytest.Pytester, bundled: BundledCsms,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "ChangeConfiguration", lambda payload: payload.update(value=f"{payload['value']}.0"))
     assert_failed(run_case(pytester, bundled, "TC_021"), "Step 1: ChangeConfiguration.req",
-                'value: expected "60", got "60.0"')
+                  'value: expected "60", got "60.0"')
 
 
 # -- 3.8 basic actions, non-happy -------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_expired_tag_accepted_fails_tc_023_2(pytester: pytest.Pytester, bundled:
 
     patch_handler(monkeypatch, "1.6", "Authorize", ignore_expiry)
     assert_failed(run_case(pytester, bundled, "TC_023_2"), "Step 2: Authorize.conf",
-                'idTagInfo.status: expected "Expired", got "Accepted"')
+                  'idTagInfo.status: expected "Expired", got "Accepted"')
 
 
 def test_lock_failure_refused_fails_tc_024(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -148,13 +148,13 @@ def test_rejection_reported_as_accepted_fails_tc_026(pytester: pytest.Pytester, 
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "RemoteStartTransaction", lambda answer: answer.update(status="Accepted"))
     assert_failed(run_case(pytester, bundled, "TC_026"), "Step 2: the CSMS's record of RemoteStartTransaction.conf",
-                'status: expected "Rejected", got "Accepted"')
+                  'status: expected "Rejected", got "Accepted"')
 
 
 def test_other_transaction_stopped_fails_tc_028(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "RemoteStopTransaction",
-                 lambda payload: payload.update(transactionId=payload["transactionId"] - 1))
+               lambda payload: payload.update(transactionId=payload["transactionId"] - 1))
     assert_failed(run_case(pytester, bundled, "TC_028"), "Step 1: RemoteStopTransaction.req", "transactionId: expected")
 
 
@@ -165,7 +165,7 @@ def test_unlock_failure_reported_as_unlocked_fails_tc_030(pytester: pytest.Pytes
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "UnlockConnector", lambda answer: answer.update(status="Unlocked"))
     assert_failed(run_case(pytester, bundled, "TC_030"), "Step 2: the CSMS's record of UnlockConnector.conf",
-                'status: expected "UnlockFailed", got "Unlocked"')
+                  'status: expected "UnlockFailed", got "Unlocked"')
 
 
 def test_connector_clamped_fails_tc_031(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -183,7 +183,7 @@ def test_power_loss_stop_refused_fails_tc_032_1(pytester: pytest.Pytester, bundl
     """The CSMS refuses to stop a transaction that began before the station's last boot."""
     refuse(monkeypatch, "StopTransaction", lambda request: request.get("reason") == "PowerLoss")
     assert_failed(run_case(pytester, bundled, "TC_032_1"), "Step 6: StopTransaction.conf",
-                "CALLERROR PropertyConstraintViolation")
+                  "CALLERROR PropertyConstraintViolation")
 
 
 # -- 3.12 offline behaviour -------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_offline_start_rejected_fails_tc_037_1(pytester: pytest.Pytester, bundle
     patch_handler(monkeypatch, "1.6", "StartTransaction", lambda request, response: response["idTagInfo"].update(
         status="Invalid") if _older_than_a_minute(request) else None)
     assert_failed(run_case(pytester, bundled, "TC_037_1"), "Step 2: StartTransaction.conf",
-                'idTagInfo.status: expected "Accepted", got "Invalid"')
+                  'idTagInfo.status: expected "Accepted", got "Invalid"')
 
 
 def test_offline_invalid_tag_accepted_fails_tc_037_3(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -208,7 +208,7 @@ def test_offline_invalid_tag_accepted_fails_tc_037_3(pytester: pytest.Pytester, 
     patch_handler(monkeypatch, "1.6", "StartTransaction",
                   lambda _request, response: response["idTagInfo"].update(status="Accepted"))
     assert_failed(run_case(pytester, bundled, "TC_037_3"), "Step 2: StartTransaction.conf",
-                'idTagInfo.status: expected "Invalid", got "Accepted"')
+                  'idTagInfo.status: expected "Invalid", got "Accepted"')
 
 
 def test_late_stop_refused_fails_tc_039(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -224,13 +224,13 @@ def test_not_supported_reported_as_rejected_fails_tc_040_1(pytester: pytest.Pyte
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     misreport_answer(monkeypatch, "ChangeConfiguration", lambda answer: answer.update(status="Rejected"))
     assert_failed(run_case(pytester, bundled, "TC_040_1"), "Step 2: the CSMS's record of ChangeConfiguration.conf",
-                'status: expected "NotSupported", got "Rejected"')
+                  'status: expected "NotSupported", got "Rejected"')
 
 
 def test_value_clamped_fails_tc_040_2(pytester: pytest.Pytester, bundled: BundledCsms,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSMS 'corrects' a negative interval to 0 instead of sending what the operator asked."""
     alter_sent(monkeypatch, "ChangeConfiguration",
-                 lambda payload: payload.update(value="0") if payload["value"].startswith("-") else None)
+               lambda payload: payload.update(value="0") if payload["value"].startswith("-") else None)
     assert_failed(run_case(pytester, bundled, "TC_040_2"), "Step 1: ChangeConfiguration.req",
-                'value: expected "-1", got "0"')
+                  'value: expected "-1", got "0"')

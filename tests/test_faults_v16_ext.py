@@ -39,7 +39,7 @@ def test_full_sent_as_differential_fails_tc_043_1(pytester: pytest.Pytester, bun
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "SendLocalList", lambda p: p.update(updateType="Differential"))
     assert_failed(run_case(pytester, bundled, "TC_043_1"), "Step 1: SendLocalList.req",
-           'updateType: expected "Full", got "Differential"')
+                  'updateType: expected "Full", got "Differential"')
 
 
 # 3.15 Firmware Management
@@ -47,14 +47,14 @@ def test_firmware_status_not_implemented_fails_tc_044_1(pytester: pytest.Pyteste
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "FirmwareStatusNotification")
     assert_failed(run_case(pytester, bundled, "TC_044_1"), "Step 4: FirmwareStatusNotification.conf",
-           "CALLERROR NotImplemented")
+                  "CALLERROR NotImplemented")
 
 
 def test_wrong_firmware_location_fails_tc_044_2(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "UpdateFirmware", lambda p: p.update(location="https://elsewhere.test/fw.bin"))
     assert_failed(run_case(pytester, bundled, "TC_044_2"), "Step 1: UpdateFirmware.req",
-           'location: expected "https://firmware.csmscheck.test/')
+                  'location: expected "https://firmware.csmscheck.test/')
 
 
 # 3.16 Diagnostics
@@ -62,7 +62,7 @@ def test_invalid_diagnostics_status_answer_fails_tc_045_1(pytester: pytest.Pytes
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "DiagnosticsStatusNotification", lambda _req, resp: resp.update(status="Ok"))
     assert_failed(run_case(pytester, bundled, "TC_045_1"), "Step 4: DiagnosticsStatusNotification.conf",
-           "DiagnosticsStatusNotificationResponse from the CSMS violates the OCPP 1.6 schema")
+                  "DiagnosticsStatusNotificationResponse from the CSMS violates the OCPP 1.6 schema")
 
 
 # 3.17 Reservation
@@ -70,7 +70,7 @@ def test_reservation_refused_to_its_holder_fails_tc_046(pytester: pytest.Pyteste
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reservation, "holds_reservation", lambda *_args: False)
     assert_failed(run_case(pytester, bundled, "TC_046"), "Step 5: Charging state: StartTransaction.conf",
-           'idTagInfo.status: expected "Accepted", got "Invalid"')
+                  'idTagInfo.status: expected "Accepted", got "Invalid"')
 
 
 def test_authorize_without_parent_fails_tc_053(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -96,7 +96,7 @@ def test_triggered_heartbeat_without_time_fails_tc_054(pytester: pytest.Pytester
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "Heartbeat", lambda _req, resp: resp.pop("currentTime"))
     assert_failed(run_case(pytester, bundled, "TC_054"), "Step 8: Heartbeat.conf",
-           "HeartbeatResponse from the CSMS violates the OCPP 1.6 schema")
+                  "HeartbeatResponse from the CSMS violates the OCPP 1.6 schema")
 
 
 # 3.19 Smart Charging
@@ -105,14 +105,14 @@ def test_tx_profile_without_transaction_fails_tc_057(pytester: pytest.Pytester, 
     alter_sent(monkeypatch, "SetChargingProfile", lambda p: p.update(
         csChargingProfiles={k: v for k, v in p["csChargingProfiles"].items() if k != "transactionId"}))
     assert_failed(run_case(pytester, bundled, "TC_057"), "Step 1: SetChargingProfile.req",
-           "csChargingProfiles.transactionId: missing")
+                  "csChargingProfiles.transactionId: missing")
 
 
 def test_clear_by_id_with_criteria_fails_tc_067(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "ClearChargingProfile", lambda p: p.update(connectorId=1) if "id" in p else None)
     assert_failed(run_case(pytester, bundled, "TC_067"), "Step 3: ClearChargingProfile.req",
-           "connectorId: expected to be absent, got 1")
+                  "connectorId: expected to be absent, got 1")
 
 
 def test_lost_composite_schedule_fails_tc_066(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -127,7 +127,7 @@ def test_lost_composite_schedule_fails_tc_066(pytester: pytest.Pytester, bundled
 
     monkeypatch.setattr(StationConnection, "request", forgetful)
     assert_failed(run_case(pytester, bundled, "TC_066"), "Step 2: the composite schedule the CSMS retrieved",
-           "chargingSchedule: missing")
+                  "chargingSchedule: missing")
 
 
 # 3.20 DataTransfer

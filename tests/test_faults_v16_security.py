@@ -42,14 +42,14 @@ def test_old_password_still_accepted_fails_tc_073(pytester: pytest.Pytester, bun
 
     monkeypatch.setattr(security, "remember_password", forget)
     assert_failed(run_case(pytester, bundled, "TC_073"),
-            "Step 3: the Central System still accepts the old password after it changed AuthorizationKey")
+                  "Step 3: the Central System still accepts the old password after it changed AuthorizationKey")
 
 
 def test_valid_password_refused_fails_tc_085(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csmscheck.csms.server, "check_password", lambda _password, _stored: False)
     assert_failed(run_case(pytester, bundled, "TC_085"),
-            "Step 2: HTTP upgrade with basic authentication: the Central System refused the connection: HTTP 401")
+                  "Step 2: HTTP upgrade with basic authentication: the Central System refused the connection: HTTP 401")
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ def csms_without_rsa_suites(monkeypatch: pytest.MonkeyPatch) -> Iterator[Bundled
 def test_missing_rsa_cipher_suites_fail_tc_086(pytester: pytest.Pytester,
                                                csms_without_rsa_suites: BundledCsms) -> None:
     assert_failed(run_case(pytester, csms_without_rsa_suites, "TC_086"),
-            "Step 2: TLS handshake", "cipher suite TLS_RSA_WITH_AES_128_GCM_SHA256 not supported",
-            "cipher suite TLS_RSA_WITH_AES_256_GCM_SHA384 not supported")
+                  "Step 2: TLS handshake", "cipher suite TLS_RSA_WITH_AES_128_GCM_SHA256 not supported",
+                  "cipher suite TLS_RSA_WITH_AES_256_GCM_SHA384 not supported")
 
 
 # -- charge point certificates -------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_certificate_from_the_wrong_ca_fails_tc_074(pytester: pytest.Pytester, b
                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(security_certificates, "issue_certificate", _issue_with_rogue_ca(tmp_path))
     assert_failed(run_case(pytester, bundled, "TC_074"),
-            "Step 5: CertificateSigned.req: the certificate chain does not lead to the CA")
+                  "Step 5: CertificateSigned.req: the certificate chain does not lead to the CA")
 
 
 def test_certificate_for_another_key_fails_tc_077(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -105,15 +105,15 @@ def test_certificate_for_another_key_fails_tc_077(pytester: pytest.Pytester, bun
 
     monkeypatch.setattr(security_certificates, "issue_certificate", for_another_key)
     assert_failed(run_case(pytester, bundled, "TC_077"),
-            "Step 5: CertificateSigned.req is not a ChargePointCertificate signed for the CSR",
-            "the certificate does not carry the public key of the CSR")
+                  "Step 5: CertificateSigned.req is not a ChargePointCertificate signed for the CSR",
+                  "the certificate does not carry the public key of the CSR")
 
 
 def test_valid_csr_rejected_fails_tc_074(pytester: pytest.Pytester, bundled: BundledCsms,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "SignCertificate", lambda _req, resp: resp.update(status="Rejected"))
     assert_failed(run_case(pytester, bundled, "TC_074"),
-            "Step 4: SignCertificate.conf", 'status: expected "Accepted", got "Rejected"')
+                  "Step 4: SignCertificate.conf", 'status: expected "Accepted", got "Rejected"')
 
 
 def test_certificate_never_sent_fails_tc_074(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -133,14 +133,14 @@ def test_wrong_hash_data_fails_tc_076(pytester: pytest.Pytester, bundled: Bundle
 
     alter_sent(monkeypatch, "DeleteCertificate", other_serial)
     assert_failed(run_case(pytester, bundled, "TC_076"),
-            "Step 3: DeleteCertificate.req", "certificateHashData.serialNumber: expected")
+                  "Step 3: DeleteCertificate.req", "certificateHashData.serialNumber: expected")
 
 
 def test_security_event_refused_fails_tc_078(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "SecurityEventNotification")
     assert_failed(run_case(pytester, bundled, "TC_078"),
-            "SecurityEventNotification: the CSMS answered CALLERROR NotImplemented")
+                  "SecurityEventNotification: the CSMS answered CALLERROR NotImplemented")
 
 
 # -- security log and signed firmware -------------------------------------------------------------
@@ -150,18 +150,18 @@ def test_log_status_refused_fails_tc_079(pytester: pytest.Pytester, bundled: Bun
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "LogStatusNotification")
     assert_failed(run_case(pytester, bundled, "TC_079"),
-            "LogStatusNotification: the CSMS answered CALLERROR NotImplemented")
+                  "LogStatusNotification: the CSMS answered CALLERROR NotImplemented")
 
 
 def test_signed_firmware_status_refused_fails_tc_080(pytester: pytest.Pytester, bundled: BundledCsms,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "SignedFirmwareStatusNotification")
     assert_failed(run_case(pytester, bundled, "TC_080"),
-            "SignedFirmwareStatusNotification: the CSMS answered CALLERROR NotImplemented")
+                  "SignedFirmwareStatusNotification: the CSMS answered CALLERROR NotImplemented")
 
 
 def test_replaced_firmware_signature_fails_tc_081(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "SignedUpdateFirmware", lambda p: p["firmware"].update(signature="c2lnbmF0dXJl"))
     assert_failed(run_case(pytester, bundled, "TC_081"),
-            "Step 1: SignedUpdateFirmware.req", 'firmware.signature: expected "')
+                  "Step 1: SignedUpdateFirmware.req", 'firmware.signature: expected "')

@@ -24,35 +24,28 @@ def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms) ->
 def test_boot_rejected_fails_tc_b_01(pytester: pytest.Pytester, bundled: BundledCsms,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "BootNotification", lambda _req, resp: resp.update(status="Rejected"))
-    entry = run_case(pytester, bundled, "TC_B_01")
-    assert entry["outcome"] == "failed"
-    assert "BootNotificationResponse" in entry["message"]
-    assert 'status: expected "Accepted", got "Rejected"' in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_B_01"),
+                  "BootNotificationResponse",
+                  'status: expected "Accepted", got "Rejected"')
 
 
 def test_pending_ignored_fails_tc_b_02(pytester: pytest.Pytester, bundled: BundledCsms,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "BootNotification", lambda _req, resp: resp.update(status="Accepted"))
-    entry = run_case(pytester, bundled, "TC_B_02")
-    assert entry["outcome"] == "failed"
-    assert 'status: expected "Pending", got "Accepted"' in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_B_02"), 'status: expected "Pending", got "Accepted"')
 
 
 def test_no_security_error_fails_tc_b_30(pytester: pytest.Pytester, bundled: BundledCsms,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(StationConnection, "_check_registration", lambda self, action: None)
-    entry = run_case(pytester, bundled, "TC_B_30")
-    assert entry["outcome"] == "failed"
-    assert "Step 4: expected CALLERROR SecurityError" in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_B_30"), "Step 4: expected CALLERROR SecurityError")
 
 
 def test_unsplit_get_variables_fails_tc_b_08(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].shapers, "GetVariables")
     monkeypatch.setenv("CSMS_ACTION_TIMEOUT", "1")
-    entry = run_case(pytester, bundled, "TC_B_08")
-    assert entry["outcome"] == "failed"
-    assert "did not send a GetVariablesRequest" in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_B_08"), "did not send a GetVariablesRequest")
 
 
 def test_misread_variables_fail_tc_b_06(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -66,26 +59,22 @@ def test_misread_variables_fail_tc_b_06(pytester: pytest.Pytester, bundled: Bund
         return answer
 
     monkeypatch.setattr(StationConnection, "request", forgetful)
-    entry = run_case(pytester, bundled, "TC_B_06")
-    assert entry["outcome"] == "failed"
-    assert "Post scenario: what the CSMS read" in entry["message"]
-    assert 'attributeValue: expected "60", got "999"' in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_B_06"),
+                  "Post scenario: what the CSMS read",
+                  'attributeValue: expected "60", got "999"')
 
 
 def test_authorize_invalid_fails_tc_003(pytester: pytest.Pytester, bundled: BundledCsms,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "Authorize", lambda _req, resp: resp["idTagInfo"].update(status="Invalid"))
-    entry = run_case(pytester, bundled, "TC_003")
-    assert entry["outcome"] == "failed"
-    assert 'idTagInfo.status: expected "Accepted", got "Invalid"' in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_003"), 'idTagInfo.status: expected "Accepted", got "Invalid"')
 
 
 def test_schema_invalid_answer_fails_tc_012(pytester: pytest.Pytester, bundled: BundledCsms,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "1.6", "StopTransaction", lambda _req, resp: resp.update(idTagInfo={"status": "Ok"}))
-    entry = run_case(pytester, bundled, "TC_012")
-    assert entry["outcome"] == "failed"
-    assert "StopTransactionResponse from the CSMS violates the OCPP 1.6 schema" in entry["message"]
+    assert_failed(run_case(pytester, bundled, "TC_012"),
+                  "StopTransactionResponse from the CSMS violates the OCPP 1.6 schema")
 
 
 # -- OCPP 1.6J chapters 3.1 and 3.3 (3.2 and 3.4 are above) ----------------------------------
