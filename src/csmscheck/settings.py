@@ -78,6 +78,13 @@ class Settings:
 
     log_messages: bool = field(default=False, metadata=_env("CSMSCHECK_LOG_MESSAGES"))
 
+    # How the run treats the CSMS: csmscheck checks (findings) as failures; a pause between
+    # cases for CSMSes that need time between sessions; stop after this many consecutive
+    # cases failed in the same way at setup (the CSMS stopped answering; 0: never stop).
+    strict: bool = field(default=False, metadata=_env("CSMSCHECK_STRICT"))
+    pace: float = field(default=0.0, metadata=_env("CSMSCHECK_PACE"))
+    max_setup_failures: int = field(default=3, metadata=_env("CSMSCHECK_MAX_SETUP_FAILURES"))
+
     # Block C/D: token types, a second valid token (same group as the first), the eMAID of
     # the contract certificates (TC_C_50-52), the station's local list version, and the
     # address the CSMS reaches the suite's OCSP responders at.
@@ -212,11 +219,13 @@ def _check(settings: Settings) -> None:
     for item in fields(Settings):
         if isinstance(getattr(settings, item.name), str) and not getattr(settings, item.name).strip():
             raise ConfigError(f"setting {item.name} ({ENV_NAMES[item.name]}) must not be empty")
+    if not 0 <= settings.pace < float("inf"):
+        raise ConfigError(f"setting pace ({ENV_NAMES['pace']}) must be a non-negative number of seconds")
     if settings.charging_rate_unit not in ("A", "W"):
         raise ConfigError("setting charging_rate_unit (CONFIGURED_CHARGING_RATE_UNIT) must be A or W")
     if settings.number_phases not in (1, 2, 3):
         raise ConfigError("setting number_phases (CONFIGURED_NUMBER_PHASES) must be 1, 2 or 3")
-    for name in ("expiry_date_offset", "stack_level", "schedule_duration", "start_period"):
+    for name in ("expiry_date_offset", "stack_level", "schedule_duration", "start_period", "max_setup_failures"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must not be negative")
     if settings.security_profile not in (1, 2, 3):

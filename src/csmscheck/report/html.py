@@ -17,12 +17,14 @@ from csmscheck.report.model import (
     TestRecord,
     count_outcomes,
     describe_frames,
+    failing_step,
     printable,
 )
 from csmscheck.report.svg import sequence_svg
 
 Layout = list[tuple[tuple[str, str], list[tuple[str, TestRecord]]]]
-KIND_NAMES = {"call": "CALL", "result": "CALLRESULT", "error": "CALLERROR", "malformed": "malformed"}
+KIND_NAMES = {"call": "CALL", "result": "CALLRESULT", "error": "CALLERROR", "malformed": "malformed",
+              "event": "connection"}
 
 CSS = """
 :root { --ok:#15803d; --ok-bg:#dcfce7; --bad:#b91c1c; --bad-bg:#fee2e2;
@@ -83,6 +85,12 @@ details.mermaid-src pre { margin-top: 6px; }
 table.frames td { font-size: 12.5px; }
 table.frames td.text pre { border: 0; padding: 0; background: none; }
 table.frames tr.error td, table.frames tr.malformed td { background: #fef2f2; }
+table.frames tr.event td { background: #f1f5f9; font-style: italic; }
+table.frames tr.failed-here td { background: #fee2e2; border-top: 2px solid var(--bad);
+  border-bottom: 2px solid var(--bad); }
+ul.findings { margin: 0; padding-left: 20px; }
+ul.findings code { color: #92400e; }
+.badge.findings { color: #92400e; background: #fef3c7; }
 .muted { color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 """
@@ -168,27 +176,37 @@ def _pretty(text: str) -> str:
         return text
 
 
-def _frame_row(step: Step, t0: float) -> str:
+def _frame_row(step: Step, t0: float, failed_here: bool = False) -> str:
     f = step.frame
     kind = KIND_NAMES[step.kind]
+    css = f"{step.kind} failed-here" if failed_here else step.kind
+    text = _e(f.text) if f.is_event else _e(_pretty(f.text))
     return (
-        f'<tr class="{step.kind}"><td class="num mono">{(f.t - t0) * 1000:.0f}</td>'
+        f'<tr class="{css}"><td class="num mono">{(f.t - t0) * 1000:.0f}</td>'
         f'<td class="mono">{_e(f.station_id)}</td><td>{_e(DIRECTION_ARROWS[f.direction])}</td>'
         f"<td>{_e(kind)}<br><span class=\"muted\">{_e(step.label)}</span></td>"
-        f'<td class="text"><pre>{_e(_pretty(f.text))}</pre></td></tr>'
+        f'<td class="text"><pre>{text}</pre></td></tr>'
     )
 
 
-def _frame_table(steps: list[Step]) -> str:
+def _frame_table(steps: list[Step], failed_at: float | None) -> str:
     if not steps:
         return '<p class="muted">No frames were exchanged.</p>'
     t0 = steps[0].frame.t
+    failed = failing_step(steps, failed_at)
     head = (
         '<tr><th class="num">ms</th><th>Station</th><th>Direction</th><th>Message</th>'
         "<th>Frame</th></tr>"
     )
-    rows = "".join(_frame_row(step, t0) for step in steps)
+    rows = "".join(_frame_row(step, t0, index == failed) for index, step in enumerate(steps))
     return f'<table class="frames">{head}{rows}</table>'
+
+
+def _findings(test: TestRecord) -> str:
+    if not test.findings:
+        return ""
+    items = "".join(f"<li><code>{_e(f.check)}</code> {_e(f.message)}</li>" for f in test.findings)
+    return f'<h4>csmscheck checks not met ({len(test.findings)})</h4><ul class="findings">{items}</ul>'
 
 
 def _test_section(anchor: str, test: TestRecord) -> str:
@@ -199,17 +217,20 @@ def _test_section(anchor: str, test: TestRecord) -> str:
         if test.message
         else ""
     )
+    findings = f'<span class="badge findings">{len(test.findings)} findings</span>' if test.findings else ""
+    svg = sequence_svg(test.frames, failed_at=test.failed_at, failure=test.message)
+    mermaid = sequence_diagram(test.frames, failed_at=test.failed_at, failure=test.message)
     return (
         f'<details class="test {_e(test.outcome)}" id="{anchor}"{is_open}>'
         f"<summary>{_badge(test.outcome)}<code class=\"tid\">{_e(test.id)}</code>"
-        f'<span class="tname">{_e(test.name)}</span>'
+        f'<span class="tname">{_e(test.name)}</span>{findings}'
         f'<span class="dur">{_e(_seconds(test.duration_s))}</span></summary>'
         f'<div class="body"><p class="meta">OCPP {_e(test.ocpp)} · block {_e(test.block)} · '
-        f"{len(test.frames)} frames</p>{message}"
-        f'<h4>Sequence</h4><div class="diagram">{sequence_svg(test.frames)}</div>'
+        f"{len(test.frames)} frames</p>{message}{_findings(test)}"
+        f'<h4>Sequence</h4><div class="diagram">{svg}</div>'
         '<details class="mermaid-src"><summary>Mermaid source</summary>'
-        f'<pre class="mermaid">{_e(sequence_diagram(test.frames))}</pre></details>'
-        f"<h4>Frames</h4>{_frame_table(describe_frames(test.frames))}</div></details>"
+        f'<pre class="mermaid">{_e(mermaid)}</pre></details>'
+        f"<h4>Frames</h4>{_frame_table(describe_frames(test.frames), test.failed_at)}</div></details>"
     )
 
 

@@ -38,7 +38,8 @@ def class_name(test: TestRecord) -> str:
 def transcript_text(test: TestRecord) -> str:
     """One line per frame: UTC time, station, direction arrow, raw text."""
     lines = [
-        f"{_utc(f.t)} {f.station_id} {DIRECTION_ARROWS[f.direction]} {f.text}" for f in test.frames
+        f"{_utc(f.t)} {f.station_id} {'--' if f.is_event else DIRECTION_ARROWS[f.direction]} {f.text}"
+        for f in test.frames
     ]
     return printable("\n".join(lines))
 
@@ -55,6 +56,11 @@ def _testcase(parent: ET.Element, test: TestRecord) -> None:
         name=printable(f"{test.id} {test.name}"),
         time=_seconds(test.duration_s),
     )
+    if test.findings:
+        properties = ET.SubElement(case, "properties")
+        for finding in test.findings:
+            ET.SubElement(properties, "property", name=f"csmscheck-check {printable(finding.check)}",
+                          value=printable(finding.message))
     if test.outcome in ("failed", "skipped"):
         tag = "failure" if test.outcome == "failed" else "skipped"
         node = ET.SubElement(case, tag, message=printable(_first_line(test.message)))

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 
 import orjson
 
+from csmscheck.checks import Finding
 from csmscheck.wire.frames import Call, CallResult, FrameError, parse
 from csmscheck.wire.transcript import Direction, FrameRecord
 
@@ -23,10 +24,13 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 DIRECTION_ARROWS: dict[str, str] = {"out": "→ CSMS", "in": "← CSMS"}
 """How a frame's direction is shown: station to CSMS, or CSMS to station."""
 
-StepKind = Literal["call", "result", "error", "malformed"]
+StepKind = Literal["call", "result", "error", "malformed", "event"]
 
 MAX_LABEL = 59
 """Longest label a diagram arrow gets (characters, ellipsis included)."""
+
+MAX_EVENT_LABEL = 110
+"""Longest label of a connection event note."""
 
 DETAIL_KEYS: tuple[str, ...] = ("status", "connectorStatus", "eventType", "triggerReason")
 """Top-level payload fields worth showing next to the action name."""
@@ -49,6 +53,9 @@ class TestRecord:
     duration_s: float
     message: str = ""
     frames: list[FrameRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    failed_at: float | None = None  # when the failing step gave up (epoch seconds), to mark it in diagrams
+    not_run: bool = False  # skipped because the run stopped early (the CSMS stopped answering)
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -63,6 +70,7 @@ class RunReport:
     started_at: float
     duration_s: float
     target: str
+    stopped: str | None = None  # why the run stopped before its last case, if it did
 
     def summary(self) -> dict[str, int]:
         """Count tests per outcome (every outcome present, plus ``total``)."""
@@ -171,6 +179,8 @@ class _Reader:
         self.pending: dict[_Key, str] = {}
 
     def read(self, frame: FrameRecord) -> Step:
+        if frame.is_event:
+            return Step(frame, "event", None, shorten(frame.text, MAX_EVENT_LABEL))
         try:
             message = parse(frame.text)
         except FrameError as exc:
@@ -219,6 +229,22 @@ def describe_frames(frames: Iterable[FrameRecord]) -> list[Step]:
     """Read every frame in order; replies are named after the CALL they answer."""
     reader = _Reader()
     return [reader.read(frame) for frame in frames]
+
+
+def failing_step(steps: list[Step], failed_at: float | None) -> int | None:
+    """Index of the step at which a case failed: the last one up to ``failed_at`` (-1: before any)."""
+    if failed_at is None:
+        return None
+    index = -1
+    for i, step in enumerate(steps):
+        if step.frame.t <= failed_at:
+            index = i
+    return index
+
+
+def failure_headline(message: str) -> str:
+    """The first line of a failure message, for a diagram note."""
+    return shorten(message.strip().splitlines()[0] if message.strip() else "failed", MAX_EVENT_LABEL)
 
 
 def station_ids(frames: Iterable[FrameRecord]) -> list[str]:

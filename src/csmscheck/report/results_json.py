@@ -11,7 +11,7 @@ from csmscheck.report.model import RunReport, TestRecord
 
 
 def _test_entry(test: TestRecord) -> dict[str, Any]:
-    return {
+    entry = {
         "id": test.id,
         "ocpp": test.ocpp,
         "block": test.block,
@@ -20,6 +20,9 @@ def _test_entry(test: TestRecord) -> dict[str, Any]:
         "duration_s": round(test.duration_s, 3),
         "message": test.message,
     }
+    if test.findings:  # csmscheck checks not met (DESIGN §2.2): present only when there are any
+        entry["findings"] = [{"check": f.check, "message": f.message} for f in test.findings]
+    return entry
 
 
 def results_document(report: RunReport) -> dict[str, Any]:
@@ -34,6 +37,7 @@ def results_document(report: RunReport) -> dict[str, Any]:
         },
         "tests": [_test_entry(test) for test in report.tests],
         "target": report.target,
+        "stopped": report.stopped,
         "started_at": round(report.started_at, 3),
     }
 

@@ -8,6 +8,8 @@ from html import escape
 from csmscheck.report.model import (
     Step,
     describe_frames,
+    failing_step,
+    failure_headline,
     printable,
     shorten,
     station_ids,
@@ -27,6 +29,9 @@ INK = "#1f2937"
 MUTED = "#6b7280"
 RED = "#dc2626"
 BOX_FILL = "#eef2ff"
+NOTE_FILL = "#f1f5f9"
+NOTE_STROKE = "#94a3b8"
+FAILED_FILL = "#fee2e2"
 BOX_STROKE = "#6366f1"
 HALO = 'stroke="#fff" stroke-width="4" stroke-linejoin="round" paint-order="stroke"'
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
@@ -103,6 +108,36 @@ def _arrow(step: Step, x1: float, x2: float, y: float, t0: float) -> str:
     )
 
 
+def _note(step: Step, x1: float, x2: float, y: float, t0: float) -> str:
+    """A connection event: a box across the station's and the CSMS's lifelines."""
+    left, right = min(x1, x2) - 60, max(x1, x2) + 60
+    return (
+        f"<g><title>{_text(step.frame.text)}</title>"
+        f'<text x="{GUTTER - 10}" y="{y + 4:.0f}" text-anchor="end" font-size="11" '
+        f'fill="{MUTED}">+{(step.frame.t - t0) * 1000:.0f} ms</text>'
+        f'<rect x="{left:.0f}" y="{y - 11:.0f}" width="{right - left:.0f}" height="20" rx="4" '
+        f'fill="{NOTE_FILL}" stroke="{NOTE_STROKE}"/>'
+        f'<text x="{(left + right) / 2:.0f}" y="{y + 4:.0f}" text-anchor="middle" font-size="11.5" '
+        f'font-style="italic" fill="{INK}">{_text(step.label)}</text></g>'
+    )
+
+
+def _failure(message: str, left: float, right: float, y: float) -> str:
+    """The note under the step at which the case failed."""
+    return (
+        f'<g><title>{_text(message)}</title>'
+        f'<rect x="{left:.0f}" y="{y - 11:.0f}" width="{right - left:.0f}" height="20" rx="4" '
+        f'fill="{FAILED_FILL}" stroke="{RED}"/>'
+        f'<text x="{(left + right) / 2:.0f}" y="{y + 4:.0f}" text-anchor="middle" font-size="11.5" '
+        f'font-weight="600" fill="{RED}">✗ {_text(failure_headline(message))}</text></g>'
+    )
+
+
+def _highlight(left: float, right: float, y: float) -> str:
+    return (f'<rect x="{left:.0f}" y="{y - ROW_H / 2 - 2:.0f}" width="{right - left:.0f}" '
+            f'height="{ROW_H}" rx="4" fill="{FAILED_FILL}"/>')
+
+
 def _svg_open(width: int, height: int, label: str, xmlns: bool) -> str:
     ns = ' xmlns="http://www.w3.org/2000/svg"' if xmlns else ""
     return (
@@ -112,20 +147,24 @@ def _svg_open(width: int, height: int, label: str, xmlns: bool) -> str:
     )
 
 
-def sequence_svg(frames: list[FrameRecord], csms_label: str = "CSMS", *, xmlns: bool = False) -> str:
+def sequence_svg(frames: list[FrameRecord], csms_label: str = "CSMS", *, xmlns: bool = False,
+                 failed_at: float | None = None, failure: str = "") -> str:
     """Draw the frames as a sequence diagram: stations and CSMS as lifelines, one arrow per frame.
 
-    CALLs are solid, replies dashed, CALLERRORs and malformed frames red with a cross.
-    ``xmlns`` adds the SVG namespace, needed only when the markup is saved as a ``.svg``
-    file; inline in HTML it is not needed.
+    CALLs are solid, replies dashed, CALLERRORs and malformed frames red with a cross;
+    connection events (connect, refusal, close) are notes across the lifelines. With
+    ``failed_at`` the step at which the case failed is shaded red and followed by a red
+    note with the ``failure``. ``xmlns`` adds the SVG namespace, needed only when the
+    markup is saved as a ``.svg`` file; inline in HTML it is not needed.
     """
     steps = describe_frames(frames)
     stations = station_ids(frames)
-    col = _column_width(steps)
+    col = _column_width([s for s in steps if s.kind != "event"])
     names = [*stations, csms_label]
     xs = {name: GUTTER + col * (i + 0.5) for i, name in enumerate(stations)}
     csms_x = GUTTER + col * (len(stations) + 0.5)
-    rows = max(len(steps), 1)
+    failed = failing_step(steps, failed_at)
+    rows = max(len(steps) + (failed is not None), 1)
     width = int(GUTTER + col * len(names) + 8)
     height = FIRST_ROW + rows * ROW_H
     parts = [_svg_open(width, height, f"Sequence diagram, {len(steps)} frames", xmlns)]
@@ -137,9 +176,21 @@ def sequence_svg(frames: list[FrameRecord], csms_label: str = "CSMS", *, xmlns: 
             f'font-style="italic" fill="{MUTED}">no frames exchanged</text>'
         )
     t0 = frames[0].t if frames else 0.0
-    for row, step in enumerate(steps):
+    span = (GUTTER + 4, width - 4)
+    row = 0
+    if failed == -1:
+        parts.append(_failure(failure, *span, FIRST_ROW))
+        row += 1
+    for index, step in enumerate(steps):
+        y = FIRST_ROW + row * ROW_H
         station_x = xs[step.station_id]
         x1, x2 = (station_x, csms_x) if step.direction == "out" else (csms_x, station_x)
-        parts.append(_arrow(step, x1, x2, FIRST_ROW + row * ROW_H, t0))
+        if index == failed:
+            parts.append(_highlight(*span, y))
+        parts.append(_note(step, x1, x2, y, t0) if step.kind == "event" else _arrow(step, x1, x2, y, t0))
+        row += 1
+        if index == failed:
+            parts.append(_failure(failure, *span, FIRST_ROW + row * ROW_H))
+            row += 1
     parts.append("</svg>")
     return "".join(parts)

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 import uuid
 from dataclasses import dataclass, field
+
+# NotifyEvent eventIds: unique and rising across every station of the process and, seeded from the
+# clock, unlikely to repeat an earlier run's against a long-running CSMS (still within int32).
+_EVENT_IDS = itertools.count(int(time.time()) % 1_000_000 * 1_000 + 1)
+
+
+def next_event_id() -> int:
+    """A fresh NotifyEvent eventId, as a real station numbers its events."""
+    return next(_EVENT_IDS)
 
 
 @dataclass(slots=True)

@@ -12,14 +12,16 @@ import asyncio
 import base64
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.frames import CLOSE_CODE_EXPLANATIONS
 
-from csmscheck.errors import StepFailed
+from csmscheck.errors import ConnectionLost, StepFailed
 from csmscheck.station.replies import Payload, Reply, ReplyPolicy, default_replies, reply_payload
 from csmscheck.wire import (
     Call,
@@ -33,10 +35,11 @@ from csmscheck.wire import (
     validators,
 )
 from csmscheck.wire.errors import ErrorCode, error_code
-from csmscheck.wire.transcript import Transcript
+from csmscheck.wire.transcript import Direction, FrameListener, RecordKind, Transcript
 from csmscheck.wire.versions import OcppVersion
 
-FrameListener = Callable[[str, str, str], None]  # (direction, station id, text)
+FollowUp = Callable[[Payload, Payload | CallError], Coroutine[Any, Any, None]]
+"""What a station does after its policy answered a CSMS call (e.g. send the report it accepted)."""
 
 
 @dataclass(slots=True)
@@ -76,6 +79,7 @@ class StationSession:
         self.validate = validate
         self.transcript = Transcript(enabled=transcript)
         self.replies: ReplyPolicy = default_replies(version)
+        self.follow_ups: dict[str, FollowUp] = {}
         self.listener = listener
         self.subprotocol: str | None = None
         self._ws: ClientConnection | None = None
@@ -84,8 +88,19 @@ class StationSession:
         self._waiters: list[_Waiter] = []
         self._unclaimed: deque[ReceivedCall] = deque(maxlen=256)
         self._closed = asyncio.Event()
+        self._closing = False
+        self._call_lock = asyncio.Lock()
+        self._follow_up_tasks: set[asyncio.Task[None]] = set()
         self.close_code: int | None = None
+        self.closed_how = "the station has not connected"
         self.violations: list[str] = []
+
+    def _log(self, direction: Direction, text: str, kind: RecordKind = "frame") -> None:
+        if not self.transcript.enabled and self.listener is None:
+            return
+        record = self.transcript.record(direction, self.station_id, text, kind)
+        if self.listener is not None:
+            self.listener(record)
 
     # -- connection -------------------------------------------------------------------
 
@@ -104,19 +119,33 @@ class StationSession:
             token = base64.b64encode(f"{username or self.station_id}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         url = f"{base_url.rstrip('/')}/{self.station_id}"
-        self._ws = await websockets.connect(
-            url,
-            subprotocols=[websockets.Subprotocol(p) for p in subprotocols or [subprotocol_of(self.version)]],
-            additional_headers=headers,
-            ssl=ssl_context,
-            compression=None,
-            proxy=None,
-            open_timeout=self.timeout,
-            ping_interval=None,
-            max_size=None,
-        )
+        offered = subprotocols or [subprotocol_of(self.version)]
+        how = [f"offering {', '.join(offered)}"]
+        if password is not None:
+            how.append(f"basic auth as {username or self.station_id}")
+        if ssl_context is not None:
+            how.append("TLS")
+        self._log("out", f"connect {url} ({'; '.join(how)})", "event")
+        try:
+            self._ws = await websockets.connect(
+                url,
+                subprotocols=[websockets.Subprotocol(p) for p in offered],
+                additional_headers=headers,
+                ssl=ssl_context,
+                compression=None,
+                proxy=None,
+                open_timeout=self.timeout,
+                ping_interval=None,
+                max_size=None,
+            )
+        except (websockets.InvalidHandshake, OSError, TimeoutError) as exc:
+            self._log("in", f"connection failed: {connect_failure(exc, self.timeout)}", "event")
+            raise
         self.subprotocol = self._ws.subprotocol
+        self._log("in", f"connected, subprotocol {self.subprotocol or '(none)'}", "event")
         self._closed.clear()
+        self._closing = False
+        self.close_code = None
         self._reader = asyncio.create_task(self._read(self._ws), name=f"reader-{self.station_id}")
 
     @property
@@ -124,7 +153,10 @@ class StationSession:
         return self._ws is not None and not self._closed.is_set()
 
     async def close(self) -> None:
+        for task in list(self._follow_up_tasks):
+            task.cancel()
         if self._ws is not None:
+            self._closing = not self._closed.is_set()
             await self._ws.close()
         if self._reader is not None:
             with suppress(asyncio.CancelledError):
@@ -144,10 +176,12 @@ class StationSession:
     async def send_raw(self, text: str) -> None:
         """Send any text as it is: for deliberately malformed or invalid frames."""
         ws = self._require_open()
-        self.transcript.record("out", self.station_id, text)
-        if self.listener:
-            self.listener("out", self.station_id, text)
-        await ws.send(text)
+        self._log("out", text)
+        try:
+            await ws.send(text)
+        except websockets.ConnectionClosed:
+            await self._closed.wait()
+            raise ConnectionLost(f"could not send the frame: {self.closed_how}") from None
 
     def track(self, unique_id: str) -> asyncio.Future[CallResult | CallError]:
         """A future for the CSMS's answer to the message ``unique_id`` (for raw sends)."""
@@ -161,10 +195,11 @@ class StationSession:
             problems = validators(self.version).check(action, payload, response=False)
             if problems:
                 raise ValueError(f"refusing to send an invalid {action} request: {'; '.join(map(str, problems))}")
-        unique_id = new_message_id()
-        answer = self.track(unique_id)
-        await self.send_raw(encode(Call(unique_id, action, payload)))
-        return await self.answer_to(unique_id, answer, action, timeout)
+        async with self._call_lock:  # OCPP-J: one CALL at a time awaiting its answer
+            unique_id = new_message_id()
+            answer = self.track(unique_id)
+            await self.send_raw(encode(Call(unique_id, action, payload)))
+            return await self.answer_to(unique_id, answer, action, timeout)
 
     async def answer_to(
         self,
@@ -176,8 +211,9 @@ class StationSession:
         try:
             return await asyncio.wait_for(asyncio.shield(answer), timeout or self.timeout)
         except TimeoutError:
-            state = "" if self.connected else f" (the connection closed, code {self.close_code})"
-            raise StepFailed(f"no answer to {action} within {timeout or self.timeout:g}s{state}") from None
+            raise StepFailed(f"no answer to {action} within {timeout or self.timeout:g}s (timeout)") from None
+        except ConnectionLost as exc:
+            raise ConnectionLost(f"no answer to {action}: {exc}") from None
         finally:
             self._pending.pop(unique_id, None)
 
@@ -185,7 +221,7 @@ class StationSession:
         """Send a CALL and return the CALLRESULT payload; a CALLERROR or invalid reply fails the step."""
         answer = await self.send(action, payload, timeout=timeout)
         if isinstance(answer, CallError):
-            raise StepFailed(f"{action}: the CSMS answered CALLERROR {answer.code} ({answer.description})")
+            raise StepFailed(f"{action}: the CSMS answered CALLERROR {answer.code} ({answer.description!r})")
         if self.validate:
             problems = validators(self.version).check(action, answer.payload, response=True)
             if problems:
@@ -217,6 +253,8 @@ class StationSession:
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+            if waiter.future.done() and not waiter.future.cancelled():
+                waiter.future.exception()  # retrieved: a close after the block failed is not an error
         received.payload, received.unique_id, received.answer = got.payload, got.unique_id, got.answer
         if got.problems:
             raise StepFailed(f"{action}Request from the CSMS is invalid: " + "; ".join(got.problems))
@@ -246,8 +284,10 @@ class StationSession:
         except TimeoutError:
             seen = ", ".join(c.action for c in self._unclaimed) or "nothing"
             raise StepFailed(
-                f"the CSMS did not send a {waiter.action}Request within {limit:g}s (it sent: {seen})"
+                f"the CSMS did not send a {waiter.action}Request within {limit:g}s (timeout; it sent: {seen})"
             ) from None
+        except ConnectionLost as exc:
+            raise ConnectionLost(f"the CSMS did not send a {waiter.action}Request: {exc}") from None
 
     def unexpected_calls(self) -> list[ReceivedCall]:
         """CALLs the CSMS sent that no step waited for."""
@@ -257,22 +297,34 @@ class StationSession:
 
     def _require_open(self) -> ClientConnection:
         if self._ws is None or self._closed.is_set():
-            raise StepFailed(f"station {self.station_id} is not connected (close code {self.close_code})")
+            raise ConnectionLost(f"station {self.station_id} is not connected: {self.closed_how}")
         return self._ws
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
             async for message in ws:
                 text = message if isinstance(message, str) else message.decode(errors="replace")
-                self.transcript.record("in", self.station_id, text)
-                if self.listener:
-                    self.listener("in", self.station_id, text)
+                self._log("in", text)
                 await self._dispatch(text)
         except websockets.ConnectionClosed:
             pass
         finally:
-            self.close_code = ws.close_code
-            self._closed.set()
+            self._connection_closed(ws)
+
+    def _connection_closed(self, ws: ClientConnection) -> None:
+        """Record who closed and how; fail at once whatever waited on this connection."""
+        self.close_code = ws.close_code
+        by_station = self._closing
+        self.closed_how = close_description(ws, by_station=by_station)
+        self._log("out" if by_station else "in", self.closed_how, "event")
+        self._closed.set()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ConnectionLost(self.closed_how))
+        if not by_station:
+            for waiter in self._waiters:
+                if not waiter.future.done():
+                    waiter.future.set_exception(ConnectionLost(self.closed_how))
 
     async def _dispatch(self, text: str) -> None:
         try:
@@ -293,7 +345,8 @@ class StationSession:
         received = ReceivedCall(call.action, call.payload, call.unique_id)
         checker = validators(self.version)
         waiter = next((w for w in self._waiters if w.action == call.action and not w.future.done()), None)
-        policy = waiter.reply if waiter and waiter.reply is not None else self.replies.get(call.action)
+        by_policy = waiter is None or waiter.reply is None
+        policy = self.replies.get(call.action) if by_policy else waiter.reply  # type: ignore[union-attr]
         if not checker.knows(call.action):
             answer: Payload | CallError = CallError(
                 call.unique_id, error_code(ErrorCode.NOT_IMPLEMENTED, self.version), f"unknown action {call.action}"
@@ -312,9 +365,48 @@ class StationSession:
             frame: CallResult | CallError = CallError(call.unique_id, answer.code, answer.description, answer.details)
         else:
             frame = CallResult(call.unique_id, answer)
-        with suppress(websockets.ConnectionClosed):
+        with suppress(ConnectionLost):
             await self.send_raw(encode(frame))
         if waiter is not None:
             waiter.future.set_result(received)
         else:
             self._unclaimed.append(received)
+        follow_up = self.follow_ups.get(call.action)
+        if by_policy and follow_up is not None and policy is not None:
+            task = asyncio.create_task(follow_up(call.payload, answer), name=f"{call.action}-follow-up")
+            self._follow_up_tasks.add(task)
+            task.add_done_callback(self._follow_up_done)
+
+    def _follow_up_done(self, task: asyncio.Task[None]) -> None:
+        self._follow_up_tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None and not isinstance(exc, ConnectionLost):
+            self.violations.append(str(exc))
+
+
+def close_description(ws: ClientConnection, *, by_station: bool) -> str:
+    """Who closed the connection, with the close code and reason, in plain words."""
+    if by_station:
+        return "the station closed the connection"
+    received = ws.protocol.close_rcvd
+    if received is None:
+        return "the connection dropped without a close frame (code 1006)"
+    meaning = CLOSE_CODE_EXPLANATIONS.get(received.code)
+    detail = f", {meaning}" if meaning else ""
+    reason = f", reason {received.reason!r}" if received.reason else ""
+    return f"the CSMS closed the connection (code {received.code}{detail}{reason})"
+
+
+def connect_failure(exc: BaseException, timeout: float) -> str:
+    """Why a WebSocket connection could not be opened, in plain words."""
+    if isinstance(exc, websockets.InvalidStatus):
+        response = exc.response
+        return f"the CSMS refused the upgrade with HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed: {exc.reason or exc}"
+    if isinstance(exc, TimeoutError):
+        return f"no answer to the opening handshake within {timeout:g}s (timeout)"
+    if isinstance(exc, websockets.InvalidHandshake):
+        return f"invalid opening handshake: {exc}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or type(exc).__name__}"
+    return str(exc)

@@ -7,13 +7,15 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from csmscheck.checks import Findings
 from csmscheck.settings import Settings
 from csmscheck.station.device_model import DeviceModel
 from csmscheck.station.model import StationModel
 from csmscheck.station.replies import Reply
-from csmscheck.station.session import FrameListener, ReceivedCall, StationSession
+from csmscheck.station.reports import send_reports
+from csmscheck.station.session import ReceivedCall, StationSession
 from csmscheck.wire import CallError, CallResult
-from csmscheck.wire.transcript import FrameRecord
+from csmscheck.wire.transcript import FrameListener, FrameRecord
 from csmscheck.wire.versions import OcppVersion
 
 
@@ -27,20 +29,23 @@ class Endpoint:
 
 
 class Station:
-    """What a test drives. ``cfg`` is the run's settings; ``model`` the station's state."""
+    """What a test drives. ``cfg`` is the run's settings; ``model`` the station's state;
+    ``findings`` the csmscheck checks that failed in the test (shared by its stations)."""
 
     def __init__(self, station_id: str, version: OcppVersion, cfg: Settings, endpoint: Endpoint,
-                 listener: FrameListener | None = None) -> None:
+                 listener: FrameListener | None = None, findings: Findings | None = None) -> None:
         self.id = station_id
         self.version = version
         self.cfg = cfg
         self.endpoint = endpoint
+        self.findings = findings if findings is not None else Findings()
         self.model = StationModel()
         self.session = StationSession(station_id, version, timeout=cfg.message_wait, listener=listener)
         self.device_model = DeviceModel()
         if version == "2.0.1":
             self.session.replies["GetVariables"] = self.device_model.get_variables
             self.session.replies["SetVariables"] = self.device_model.set_variables
+            send_reports(self.session, self.device_model)
 
     async def connect(self, subprotocols: list[str] | None = None) -> None:
         await self.session.connect(self.endpoint.url, password=self.endpoint.password,

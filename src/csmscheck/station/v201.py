@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from csmscheck.settings import Settings
-from csmscheck.station.model import Transaction
+from csmscheck.station.model import Transaction, next_event_id
 from csmscheck.timestamps import rfc3339
 
 Payload = dict[str, Any]
@@ -23,13 +23,13 @@ def status_notification(evse_id: int, connector_id: int, status: str) -> Payload
     return {"timestamp": rfc3339(), "connectorStatus": status, "evseId": evse_id, "connectorId": connector_id}
 
 
-def availability_event(evse_id: int, connector_id: int, status: str, event_id: int = 1) -> Payload:
+def availability_event(evse_id: int, connector_id: int, status: str) -> Payload:
     """NotifyEvent reporting a connector's AvailabilityState change (trigger Delta)."""
     return {
         "generatedAt": rfc3339(),
         "seqNo": 0,
         "eventData": [{
-            "eventId": event_id, "timestamp": rfc3339(), "trigger": "Delta", "actualValue": status,
+            "eventId": next_event_id(), "timestamp": rfc3339(), "trigger": "Delta", "actualValue": status,
             "eventNotificationType": "HardWiredNotification",
             "component": {"name": "Connector", "evse": {"id": evse_id, "connectorId": connector_id}},
             "variable": {"name": "AvailabilityState"},

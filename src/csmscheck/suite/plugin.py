@@ -12,23 +12,29 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import websockets
 
 from csmscheck.bundled import BundledCsms
-from csmscheck.errors import ConfigError
+from csmscheck.checks import CSMS_FRAMES_WELL_FORMED, Findings
+from csmscheck.errors import ConfigError, NotApplicable, StepFailed
 from csmscheck.pki import client_ssl_context
 from csmscheck.report.model import natural_key
 from csmscheck.settings import Settings, load_settings
+from csmscheck.station.session import connect_failure
 from csmscheck.station.station import Endpoint, Station
 from csmscheck.suite.marks import case_of, selected, valid_selection_token
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.recorder import Recorder, frame_printer
+from csmscheck.suite.watchdog import Watchdog
 from csmscheck.trigger.client import HttpTrigger, ManualTrigger
 from csmscheck.wire.transcript import FrameRecord
 from csmscheck.wire.versions import OcppVersion
 
 SETTINGS = pytest.StashKey[Settings]()
 STATIONS = pytest.StashKey[list[Station]]()
+FINDINGS = pytest.StashKey[Findings]()
 BUNDLED = pytest.StashKey[BundledCsms]()
+WATCHDOG = pytest.StashKey[Watchdog]()
 StationFactory = Callable[..., Awaitable[Station]]
 
 _OPTIONS = {  # pytest option → settings field
@@ -52,12 +58,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--csms-report-dir", help="write results.json, junit.xml and report.html here")
     group.addoption("--csms-log-messages", action="store_true", help="print every frame as it goes (with -s)")
     group.addoption("--csms-progress", action="store_true", help="print one line per test and a summary table")
+    group.addoption("--csms-strict", action="store_true", default=None,
+                    help="fail a case whose csmscheck checks (findings) were not met")
+    group.addoption("--csms-pace", type=float, help="seconds to pause between cases")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "octt(id, version, block, name, reqs): an OCTT CSMS test case")
     overrides: dict[str, Any] = {field: config.getoption(opt) for opt, field in _OPTIONS.items()}
     overrides["log_messages"] = config.getoption("csms_log_messages") or None
+    overrides["strict"] = config.getoption("csms_strict")
+    overrides["pace"] = config.getoption("csms_pace")
     config_file = config.getoption("csms_config")
     for token in config.getoption("csms_select"):
         if not valid_selection_token(token):
@@ -66,10 +77,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    settings = config.stash[SETTINGS]
+    watchdog = Watchdog(settings.max_setup_failures, settings.pace, set(settings.station_ids()))
+    config.stash[WATCHDOG] = watchdog
+    config.pluginmanager.register(watchdog, "csmscheck-watchdog")
     report_dir = config.getoption("csms_report_dir")
     if report_dir or config.getoption("csms_progress"):
-        recorder = Recorder(config.stash[SETTINGS].target, Path(report_dir) if report_dir else None,
-                            progress=config.getoption("csms_progress"))
+        recorder = Recorder(settings.target, Path(report_dir) if report_dir else None,
+                            progress=config.getoption("csms_progress"), watchdog=watchdog)
         config.pluginmanager.register(recorder, "csmscheck-recorder")
 
 
@@ -97,15 +112,51 @@ def _octt_order(item: pytest.Item) -> tuple[int, tuple[tuple[int, int | str], ..
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Give each report the case's frames, a plain failure message and, after the call, its findings."""
     report = yield
     stations = item.stash.get(STATIONS, [])
     frames: list[FrameRecord] = sorted((f for s in stations for f in s.frames), key=lambda f: f.t)
     report.csms_frames = frames  # type: ignore[attr-defined]
-    report.csms_message = str(call.excinfo.value) if call.excinfo is not None else ""  # type: ignore[attr-defined]
+    report.csms_message = failure_message(call.excinfo)  # type: ignore[attr-defined]
+    if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"not applicable: {call.excinfo.value}")
+        report.csms_message = f"not applicable: {call.excinfo.value}"  # type: ignore[attr-defined]
+    report.csms_failed_at = call.stop if report.failed else None  # type: ignore[attr-defined]
+    if report.when == "call":
+        findings = _findings(item, stations)
+        report.csms_findings = list(findings.items)  # type: ignore[attr-defined]
+        if findings and report.passed and item.config.stash[SETTINGS].strict:
+            report.outcome = "failed"
+            report.longrepr = report.csms_message = (  # type: ignore[attr-defined]
+                "csmscheck checks not met (--strict):\n" + findings.summary())
+            report.csms_failed_at = call.stop  # type: ignore[attr-defined]
     if report.failed and frames:
         text = "\n".join(f"{'→' if f.direction == 'out' else '←'} {f.station_id} {f.text}" for f in frames)
         report.sections.append(("csmscheck transcript", text))
     return report
+
+
+def failure_message(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    """What went wrong, in plain words: a step's own message, never pytest's assertion rewrite."""
+    if excinfo is None:
+        return ""
+    exc = excinfo.value
+    if isinstance(exc, StepFailed):
+        return str(exc)
+    if isinstance(exc, AssertionError):  # a plain assert: keep its message, drop pytest's explanation
+        return str(exc).split("\nassert ")[0].strip() or "assertion failed"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _findings(item: pytest.Item, stations: list[Station]) -> Findings:
+    """The case's findings, plus any frame of the CSMS that was not well-formed OCPP-J."""
+    findings = item.stash.get(FINDINGS, Findings())
+    for station in stations:
+        for problem in station.session.violations:
+            findings.check(CSMS_FRAMES_WELL_FORMED, False, f"{station.id}: {problem}")
+        station.session.violations.clear()
+    return findings
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -154,11 +205,12 @@ async def csms(cfg: Settings) -> AsyncIterator[Csms]:
 
 def endpoint_for(cfg: Settings, profile: int, station_id: str) -> Endpoint:
     if profile == 1:
-        assert cfg.target is not None
+        if cfg.target is None:
+            raise ConfigError("setting target (CSMS_ADDRESS) is not set")
         return Endpoint(cfg.target, cfg.basic_auth_password)
     url = cfg.target_sp2 if profile == 2 else cfg.target_sp3
     if url is None or cfg.pki_dir is None:
-        raise ConfigError(f"security profile {profile} needs CSMS_SP{profile}_ADDRESS and CSMSCHECK_PKI_DIR")
+        raise NotApplicable(f"security profile {profile} needs CSMS_SP{profile}_ADDRESS and a PKI (CSMSCHECK_PKI_DIR)")
     ca = cfg.pki_dir / "ca.pem"
     if profile == 2:
         return Endpoint(url, cfg.basic_auth_password, client_ssl_context(ca))
@@ -166,8 +218,16 @@ def endpoint_for(cfg: Settings, profile: int, station_id: str) -> Endpoint:
     return Endpoint(url, None, client_ssl_context(ca, cert, key))
 
 
+@pytest.fixture
+def findings(request: pytest.FixtureRequest) -> Findings:
+    """The case's csmscheck checks that failed (reported beside the OCTT verdict; failures with --strict)."""
+    found: Findings = request.node.stash.setdefault(FINDINGS, Findings())
+    return found
+
+
 @pytest_asyncio.fixture
-async def make_station(request: pytest.FixtureRequest, cfg: Settings) -> AsyncIterator[StationFactory]:
+async def make_station(request: pytest.FixtureRequest, cfg: Settings,
+                       findings: Findings) -> AsyncIterator[StationFactory]:
     """Builds connected stations whose frames go into the test's transcript; closes them after."""
     stations: list[Station] = []
     request.node.stash[STATIONS] = stations
@@ -175,10 +235,15 @@ async def make_station(request: pytest.FixtureRequest, cfg: Settings) -> AsyncIt
 
     async def make(version: OcppVersion, station_id: str, profile: int = 1, *, connect: bool = True,
                    endpoint: Endpoint | None = None) -> Station:
-        station = Station(station_id, version, cfg, endpoint or endpoint_for(cfg, profile, station_id), listener)
+        station = Station(station_id, version, cfg, endpoint or endpoint_for(cfg, profile, station_id), listener,
+                          findings)
         stations.append(station)
         if connect:
-            await station.connect()
+            try:
+                await station.connect()
+            except (websockets.InvalidHandshake, OSError, TimeoutError) as exc:
+                raise StepFailed(f"station {station_id} could not connect to {station.endpoint.url}: "
+                                 f"{connect_failure(exc, cfg.message_wait)}") from None
         return station
 
     try:

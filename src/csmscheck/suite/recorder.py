@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from csmscheck.report import RunReport, TestRecord, write_reports
 from csmscheck.report.model import count_outcomes
-from csmscheck.station.session import FrameListener
 from csmscheck.suite.marks import case_of
+from csmscheck.suite.watchdog import Watchdog
+from csmscheck.wire.transcript import FrameListener, FrameRecord
 
 console = Console(highlight=False)
 
@@ -20,9 +22,10 @@ _BADGES = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "skipped": "[ye
 
 
 def frame_printer() -> FrameListener:
-    def show(direction: str, station_id: str, text: str) -> None:
-        arrow = "→ CSMS" if direction == "out" else "← CSMS"
-        console.print(f"{time.strftime('%H:%M:%S')} {station_id} {arrow} {text}", markup=False, soft_wrap=True)
+    def show(record: FrameRecord) -> None:
+        arrow = "--" if record.is_event else "→ CSMS" if record.direction == "out" else "← CSMS"
+        console.print(f"{time.strftime('%H:%M:%S', time.localtime(record.t))} {record.station_id} {arrow} "
+                      f"{record.text}", markup=False, soft_wrap=True)
 
     return show
 
@@ -30,13 +33,16 @@ def frame_printer() -> FrameListener:
 class Recorder:
     """One TestRecord per OCTT case, from its setup, call and teardown reports."""
 
-    def __init__(self, target: str | None, report_dir: Path | None, *, progress: bool) -> None:
+    def __init__(self, target: str | None, report_dir: Path | None, *, progress: bool,
+                 watchdog: Watchdog | None = None) -> None:
         self.target = target or "bundled reference CSMS"
         self.report_dir = report_dir
         self.progress = progress
+        self.watchdog = watchdog
         self.records: list[TestRecord] = []
         self._current: dict[str, TestRecord] = {}
         self._started = time.time()
+        self._first_case_at: float | None = None
         self.written: dict[str, Path] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -45,8 +51,10 @@ class Recorder:
             return
         record.duration_s += report.duration
         record.frames = getattr(report, "csms_frames", record.frames) or record.frames
+        record.findings += getattr(report, "csms_findings", [])
         if report.failed and record.outcome != "failed":
             record.outcome = "failed"
+            record.failed_at = getattr(report, "csms_failed_at", None)
             phase = "" if report.when == "call" else f" (during {report.when})"
             record.message = (getattr(report, "csms_message", "") or report.longreprtext) + phase
         elif report.skipped and record.outcome == "passed":
@@ -60,45 +68,88 @@ class Recorder:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         case = case_of(item)
         if case is not None:
+            self._first_case_at = self._first_case_at or time.time()
             self._current[item.nodeid] = TestRecord(case.id, case.version, case.block, case.name, "passed", 0.0)
 
     def _finish(self, nodeid: str) -> None:
         record = self._current.pop(nodeid)
         self.records.append(record)
         if self.progress:
-            reason = f"  [dim]{record.message.splitlines()[0][:100]}[/]" if record.outcome == "failed" else ""
+            reason = ""
+            if record.outcome != "passed" and record.message:
+                reason = f"  [dim]{escape(record.message.splitlines()[0][:100])}[/]"
+            elif record.findings:
+                reason = f"  [yellow]{len(record.findings)} csmscheck finding(s)[/]"
             console.print(f"{_BADGES[record.outcome]} {record.id:<10} {record.duration_s:5.2f}s  "
-                          f"{record.name[:64]}{reason}", markup=True, soft_wrap=True)
+                          f"{escape(record.name[:64])}{reason}", markup=True, soft_wrap=True)
 
     def run_report(self) -> RunReport:
-        return RunReport(self.records, self._started, time.time() - self._started, self.target)
+        """The run so far; its duration counts from the first case (start-up is not a case's time)."""
+        started = self._first_case_at or self._started
+        stopped = self.watchdog.stopped if self.watchdog is not None else None
+        return RunReport(self.records, started, time.time() - started, self.target, stopped)
+
+    def _not_run(self, session: pytest.Session) -> None:
+        """Record the cases a stopped run never reached."""
+        reason = self.watchdog.stopped if self.watchdog is not None else None
+        if not reason:
+            return
+        done = {(r.id, r.ocpp) for r in self.records}
+        for item in session.items:
+            case = case_of(item)
+            if case is not None and (case.id, case.version) not in done:
+                self.records.append(TestRecord(case.id, case.version, case.block, case.name, "skipped", 0.0,
+                                               f"not run: {reason}", not_run=True))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self._not_run(session)
         report = self.run_report()
         if self.report_dir is not None:
             self.written = write_reports(report, self.report_dir)
         if self.progress:
             print_summary(report)
+            if self.watchdog is not None and self.watchdog.stopped:
+                not_run = sum(r.not_run for r in report.tests)
+                console.print(f"[red]Stopped:[/] {escape(self.watchdog.stopped)}; {not_run} cases not run",
+                              markup=True)
             if self.written:
                 console.print(f"Reports: {', '.join(str(p) for p in self.written.values())}")
 
 
 def print_summary(report: RunReport) -> None:
+    """Per block: passed, failed, not applicable (and not run, findings when there are any), time."""
+    not_run = any(r.not_run for r in report.tests)
+    findings = any(r.findings for r in report.tests)
+    columns = ["OCPP", "block", "passed", "failed", "n/a", *(["not run"] * not_run), *(["findings"] * findings),
+               "time"]
     table = Table(title="csmscheck summary")
-    for column in ("OCPP", "block", "passed", "failed", "n/a", "time"):
+    for column in columns:
         table.add_column(column, justify="left" if column in ("OCPP", "block") else "right")
-    for (version, block), records in report.groups():
+
+    def row(records: list[TestRecord], duration: float) -> list[str]:
         counts = count_outcomes(records)
-        table.add_row(version, block, str(counts["passed"]), _red(counts["failed"]), str(counts["skipped"]),
-                      f"{sum(r.duration_s for r in records):.1f}s")
-    totals = report.summary()
-    table.add_row("all", "", str(totals["passed"]), _red(totals["failed"]), str(totals["skipped"]),
-                  f"{report.duration_s:.1f}s", style="bold")
+        skipped_not_run = sum(r.not_run for r in records)
+        cells = [str(counts["passed"]), _red(counts["failed"]), str(counts["skipped"] - skipped_not_run)]
+        cells += [str(skipped_not_run)] * not_run
+        cells += [_yellow(sum(len(r.findings) for r in records))] * findings
+        return [*cells, f"{duration:.1f}s"]
+
+    for (version, block), records in report.groups():
+        table.add_row(version, block, *row(records, sum(r.duration_s for r in records)))
+    table.add_row("all", "", *row(report.tests, report.duration_s), style="bold")
     console.print(table)
     for record in report.tests:
         if record.outcome == "failed":
-            console.print(f"[red]FAILED[/] {record.id} {record.name}", markup=True)
+            console.print(f"[red]FAILED[/] {record.id} {escape(record.name)}", markup=True)
             console.print(f"  {record.message}", markup=False)
+    for record in report.tests:
+        for finding in record.findings:
+            console.print(f"[yellow]FINDING[/] {record.id} [{escape(finding.check)}] {escape(finding.message)}",
+                          markup=True)
+
+
+def _yellow(count: int) -> str:
+    return f"[yellow]{count}[/]" if count else "0"
 
 
 def _red(count: int) -> str:

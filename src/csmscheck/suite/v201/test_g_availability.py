@@ -14,6 +14,7 @@ from csmscheck.errors import StepFailed
 from csmscheck.expect import ABSENT, assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import Station
+from csmscheck.station.model import next_event_id
 from csmscheck.station.states import v201 as states
 from csmscheck.station.v201 import Payload
 from csmscheck.suite.marks import octt
@@ -186,7 +187,7 @@ async def test_tc_g_17(station: Station, csms: Csms, cfg: Settings) -> None:
 async def test_tc_g_20(station: Station, cfg: Settings) -> None:
     """Connector status Notification - Lock Failure."""
     event = {
-        "eventId": 1, "timestamp": rfc3339(), "trigger": "Delta", "actualValue": "true",
+        "eventId": next_event_id(), "timestamp": rfc3339(), "trigger": "Delta", "actualValue": "true",
         "eventNotificationType": "HardWiredNotification",
         "component": {"name": "ConnectorPlugRetentionLock",
                       "evse": {"id": cfg.evse_id, "connectorId": cfg.connector_id}},

@@ -23,6 +23,7 @@ from csmscheck.expect import assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
+from csmscheck.station.model import next_event_id
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
 from csmscheck.timestamps import rfc3339
@@ -113,7 +114,7 @@ def fiscal_metering_event(evse_id: int, wh: float, stamp: datetime) -> Payload:
     if evse_id:
         component["evse"] = {"id": evse_id}
     return {"generatedAt": rfc3339(), "seqNo": 0, "eventData": [{
-        "eventId": int(stamp.timestamp()) % 100_000 * 10 + evse_id, "timestamp": rfc3339(stamp),
+        "eventId": next_event_id(), "timestamp": rfc3339(stamp),
         "trigger": "Periodic", "actualValue": f"{wh:g}", "eventNotificationType": "PreconfiguredMonitor",
         "component": component, "variable": {"name": "EnergyImportRegister"}}]}
 

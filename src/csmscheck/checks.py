@@ -1,0 +1,62 @@
+"""csmscheck checks: the second verdict axis, beside the OCTT's.
+
+A case's OCTT verdict checks exactly what its definition validates, in its order, so a
+correct CSMS never fails for something the OCTT allows. Where the OCPP specification
+supports a further check (a negative step, stored state read back, a requested field),
+the case records it as a *finding* instead: reported with the case, failing it only with
+``--strict``. Each check has a stable id and the rationale a CSMS engineer can look up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraCheck:
+    """A check beyond the OCTT verdict: its id and why the specification supports it."""
+
+    id: str
+    rationale: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A failed csmscheck check: which one, and what was expected and what came."""
+
+    check: str
+    message: str
+
+
+@dataclass(slots=True)
+class Findings:
+    """The findings of one test case, in the order they were found."""
+
+    items: list[Finding] = field(default_factory=list)
+
+    def check(self, check: ExtraCheck, passed: bool, message: str) -> bool:
+        """Record a finding for ``check`` unless ``passed``; returns ``passed``."""
+        if not passed:
+            self.items.append(Finding(check.id, message))
+        return passed
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def summary(self) -> str:
+        """One line per finding: ``[id] message``."""
+        return "\n".join(f"[{f.check}] {f.message}" for f in self.items)
+
+
+OLD_PASSWORD_REFUSED = ExtraCheck(
+    "CSC-SEC-01",
+    "After a new basic-auth password is in use, the old one must no longer open a connection: "
+    "OCPP 1.6 security extension (AuthorizationKey) and OCPP 2.0.1 A01 replace the password, they do "
+    "not add one.",
+)
+
+CSMS_FRAMES_WELL_FORMED = ExtraCheck(
+    "CSC-WIRE-01",
+    "Every frame the CSMS sends is well-formed OCPP-J and every CALLRESULT or CALLERROR answers a CALL the "
+    "station sent (OCPP-J RPC framework, sections 4.1-4.2).",
+)
