@@ -21,7 +21,7 @@ from csmscheck.csms.router import ROUTES, Payload
 from csmscheck.wire import CallResult
 
 
-def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str) -> dict[str, Any]:
+def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *, strict: bool = False) -> dict[str, Any]:
     """Run one conformance case against the bundled CSMS; return its results.json entry."""
     endpoints = bundled.endpoints
     report_dir = pytester.path / "report"
@@ -30,7 +30,7 @@ def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str) -> dict
         "--csms-target", endpoints.ws, "--csms-target-sp2", endpoints.wss_tls or "",
         "--csms-target-sp3", endpoints.wss_mtls or "", "--csms-pki-dir", str(bundled.pki_dir),
         "--csms-trigger", endpoints.api, "--csms-report-dir", str(report_dir),
-        "-o", "asyncio_default_fixture_loop_scope=function",
+        "-o", "asyncio_default_fixture_loop_scope=function", *(["--csms-strict"] if strict else []),
     )
     results = orjson.loads(Path(report_dir / "results.json").read_bytes())
     (entry,) = results["tests"]
@@ -48,6 +48,15 @@ def patch_handler(monkeypatch: pytest.MonkeyPatch, version: str, action: str,
         return response
 
     monkeypatch.setitem(ROUTES[version].handlers, action, broken)  # type: ignore[index]
+
+
+def assert_finding(entry: dict[str, Any], check: str, *fragments: str) -> None:
+    """The case passed its OCTT verdict with a finding of ``check`` whose message holds every fragment."""
+    assert entry["outcome"] == "passed", entry
+    messages = [f["message"] for f in entry.get("findings", []) if f["check"] == check]
+    assert messages, entry
+    for fragment in fragments:
+        assert any(fragment in m for m in messages), messages
 
 
 def assert_failed(entry: dict[str, Any], *fragments: str) -> None:

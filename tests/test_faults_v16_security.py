@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults import alter_sent, assert_failed, patch_handler, run_case
+from faults import alter_sent, assert_failed, assert_finding, patch_handler, run_case
 
 import csmscheck.csms.app
 import csmscheck.csms.server
@@ -35,14 +35,27 @@ def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms, ca
 # -- passwords and connections -----------------------------------------------------------------
 
 
-def test_old_password_still_accepted_fails_tc_073(pytester: pytest.Pytester, bundled: BundledCsms,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_password_refused_fails_tc_073_at_step_3(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS sends a new AuthorizationKey but keeps the old password: the OCTT's Step 3 fails."""
     async def forget(*_args: Any) -> None:
         return None
 
     monkeypatch.setattr(security, "remember_password", forget)
     assert_failed(run_case(pytester, bundled, "TC_073"),
-                  "Step 3: the Central System still accepts the old password after it changed AuthorizationKey")
+                  "Step 3: reconnecting with the new password", "HTTP 401")
+
+
+def test_old_password_still_accepted_is_a_finding_of_tc_073(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the OCTT: the old password still admitted is a finding, and a failure with --strict."""
+    real = csmscheck.csms.server.check_password
+    old = load_settings(environ={}).basic_auth_password
+    monkeypatch.setattr(csmscheck.csms.server, "check_password",
+                        lambda password, stored: password == old or real(password, stored))
+    message = "the Central System still accepts the old password after it changed AuthorizationKey"
+    assert_finding(run_case(pytester, bundled, "TC_073"), "CSC-16-SEC-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_073", strict=True), "--strict", "CSC-16-SEC-01", message)
 
 
 def test_valid_password_refused_fails_tc_085(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -5,6 +5,9 @@ correct CSMS never fails for something the OCTT allows. Where the OCPP specifica
 supports a further check (a negative step, stored state read back, a requested field),
 the case records it as a *finding* instead: reported with the case, failing it only with
 ``--strict``. Each check has a stable id and the rationale a CSMS engineer can look up.
+
+The checks of the conformance cases live beside this module, one per OCPP version
+(``checks.v201``, ``checks.v16``); checks that hold for every version live here.
 """
 
 from __future__ import annotations
@@ -47,13 +50,6 @@ class Findings:
         """One line per finding: ``[id] message``."""
         return "\n".join(f"[{f.check}] {f.message}" for f in self.items)
 
-
-OLD_PASSWORD_REFUSED = ExtraCheck(
-    "CSC-SEC-01",
-    "After a new basic-auth password is in use, the old one must no longer open a connection: "
-    "OCPP 1.6 security extension (AuthorizationKey) and OCPP 2.0.1 A01 replace the password, they do "
-    "not add one.",
-)
 
 CSMS_FRAMES_WELL_FORMED = ExtraCheck(
     "CSC-WIRE-01",
