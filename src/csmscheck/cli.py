@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML settings file")
     run.add_argument("--report-dir", type=Path, default=Path("csmscheck-report"), help="where reports go")
     run.add_argument("--log-messages", action="store_true", help="print every frame as it goes")
+    run.add_argument("--strict", action="store_true", default=None,
+                     help="fail a case whose csmscheck checks (findings beyond the OCTT verdict) were not met")
+    run.add_argument("--pace", type=float, metavar="SECONDS",
+                     help="pause between cases, for a CSMS that needs time between sessions")
 
     listing = commands.add_parser("list", help="list the test cases: id, version, block, name")
     listing.add_argument("selection", nargs="*")
@@ -88,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     _check_selection(selection)
     overrides = {"target": args.target, "target_sp2": args.target_sp2, "target_sp3": args.target_sp3,
                  "trigger": args.trigger, "pki_dir": args.pki_dir}
-    settings = load_settings(args.config, overrides=overrides)
+    settings = load_settings(args.config, overrides=overrides | {"strict": args.strict, "pace": args.pace})
     if settings.target is not None:
         if settings.trigger is None:
             raise ConfigError("setting trigger (CSMS_TRIGGER_ADDRESS or --trigger) is required with a target; "
@@ -104,6 +108,10 @@ def _run(args: argparse.Namespace) -> int:
             pytest_args += [f"--csms-{option.replace('_', '-')}", str(value)]
     if args.log_messages:
         pytest_args.append("--csms-log-messages")
+    if args.strict:
+        pytest_args.append("--csms-strict")
+    if args.pace is not None:
+        pytest_args += ["--csms-pace", str(args.pace)]
     if args.log_messages or settings.manual:
         pytest_args.append("-s")  # frames and operator prompts go straight to the terminal
     code = pytest.main(pytest_args)

@@ -77,6 +77,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if not config.pluginmanager.has_plugin("terminal"):
+        # Nobody reads pytest's tracebacks here (csmscheck run): the cheap native style keeps a
+        # failing case from costing a quarter of a second of source parsing.
+        config.option.tbstyle = "native"
     settings = config.stash[SETTINGS]
     watchdog = Watchdog(settings.max_setup_failures, settings.pace, set(settings.station_ids()))
     config.stash[WATCHDOG] = watchdog

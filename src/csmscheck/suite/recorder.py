@@ -77,7 +77,7 @@ class Recorder:
         if self.progress:
             reason = ""
             if record.outcome != "passed" and record.message:
-                reason = f"  [dim]{escape(record.message.splitlines()[0][:100])}[/]"
+                reason = f"  [dim]{escape(record.message.splitlines()[0][:200])}[/]"
             elif record.findings:
                 reason = f"  [yellow]{len(record.findings)} csmscheck finding(s)[/]"
             console.print(f"{_BADGES[record.outcome]} {record.id:<10} {record.duration_s:5.2f}s  "

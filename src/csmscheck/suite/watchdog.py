@@ -15,15 +15,15 @@ import pytest
 
 from csmscheck.suite.marks import case_of
 
-_VARIABLE = re.compile(r"\b[0-9a-fA-F]{8,}\b|\d+(\.\d+)?")
+_MESSAGE_ID = re.compile(r"\b(?=[0-9a-fA-F-]*\d)[0-9a-fA-F-]{8,}\b")
 
 
 def failure_kind(message: str, station_ids: set[str]) -> str:
-    """A failure's first line with what differs between cases (station ids, numbers) taken out."""
+    """A failure's first line with what differs between cases (station ids, message ids) taken out."""
     line = message.strip().splitlines()[0] if message.strip() else ""
     for station_id in station_ids:
         line = line.replace(station_id, "<station>")
-    return _VARIABLE.sub("#", line)
+    return _MESSAGE_ID.sub("#", line)
 
 
 class Watchdog:
