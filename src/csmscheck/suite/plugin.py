@@ -19,6 +19,7 @@ from csmscheck.pki import client_ssl_context
 from csmscheck.report.model import natural_key
 from csmscheck.settings import Settings, load_settings
 from csmscheck.station.station import Endpoint, Station
+from csmscheck.suite.capabilities import Capabilities, load_capabilities
 from csmscheck.suite.marks import case_of, selected, valid_selection_token
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.recorder import Recorder, frame_printer
@@ -29,6 +30,7 @@ from csmscheck.wire.versions import OcppVersion
 SETTINGS = pytest.StashKey[Settings]()
 STATIONS = pytest.StashKey[list[Station]]()
 BUNDLED = pytest.StashKey[BundledCsms]()
+CAPABILITIES = pytest.StashKey[Capabilities]()
 StationFactory = Callable[..., Awaitable[Station]]
 
 _OPTIONS = {  # pytest option → settings field
@@ -37,6 +39,7 @@ _OPTIONS = {  # pytest option → settings field
     "csms_target_sp3": "target_sp3",
     "csms_trigger": "trigger",
     "csms_pki_dir": "pki_dir",
+    "csms_capabilities": "capabilities",
 }
 
 
@@ -48,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--csms-trigger", help="trigger API URL, or 'manual' to prompt an operator")
     group.addoption("--csms-pki-dir", help="directory written by 'csmscheck certs'")
     group.addoption("--csms-config", help="TOML settings file")
+    group.addoption("--csms-capabilities", help="TOML file of the optional features the CSMS declares (PICS)")
     group.addoption("--csms-select", action="append", default=[], help="test ids, blocks or versions to run")
     group.addoption("--csms-report-dir", help="write results.json, junit.xml and report.html here")
     group.addoption("--csms-log-messages", action="store_true", help="print every frame as it goes (with -s)")
@@ -66,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    _load_capabilities(config)
     report_dir = config.getoption("csms_report_dir")
     if report_dir or config.getoption("csms_progress"):
         recorder = Recorder(config.stash[SETTINGS].target, Path(report_dir) if report_dir else None,
@@ -84,6 +89,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = sorted(keep, key=_octt_order)
+    capabilities = config.stash.get(CAPABILITIES, None)
+    if capabilities is not None:
+        _mark_not_applicable(items, capabilities)
+
+
+def _load_capabilities(config: pytest.Config) -> None:
+    """Read and check the capabilities file now, before any case runs."""
+    path = config.stash[SETTINGS].capabilities
+    if path is None:
+        return
+    try:
+        config.stash[CAPABILITIES] = load_capabilities(path)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _mark_not_applicable(items: list[pytest.Item], capabilities: Capabilities) -> None:
+    """Skip, at collection time (so no fixture runs), each case gated by an undeclared feature."""
+    for item in items:
+        case = case_of(item)
+        reason = capabilities.not_applicable_reason(case.id, case.version) if case is not None else None
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def _octt_order(item: pytest.Item) -> tuple[int, tuple[tuple[int, int | str], ...]]:
@@ -114,8 +142,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     settings = config.stash[SETTINGS]
     if settings.target is not None or config.option.collectonly:
         return
-    if not any(case_of(item) for item in session.items):
-        return
+    if not any(case_of(item) and item.get_closest_marker("skip") is None for item in session.items):
+        return  # nothing to run against it (no case selected, or none applicable)
     bundled = BundledCsms(settings)
     config.stash[BUNDLED] = bundled
     config.stash[SETTINGS] = bundled.settings_for(settings)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from csmscheck.report import RunReport, TestRecord, write_reports
@@ -52,7 +53,8 @@ class Recorder:
         elif report.skipped and record.outcome == "passed":
             record.outcome = "skipped"
             longrepr = report.longrepr
-            record.message = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            message = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            record.message = message.removeprefix("Skipped: ")
         if report.when == "teardown":
             self._finish(report.nodeid)
 
@@ -66,9 +68,11 @@ class Recorder:
         record = self._current.pop(nodeid)
         self.records.append(record)
         if self.progress:
-            reason = f"  [dim]{record.message.splitlines()[0][:100]}[/]" if record.outcome == "failed" else ""
+            first_line = record.message.strip().splitlines()[0] if record.message.strip() else ""
+            first_line = first_line[:100] if record.outcome == "failed" else first_line
+            reason = f"  [dim]{escape(first_line)}[/]" if first_line and record.outcome != "passed" else ""
             console.print(f"{_BADGES[record.outcome]} {record.id:<10} {record.duration_s:5.2f}s  "
-                          f"{record.name[:64]}{reason}", markup=True, soft_wrap=True)
+                          f"{escape(record.name[:64])}{reason}", markup=True, soft_wrap=True)
 
     def run_report(self) -> RunReport:
         return RunReport(self.records, self._started, time.time() - self._started, self.target)
@@ -95,6 +99,13 @@ def print_summary(report: RunReport) -> None:
     table.add_row("all", "", str(totals["passed"]), _red(totals["failed"]), str(totals["skipped"]),
                   f"{report.duration_s:.1f}s", style="bold")
     console.print(table)
+    not_applicable: dict[str, list[str]] = {}
+    for record in report.tests:
+        if record.outcome == "skipped" and record.message.startswith("not applicable: "):
+            not_applicable.setdefault(record.message.removeprefix("not applicable: "), []).append(record.id)
+    for reason, ids in not_applicable.items():
+        cases = f"{len(ids)} case{'s' if len(ids) > 1 else ''}"
+        console.print(f"[yellow]N/A[/] {cases}: {escape(reason)}: {', '.join(ids)}", markup=True)
     for record in report.tests:
         if record.outcome == "failed":
             console.print(f"[red]FAILED[/] {record.id} {record.name}", markup=True)
