@@ -8,13 +8,18 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from csmscheck.errors import ConfigError
 from csmscheck.settings import load_settings
 
+if TYPE_CHECKING:
+    from csmscheck.suite.capabilities import Capabilities
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_CAPABILITIES_HELP = "TOML file of the optional features the CSMS declares (PICS); cases of others are n/a"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--trigger", help="trigger API URL, or 'manual' to be prompted for each CSMS action")
     run.add_argument("--pki-dir", help="PKI written by 'csmscheck certs' (for profiles 2 and 3)")
     run.add_argument("--config", type=Path, help="TOML settings file")
+    run.add_argument("--capabilities", type=Path, help=_CAPABILITIES_HELP)
     run.add_argument("--report-dir", type=Path, default=Path("csmscheck-report"), help="where reports go")
     run.add_argument("--log-messages", action="store_true", help="print every frame as it goes")
     run.add_argument("--strict", action="store_true", default=None,
@@ -39,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="list the test cases: id, version, block, name")
     listing.add_argument("selection", nargs="*")
+    listing.add_argument("--capabilities", type=Path, help=_CAPABILITIES_HELP + "; shows which cases would not apply")
 
     csms = commands.add_parser("csms", help="run the reference CSMS in the foreground")
     csms.add_argument("--config", type=Path, help="TOML file ([csms] table and seeded stations/tokens)")
@@ -57,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "list":
-            return _list(args.selection)
+            return _list(args.selection, args.capabilities)
         if args.command == "csms":
             return _csms(args)
         return _certs(args)
@@ -91,8 +98,9 @@ def _run(args: argparse.Namespace) -> int:
     selection = list(args.selection) + ([args.ocpp] if args.ocpp else [])
     _check_selection(selection)
     overrides = {"target": args.target, "target_sp2": args.target_sp2, "target_sp3": args.target_sp3,
-                 "trigger": args.trigger, "pki_dir": args.pki_dir}
+                 "trigger": args.trigger, "pki_dir": args.pki_dir, "capabilities": args.capabilities}
     settings = load_settings(args.config, overrides=overrides | {"strict": args.strict, "pace": args.pace})
+    _capabilities(settings.capabilities)  # a wrong file stops the run here, with one line
     if settings.target is not None:
         if settings.trigger is None:
             raise ConfigError("setting trigger (CSMS_TRIGGER_ADDRESS or --trigger) is required with a target; "
@@ -131,18 +139,33 @@ class _Collector:
         self.items = list(session.items)
 
 
-def _list(selection: list[str]) -> int:
+def _capabilities(path: Path | None) -> Capabilities | None:
+    from csmscheck.suite.capabilities import load_capabilities
+
+    return None if path is None else load_capabilities(path)
+
+
+def _list(selection: list[str], capabilities_file: Path | None) -> int:
     from csmscheck.suite.marks import case_of
 
     _check_selection(selection)
+    capabilities = _capabilities(load_settings(overrides={"capabilities": capabilities_file}).capabilities)
     collector = _Collector()
     code = pytest.main([*_pytest_args(selection), "--collect-only"], plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         return EXIT_USAGE
     cases = [c for c in map(case_of, collector.items) if c is not None]
+    not_applicable = 0
     for case in cases:
-        print(f"{case.id:<10} {case.version:<6} {case.block:<5} {case.name}")
-    print(f"{len(cases)} test cases", file=sys.stderr)
+        missing = capabilities.missing(case.id) if capabilities is not None else ()
+        note = f"  (n/a: {', '.join(f.key for f in missing)})" if missing else ""
+        not_applicable += bool(missing)
+        print(f"{case.id:<10} {case.version:<6} {case.block:<5} {case.name}{note}")
+    if capabilities is None:
+        print(f"{len(cases)} test cases", file=sys.stderr)
+    else:
+        print(f"{len(cases)} test cases: {len(cases) - not_applicable} applicable, {not_applicable} not applicable",
+              file=sys.stderr)
     return EXIT_OK
 
 

@@ -36,6 +36,8 @@ class Settings:
     trigger: str | None = field(default=None, metadata=_env("CSMS_TRIGGER_ADDRESS"))
     trigger_token: str | None = field(default=None, metadata=_env("CSMS_TRIGGER_TOKEN"))
     pki_dir: Path | None = field(default=None, metadata=_env("CSMSCHECK_PKI_DIR"))
+    # The optional features the CSMS declares (a capabilities TOML file); none: every case applies.
+    capabilities: Path | None = field(default=None, metadata=_env("CSMSCHECK_CAPABILITIES"))
 
     # The stations the CSMS knows, per OCPP version and security profile.
     cp201_sp1: str = field(default="CP201_SP1", metadata=_env("CP201_SP1"))

@@ -22,6 +22,7 @@ from csmscheck.report.model import natural_key
 from csmscheck.settings import Settings, load_settings
 from csmscheck.station.session import connect_failure
 from csmscheck.station.station import Endpoint, Station
+from csmscheck.suite.capabilities import Capabilities, load_capabilities
 from csmscheck.suite.marks import case_of, selected, valid_selection_token
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.recorder import Recorder, frame_printer
@@ -35,6 +36,7 @@ STATIONS = pytest.StashKey[list[Station]]()
 FINDINGS = pytest.StashKey[Findings]()
 BUNDLED = pytest.StashKey[BundledCsms]()
 WATCHDOG = pytest.StashKey[Watchdog]()
+CAPABILITIES = pytest.StashKey[Capabilities]()
 StationFactory = Callable[..., Awaitable[Station]]
 
 _OPTIONS = {  # pytest option → settings field
@@ -43,6 +45,7 @@ _OPTIONS = {  # pytest option → settings field
     "csms_target_sp3": "target_sp3",
     "csms_trigger": "trigger",
     "csms_pki_dir": "pki_dir",
+    "csms_capabilities": "capabilities",
 }
 
 
@@ -54,6 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--csms-trigger", help="trigger API URL, or 'manual' to prompt an operator")
     group.addoption("--csms-pki-dir", help="directory written by 'csmscheck certs'")
     group.addoption("--csms-config", help="TOML settings file")
+    group.addoption("--csms-capabilities", help="TOML file of the optional features the CSMS declares (PICS)")
     group.addoption("--csms-select", action="append", default=[], help="test ids, blocks or versions to run")
     group.addoption("--csms-report-dir", help="write results.json, junit.xml and report.html here")
     group.addoption("--csms-log-messages", action="store_true", help="print every frame as it goes (with -s)")
@@ -85,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     watchdog = Watchdog(settings.max_setup_failures, settings.pace, set(settings.station_ids()))
     config.stash[WATCHDOG] = watchdog
     config.pluginmanager.register(watchdog, "csmscheck-watchdog")
+    _load_capabilities(config)
     report_dir = config.getoption("csms_report_dir")
     if report_dir or config.getoption("csms_progress"):
         recorder = Recorder(settings.target, Path(report_dir) if report_dir else None,
@@ -103,6 +108,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = sorted(keep, key=_octt_order)
+    capabilities = config.stash.get(CAPABILITIES, None)
+    if capabilities is not None:
+        _mark_not_applicable(items, capabilities)
+
+
+def _load_capabilities(config: pytest.Config) -> None:
+    """Read and check the capabilities file now, before any case runs."""
+    path = config.stash[SETTINGS].capabilities
+    if path is None:
+        return
+    try:
+        config.stash[CAPABILITIES] = load_capabilities(path)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _mark_not_applicable(items: list[pytest.Item], capabilities: Capabilities) -> None:
+    """Skip, at collection time (so no fixture runs), each case gated by an undeclared feature."""
+    for item in items:
+        case = case_of(item)
+        reason = capabilities.not_applicable_reason(case.id, case.version) if case is not None else None
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def _octt_order(item: pytest.Item) -> tuple[int, tuple[tuple[int, int | str], ...]]:
@@ -169,8 +197,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     settings = config.stash[SETTINGS]
     if settings.target is not None or config.option.collectonly:
         return
-    if not any(case_of(item) for item in session.items):
-        return
+    if not any(case_of(item) and item.get_closest_marker("skip") is None for item in session.items):
+        return  # nothing to run against it (no case selected, or none applicable)
     bundled = BundledCsms(settings)
     config.stash[BUNDLED] = bundled
     config.stash[SETTINGS] = bundled.settings_for(settings)

@@ -60,7 +60,8 @@ class Recorder:
         elif report.skipped and record.outcome == "passed":
             record.outcome = "skipped"
             longrepr = report.longrepr
-            record.message = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            message = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            record.message = message.removeprefix("Skipped: ")
         if report.when == "teardown":
             self._finish(report.nodeid)
 
@@ -76,8 +77,9 @@ class Recorder:
         self.records.append(record)
         if self.progress:
             reason = ""
-            if record.outcome != "passed" and record.message:
-                reason = f"  [dim]{escape(record.message.splitlines()[0][:200])}[/]"
+            first_line = record.message.strip().splitlines()[0] if record.message.strip() else ""
+            if record.outcome != "passed" and first_line:
+                reason = f"  [dim]{escape(first_line[:200])}[/]"
             elif record.findings:
                 reason = f"  [yellow]{len(record.findings)} csmscheck finding(s)[/]"
             console.print(f"{_BADGES[record.outcome]} {record.id:<10} {record.duration_s:5.2f}s  "
@@ -138,6 +140,13 @@ def print_summary(report: RunReport) -> None:
         table.add_row(version, block, *row(records, sum(r.duration_s for r in records)))
     table.add_row("all", "", *row(report.tests, report.duration_s), style="bold")
     console.print(table)
+    not_applicable: dict[str, list[str]] = {}
+    for record in report.tests:
+        if record.outcome == "skipped" and record.message.startswith("not applicable: "):
+            not_applicable.setdefault(record.message.removeprefix("not applicable: "), []).append(record.id)
+    for reason, ids in not_applicable.items():
+        cases = f"{len(ids)} case{'s' if len(ids) > 1 else ''}"
+        console.print(f"[yellow]N/A[/] {cases}: {escape(reason)}: {', '.join(ids)}", markup=True)
     for record in report.tests:
         if record.outcome == "failed":
             console.print(f"[red]FAILED[/] {record.id} {escape(record.name)}", markup=True)

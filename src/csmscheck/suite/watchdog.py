@@ -46,7 +46,7 @@ class Watchdog:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         case = case_of(item)
-        if case is None:
+        if case is None or item.get_closest_marker("skip") is not None:
             return
         if self.pace and self._cases_run:
             time.sleep(self.pace)  # a documented pause between cases, never a synchronisation
