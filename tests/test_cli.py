@@ -90,3 +90,13 @@ def test_log_messages_prints_every_frame(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CP201_SP1 → CSMS [2," in done.stdout and '"BootNotification"' in done.stdout
     assert "CP201_SP1 ← CSMS [3," in done.stdout
+
+
+def test_certs_names_extra_hosts_in_the_server_certificates(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    assert main(["certs", str(tmp_path / "pki"), "--host", "csms.example.test", "--host", "10.0.0.7"]) == 0
+    certificate = x509.load_pem_x509_certificate((tmp_path / "pki" / "server-rsa.pem").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost", "csms.example.test"]
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "10.0.0.7"]

@@ -254,3 +254,68 @@ def test_html_opens_failures_and_shows_transcript(report: RunReport) -> None:
     assert "[2, &quot;x&quot;" in html  # malformed text shown as sent
     assert "CSMS--&gt;&gt;S1: BootNotification result" in html
     assert '<td class="num mono">12</td>' in html  # relative time in ms
+
+
+def event(dt: float, direction: Direction, text: str) -> FrameRecord:
+    return FrameRecord(T0 + dt, direction, STATION, text, "event")
+
+
+def connection_frames() -> list[FrameRecord]:
+    return [
+        event(-0.01, "out", "connect ws://127.0.0.1:9000/CP201_SP1 (offering ocpp2.0.1; basic auth as CP201_SP1)"),
+        event(-0.005, "in", "connected, subprotocol ocpp2.0.1"),
+        *boot_frames(),
+        frame(0.1, "out", STATUS_CALL),
+        event(0.2, "in", "the CSMS closed the connection (code 1011, internal error)"),
+    ]
+
+
+FAILURE = "no answer to StatusNotification: the CSMS closed the connection (code 1011, internal error)"
+
+
+def test_mermaid_shows_connection_events_as_notes_and_marks_the_failure() -> None:
+    source = sequence_diagram(connection_frames(), failed_at=T0 + 0.2, failure=FAILURE)
+    lines = [line.strip() for line in source.splitlines()[3:]]
+    assert lines == [
+        "Note over S1,CSMS: connect ws://127.0.0.1:9000/CP201_SP1 (offering ocpp2.0.1#59; basic auth as CP201_SP1)",
+        "Note over S1,CSMS: connected, subprotocol ocpp2.0.1",
+        "S1->>CSMS: BootNotification",
+        "CSMS-->>S1: BootNotification result status=Accepted",
+        "S1->>CSMS: StatusNotification connectorStatus=Available",
+        "rect rgb(254, 226, 226)",
+        "Note over S1,CSMS: the CSMS closed the connection (code 1011, internal error)",
+        "end",
+        f"Note over S1,CSMS: FAILED: {FAILURE}",
+    ]
+
+
+def test_a_failure_before_any_frame_is_noted_first() -> None:
+    source = sequence_diagram(boot_frames(), failed_at=T0 - 1, failure="Setup: could not connect")
+    assert source.splitlines()[3].strip() == "Note over S1,CSMS: FAILED: Setup: could not connect"
+
+
+def test_svg_draws_events_as_notes_and_the_failing_step_in_red() -> None:
+    svg = sequence_svg(connection_frames(), failed_at=T0 + 0.2, failure=FAILURE)
+    ET.fromstring(svg)
+    assert "connected, subprotocol ocpp2.0.1" in svg
+    assert svg.count("<line x1=") - 2 == 3  # events are notes, not arrows
+    assert svg.count('fill="#fee2e2"') == 2  # the failing step shaded, the failure note
+    assert f"✗ {FAILURE}" in svg
+    assert "FAILED" not in sequence_svg(connection_frames())
+
+
+def test_html_and_junit_show_connection_events_and_findings(tmp_path: Path) -> None:
+    from csmscheck.checks import Finding
+
+    test = TestRecord("TC_B_01", "2.0.1", "B", "Cold boot", "failed", 0.3, FAILURE, connection_frames(),
+                      [Finding("CSC-201-X-01", "the CSMS did more than allowed")], failed_at=T0 + 0.2)
+    report = RunReport([test], T0, 0.3, "ws://csms")
+    paths = write_reports(report, tmp_path)
+    html = paths["html"].read_text()
+    assert '<tr class="event failed-here">' in html and "connected, subprotocol ocpp2.0.1" in html
+    assert "<code>CSC-201-X-01</code> the CSMS did more than allowed" in html
+    junit = paths["junit"].read_text()
+    assert "-- the CSMS closed the connection (code 1011, internal error)" in junit
+    assert 'name="csmscheck-check CSC-201-X-01" value="the CSMS did more than allowed"' in junit
+    results = json.loads(paths["results"].read_text())
+    assert results["tests"][0]["findings"] == [{"check": "CSC-201-X-01", "message": "the CSMS did more than allowed"}]

@@ -170,3 +170,22 @@ def test_pace_pauses_between_cases(pytester: pytest.Pytester, bundled: BundledCs
 
     gap = (stamps(second)[0] - stamps(first)[-1]).total_seconds()
     assert gap >= 0.5, gap
+
+
+def test_the_run_s_duration_is_the_cases_time_not_report_formatting(tmp_path: Path, refusing_csms: str) -> None:
+    """Nineteen failing cases once took ~0.25 s each outside their own time (pytest parsing source for
+    tracebacks nobody reads); the run's duration must be about the sum of its cases'."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "csmscheck", "run", "B", "--target", f"ws://{refusing_csms}",
+         "--trigger", f"http://{refusing_csms}", "--report-dir", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env=os.environ | {"CSMSCHECK_MAX_SETUP_FAILURES": "0"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    results = orjson.loads((tmp_path / "out" / "results.json").read_bytes())
+    assert results["summary"]["failed"] == len(results["tests"]) >= 19
+    overhead = results["summary"]["duration_s"] - sum(t["duration_s"] for t in results["tests"])
+    assert overhead < 2.0, f"{overhead:.2f}s of the run was in no case"

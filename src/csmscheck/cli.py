@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     certs = commands.add_parser("certs", help="write a fresh PKI (CA, server and station certificates)")
     certs.add_argument("directory", type=Path)
     certs.add_argument("--config", type=Path, help="TOML settings file (station ids)")
+    certs.add_argument("--host", action="append", default=[], metavar="NAME",
+                       help="a further DNS name or IP address for the server certificates (besides localhost "
+                            "and 127.0.0.1); repeat for several")
     return parser
 
 
@@ -205,9 +208,11 @@ def _csms(args: argparse.Namespace) -> int:
 
 def _certs(args: argparse.Namespace) -> int:
     from csmscheck.pki import generate_pki
+    from csmscheck.pki.ca import DEFAULT_HOSTNAMES
 
     settings = load_settings(args.config)
-    pki = generate_pki(args.directory, [settings.cp201_sp3, settings.cp16_sp3])
+    hostnames = list(dict.fromkeys([*DEFAULT_HOSTNAMES, *args.host]))
+    pki = generate_pki(args.directory, [settings.cp201_sp3, settings.cp16_sp3], hostnames)
     for path in pki.files():
         print(path)
     return EXIT_OK

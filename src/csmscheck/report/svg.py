@@ -108,9 +108,11 @@ def _arrow(step: Step, x1: float, x2: float, y: float, t0: float) -> str:
     )
 
 
-def _note(step: Step, x1: float, x2: float, y: float, t0: float) -> str:
-    """A connection event: a box across the station's and the CSMS's lifelines."""
-    left, right = min(x1, x2) - 60, max(x1, x2) + 60
+def _note(step: Step, x1: float, x2: float, y: float, t0: float, bounds: tuple[float, float]) -> str:
+    """A connection event: a box across the station's and the CSMS's lifelines, wide enough for its text."""
+    middle = (x1 + x2) / 2
+    half = max(abs(x2 - x1) / 2 + 60, len(step.label) * CHAR_W * 0.95 / 2 + 12)
+    left, right = max(bounds[0], middle - half), min(bounds[1], middle + half)
     return (
         f"<g><title>{_text(step.frame.text)}</title>"
         f'<text x="{GUTTER - 10}" y="{y + 4:.0f}" text-anchor="end" font-size="11" '
@@ -187,7 +189,7 @@ def sequence_svg(frames: list[FrameRecord], csms_label: str = "CSMS", *, xmlns: 
         x1, x2 = (station_x, csms_x) if step.direction == "out" else (csms_x, station_x)
         if index == failed:
             parts.append(_highlight(*span, y))
-        parts.append(_note(step, x1, x2, y, t0) if step.kind == "event" else _arrow(step, x1, x2, y, t0))
+        parts.append(_note(step, x1, x2, y, t0, span) if step.kind == "event" else _arrow(step, x1, x2, y, t0))
         row += 1
         if index == failed:
             parts.append(_failure(failure, *span, FIRST_ROW + row * ROW_H))
