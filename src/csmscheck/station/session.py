@@ -221,7 +221,7 @@ class StationSession:
         """Send a CALL and return the CALLRESULT payload; a CALLERROR or invalid reply fails the step."""
         answer = await self.send(action, payload, timeout=timeout)
         if isinstance(answer, CallError):
-            raise StepFailed(f"{action}: the CSMS answered CALLERROR {answer.code} ({answer.description!r})")
+            raise StepFailed(f"{action}: the CSMS answered CALLERROR {answer.code} ({answer.description})")
         if self.validate:
             problems = validators(self.version).check(action, answer.payload, response=True)
             if problems:
