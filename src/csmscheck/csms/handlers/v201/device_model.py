@@ -65,7 +65,7 @@ async def notify_report(connection: StationConnection, request: Payload) -> Payl
         report = await db.get(Report, key)
         if report is None:
             report = Report(station_id=connection.station_id, request_id=request["requestId"], kind="unsolicited",
-                            requested_at=now())
+                            parts=0, complete=False, requested_at=now())
             db.add(report)
         report.parts += 1
         report.complete = not request.get("tbc", False)
