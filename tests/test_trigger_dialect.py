@@ -1,27 +1,39 @@
-"""The original OCTT pytest suite's trigger routes on the reference CSMS, end to end (DESIGN §2.5).
+"""The original OCTT pytest suite's trigger dialect (DESIGN §2.5), on both sides.
 
-Each alias is driven over real HTTP with a connected virtual station: what reaches the
-station, what the API answers, and what the CSMS does afterwards (boots, listeners,
-passwords, splitting).
+The reference CSMS: each alias is driven over real HTTP with a connected virtual station:
+what reaches the station, what the API answers, and what the CSMS does afterwards (boots,
+listeners, passwords, splitting). The client: HttpTrigger against a tiny server that
+answers the original's way, and the suite run through the original's routes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import sqlite3
 import string
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 import pytest
 import websockets
 from conftest import PASSWORD, CsmsStarter, RunningCsms, StationOpener, boot_payload
+from faults import run_cases
 
+from csmscheck.bundled import BundledCsms
+from csmscheck.errors import ConfigError, StepFailed
+from csmscheck.settings import load_settings
 from csmscheck.station.session import StationSession
+from csmscheck.suite.operator import relayed_answer
+from csmscheck.trigger.actions import action_to_kebab
+from csmscheck.trigger.client import HttpTrigger
 from csmscheck.wire import CallError, CallResult, encode, parse
 from csmscheck.wire.frames import Call
+from csmscheck.wire.versions import OcppVersion
 
 Payload = dict[str, Any]
 OCTT = "/api/octt"
@@ -437,3 +449,177 @@ async def test_items_per_message_is_2_0_1_only(api: httpx.AsyncClient) -> None:
     response = await api.post(f"{OCTT}/1.6/CP16_SP1/set-items-per-message", json={"get_variables": 4})
     assert response.status_code == 404
     assert "GetConfigurationMaxKeys" in response.json()["detail"]
+
+
+# -- the client against a CSMS that answers the original's way ---------------------------
+
+
+@dataclass
+class FakeTriggerApi:
+    """A tiny HTTP server answering each path with a canned (status, body); it records what came."""
+
+    answers: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    seen: list[tuple[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request_line = (await reader.readline()).decode()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        body = await reader.readexactly(length)
+        path = request_line.split()[1]
+        self.seen.append((path, json.loads(body) if body else None))
+        status, content = self.answers.get(path, (404, b'{"error": "Unknown path"}'))
+        head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(content)}\r\nConnection: close\r\n\r\n")
+        writer.write(head.encode() + content)
+        await writer.drain()
+        writer.close()
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeTriggerApi]:
+    fake = FakeTriggerApi()
+    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+    fake.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    async with server:
+        yield fake
+
+
+RESET_PATH = "/api/octt/2.0.1/CP1/reset"
+
+
+@pytest.mark.parametrize(("version", "action", "body", "reply"), [
+    ("2.0.1", "Reset", b'{"status": "Accepted"}', {"response": {"status": "Accepted"}}),
+    ("2.0.1", "Reset", b'{"response": {"status": "Accepted"}}', {"response": {"status": "Accepted"}}),
+    ("2.0.1", "Reset", b'{"error": {"code": "NotSupported", "description": "no"}}',
+     {"error": {"code": "NotSupported", "description": "no"}}),
+    ("1.6", "UpdateFirmware", b"{}", {"response": {}}),  # UpdateFirmware.conf is empty in OCPP 1.6
+])
+async def test_client_reads_the_reply_wrapped_or_at_top_level(fake_api: FakeTriggerApi, version: OcppVersion,
+                                                              action: str, body: bytes, reply: Payload) -> None:
+    path = f"/api/octt/{version}/CP1/{action_to_kebab(action)}"
+    fake_api.answers[path] = (200, body)
+    trigger = HttpTrigger(fake_api.url)
+    try:
+        assert await trigger.request(version, "CP1", action, {}) == reply
+    finally:
+        await trigger.close()
+    if "response" in reply:
+        assert relayed_answer(reply, "Step 2") == reply["response"]
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"{}", b"null", b'{"response": "None"}',
+    b'{"result": "timeout", "message": "CP1 did not answer Reset within 10s"}',
+])
+async def test_client_names_a_missing_station_answer(fake_api: FakeTriggerApi, body: bytes) -> None:
+    fake_api.answers[RESET_PATH] = (200, body)
+    trigger = HttpTrigger(fake_api.url)
+    try:
+        with pytest.raises(StepFailed) as failed:
+            await trigger.request("2.0.1", "CP1", "Reset", {"type": "Immediate"})
+    finally:
+        await trigger.close()
+    message = str(failed.value)
+    assert message.startswith("the CSMS reported no answer from the station to Reset (the trigger API answered ")
+    if b"timeout" in body:
+        assert "CP1 did not answer Reset within 10s" in message
+
+
+@pytest.mark.parametrize(("status", "body", "message"), [
+    (504, b'{"detail": "CP1 did not answer Reset within 10s"}',
+     "the CSMS did not get an answer from the station to Reset in time "
+     "(trigger API: HTTP 504 Gateway Timeout: CP1 did not answer Reset within 10s)"),
+    (404, b'{"detail": "station \'CP1\' is not connected"}',
+     "the trigger API could not make the CSMS send Reset to CP1: HTTP 404 Not Found: station 'CP1' is not connected"),
+    (400, b'{"detail": "invalid Reset request", "errors": ["type: \'Sometime\' is not one of [...]"]}',
+     "the trigger API could not make the CSMS send Reset to CP1: HTTP 400 Bad Request: invalid Reset request: "
+     "type: 'Sometime' is not one of [...]"),
+    (500, b"", "the trigger API could not make the CSMS send Reset to CP1: HTTP 500 Internal Server Error"),
+])
+async def test_client_refusals_read_as_sentences(fake_api: FakeTriggerApi, status: int, body: bytes,
+                                                 message: str) -> None:
+    fake_api.answers[RESET_PATH] = (status, body)
+    trigger = HttpTrigger(fake_api.url)
+    try:
+        with pytest.raises(StepFailed) as failed:
+            await trigger.request("2.0.1", "CP1", "Reset", {"type": "Immediate"})
+    finally:
+        await trigger.close()
+    assert str(failed.value) == message
+
+
+async def test_client_refused_setup_names_what_it_tried(fake_api: FakeTriggerApi) -> None:
+    trigger = HttpTrigger(fake_api.url)
+    try:
+        with pytest.raises(StepFailed) as failed:
+            await trigger.set_basic_auth_password("CP1", "secret")
+    finally:
+        await trigger.close()
+    assert str(failed.value) == ("the trigger API could not set the basic-auth password of CP1: "
+                                 "HTTP 404 Not Found: Unknown path")
+
+
+async def test_client_says_when_the_api_is_unreachable(fake_api: FakeTriggerApi) -> None:
+    trigger = HttpTrigger("http://127.0.0.1:9", timeout=2.0)
+    try:
+        with pytest.raises(StepFailed, match=r"^the trigger API at http://127\.0\.0\.1:9 is unreachable, so it "
+                                             r"could not make the CSMS send Reset to CP1: "):
+            await trigger.request("2.0.1", "CP1", "Reset", {"type": "Immediate"})
+    finally:
+        await trigger.close()
+
+
+async def test_octt_dialect_calls_the_original_routes(fake_api: FakeTriggerApi) -> None:
+    ok = (200, b'{"ok": true}')
+    fake_api.answers |= {
+        "/api/octt/2.0.1/CP1/call/Reset": (200, b'{"status": "Accepted"}'),
+        "/api/octt/2.0.1/CP1/get-variables": (200, b'{"getVariableResult": []}'),
+        "/api/octt/1.6/CP16/reset": (200, b'{"status": "Accepted"}'),
+        "/api/octt/2.0.1/CP1/set-pending-boot": ok, "/api/octt/set-registration-status": ok,
+        "/api/octt/create-token": ok, "/api/octt/set-basic-auth-password": ok,
+    }
+    trigger = HttpTrigger(fake_api.url, dialect="octt")
+    try:
+        assert await trigger.request("2.0.1", "CP1", "Reset", {"type": "Immediate"}) == {
+            "response": {"status": "Accepted"}}
+        assert await trigger.request("2.0.1", "CP1", "GetVariables", {"getVariableData": []}) == {
+            "response": {"getVariableResult": []}}
+        assert await trigger.request("1.6", "CP16", "Reset", {"type": "Hard"}) == {"response": {"status": "Accepted"}}
+        await trigger.set_registration_status("CP1", "Pending")
+        await trigger.set_registration_status("CP1", "Accepted")
+        await trigger.set_registration_status("CP1", "Pending", boots=1)  # the original cannot count boots
+        await trigger.create_token("TAG-9", "ISO14443", "Blocked", "G1")
+        await trigger.set_basic_auth_password("CP1", "secret")
+    finally:
+        await trigger.close()
+    assert fake_api.seen == [
+        ("/api/octt/2.0.1/CP1/call/Reset", {"type": "Immediate"}),
+        ("/api/octt/2.0.1/CP1/get-variables", {"getVariableData": []}),
+        ("/api/octt/1.6/CP16/reset", {"type": "Hard"}),
+        ("/api/octt/2.0.1/CP1/set-pending-boot", {"pending": True}),
+        ("/api/octt/2.0.1/CP1/set-pending-boot", {"pending": False}),
+        ("/api/octt/set-registration-status", {"stationId": "CP1", "status": "Pending", "boots": 1}),
+        ("/api/octt/create-token", {"token_id": "TAG-9", "type": "ISO14443", "status": "Blocked", "group_id": "G1"}),
+        ("/api/octt/set-basic-auth-password", {"station_id": "CP1", "password": "secret"}),
+    ]
+
+
+def test_trigger_dialect_setting() -> None:
+    assert load_settings(environ={}).trigger_dialect == "csmscheck"
+    assert load_settings(environ={"CSMSCHECK_TRIGGER_DIALECT": "octt"}).trigger_dialect == "octt"
+    with pytest.raises(ConfigError, match=r"trigger_dialect \(CSMSCHECK_TRIGGER_DIALECT\) must be csmscheck or octt"):
+        load_settings(environ={"CSMSCHECK_TRIGGER_DIALECT": "tzi"})
+
+
+def test_the_suite_passes_through_the_original_routes(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's own cases, calling only the original's routes, against the reference CSMS."""
+    monkeypatch.setenv("CSMSCHECK_TRIGGER_DIALECT", "octt")
+    cases = ["TC_B_02", "TC_B_06", "TC_B_08", "TC_B_20", "TC_C_37", "TC_013", "TC_053", "TC_073"]
+    outcomes = {entry["id"]: entry["outcome"] for entry in run_cases(pytester, bundled, *cases)}
+    assert outcomes == dict.fromkeys(cases, "passed")

@@ -38,7 +38,7 @@ class BasicAuthPassword(BaseModel):
 
 class TokenSpec(BaseModel):
     idToken: str = _named("idToken", "token_id", "id_token", min_length=1, max_length=255)
-    type: str = _named("type", "token_type", default="ISO14443")
+    type: str = "ISO14443"
     status: Literal["Accepted", "Blocked", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE",
                     "NotAtThisLocation", "NotAtThisTime", "Unknown", "ConcurrentTx"] = "Accepted"
     groupId: str | None = _named("groupId", "group_id", default=None)
