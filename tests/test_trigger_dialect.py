@@ -445,6 +445,16 @@ async def test_setup_aliases_name_the_station_and_its_version(api: httpx.AsyncCl
     assert (await api.post(f"{OCTT}/9.9/CP201_SP1/{route}", json=body)).status_code == 404
 
 
+async def test_aliases_need_the_bearer_token_too(start_csms: CsmsStarter) -> None:
+    csms = start_csms(api_token="s3cret")
+    async with _client(csms) as anonymous:
+        for path, body in ((f"{OCTT}/2.0.1/CP201_SP1/call/Reset", {"type": "Immediate"}),
+                           (f"{OCTT}/2.0.1/CP201_SP1/set-pending-boot", {"pending": True}),
+                           (f"{OCTT}/2.0.1/CP201_SP1/update-basic-auth-password", {}),
+                           (f"{OCTT}/create-token", {"token_id": "T"})):
+            assert (await anonymous.post(path, json=body)).status_code == 401, path
+
+
 async def test_items_per_message_is_2_0_1_only(api: httpx.AsyncClient) -> None:
     response = await api.post(f"{OCTT}/1.6/CP16_SP1/set-items-per-message", json={"get_variables": 4})
     assert response.status_code == 404
