@@ -23,18 +23,25 @@ from csmscheck.wire import CallResult
 
 def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *, strict: bool = False) -> dict[str, Any]:
     """Run one conformance case against the bundled CSMS; return its results.json entry."""
+    (entry,) = run_cases(pytester, bundled, case)
+    return entry
+
+
+def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, *cases: str) -> list[dict[str, Any]]:
+    """Run conformance cases against the bundled CSMS; return their results.json entries."""
     endpoints = bundled.endpoints
     report_dir = pytester.path / "report"
+    selection = [arg for case in cases for arg in ("--csms-select", case)]
     pytester.runpytest_inprocess(
-        "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", "--csms-select", case,
+        "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", *selection,
         "--csms-target", endpoints.ws, "--csms-target-sp2", endpoints.wss_tls or "",
         "--csms-target-sp3", endpoints.wss_mtls or "", "--csms-pki-dir", str(bundled.pki_dir),
         "--csms-trigger", endpoints.api, "--csms-report-dir", str(report_dir),
         "-o", "asyncio_default_fixture_loop_scope=function", *(["--csms-strict"] if strict else []),
     )
     results = orjson.loads(Path(report_dir / "results.json").read_bytes())
-    (entry,) = results["tests"]
-    return entry  # type: ignore[no-any-return]
+    entries: list[dict[str, Any]] = results["tests"]
+    return entries
 
 
 def patch_handler(monkeypatch: pytest.MonkeyPatch, version: str, action: str,

@@ -35,6 +35,8 @@ class Settings:
     target_sp3: str | None = field(default=None, metadata=_env("CSMS_SP3_ADDRESS"))
     trigger: str | None = field(default=None, metadata=_env("CSMS_TRIGGER_ADDRESS"))
     trigger_token: str | None = field(default=None, metadata=_env("CSMS_TRIGGER_TOKEN"))
+    # The trigger API's routes and body names: csmscheck's, or the original OCTT suite's ("octt").
+    trigger_dialect: str = field(default="csmscheck", metadata=_env("CSMSCHECK_TRIGGER_DIALECT"))
     pki_dir: Path | None = field(default=None, metadata=_env("CSMSCHECK_PKI_DIR"))
     # The optional features the CSMS declares (a capabilities TOML file); none: every case applies.
     capabilities: Path | None = field(default=None, metadata=_env("CSMSCHECK_CAPABILITIES"))
@@ -212,6 +214,9 @@ def _check(settings: Settings) -> None:
     parsed = urlparse(trigger or "")
     if trigger is not None and trigger != "manual" and (parsed.scheme not in {"http", "https"} or not parsed.hostname):
         raise ConfigError(f"setting trigger (CSMS_TRIGGER_ADDRESS) must be an http(s) URL or 'manual', got {trigger!r}")
+    if settings.trigger_dialect not in ("csmscheck", "octt"):
+        raise ConfigError("setting trigger_dialect (CSMSCHECK_TRIGGER_DIALECT) must be csmscheck or octt, "
+                          f"got {settings.trigger_dialect!r}")
     for name in ("evse_id", "connector_id", "number_of_evses"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be at least 1")

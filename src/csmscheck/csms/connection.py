@@ -30,8 +30,16 @@ _TRIGGERED_ACTION = {
 }
 
 
-class StationTimeout(Exception):
+class NoAnswer(Exception):
+    """The station gave no answer to a CSMS call."""
+
+
+class StationTimeout(NoAnswer):
     """The station did not answer a CSMS call in time."""
+
+
+class StationDisconnected(NoAnswer):
+    """The station closed its connection before answering a CSMS call."""
 
 
 class StationConnection:
@@ -58,9 +66,10 @@ class StationConnection:
         except websockets.ConnectionClosed:
             pass
         finally:
-            for _, future in self._pending.values():
+            for action, future in self._pending.values():
                 if not future.done():
-                    future.cancel()
+                    future.set_exception(StationDisconnected(
+                        f"{self.station_id} closed the connection before answering {action}"))
 
     async def _receive(self, text: str) -> None:
         try:

@@ -143,3 +143,17 @@ class Report(Base):
     parts: Mapped[int] = mapped_column(default=0)
     complete: Mapped[bool] = mapped_column(default=False)
     requested_at: Mapped[datetime]
+
+
+class ItemsPerMessageLimit(Base):
+    """What an operator configured as a 2.0.1 station's ItemsPerMessage for one kind of request.
+
+    The CSMS splits its requests by the lower of this and what the station itself reports
+    (DeviceDataCtrlr.ItemsPerMessage[<request>]).
+    """
+
+    __tablename__ = "items_per_message_limits"
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    request: Mapped[str] = mapped_column(String(32), primary_key=True)  # GetVariables, SetVariables, GetReport
+    items: Mapped[int]

@@ -1,65 +1,48 @@
 """The trigger API: how an operator (or the suite) makes the CSMS send its own calls.
 
 ``POST /api/octt/{version}/{station_id}/{action}`` sends the OCPP request in the body to
-the connected station and answers with the station's reply. The FastAPI app serves its
-own OpenAPI document at ``/openapi.json`` (and a browsable one at ``/docs``).
+the connected station and answers with the station's reply. The original OCTT pytest
+suite's routes are served too, as aliases (:mod:`csmscheck.csms.trigger_dialect`); both
+are thin layers over :mod:`csmscheck.csms.operations`. The FastAPI app serves its own
+OpenAPI document at ``/openapi.json`` (and a browsable one at ``/docs``).
 """
 
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import Enum
+from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from csmscheck import __version__
+from csmscheck.csms import operations
 from csmscheck.csms.app import CsmsContext
-from csmscheck.csms.connection import StationTimeout
-from csmscheck.csms.models import ConnectorStatus, IdToken, Station, Transaction
-from csmscheck.csms.store import hash_password
+from csmscheck.csms.connection import NoAnswer
+from csmscheck.csms.models import ConnectorStatus, Station, Transaction
+from csmscheck.csms.operations import TriggerError
+from csmscheck.csms.trigger_dialect import add_dialect_routes
+from csmscheck.csms.trigger_models import BasicAuthPassword, Done, OcppReply, RegistrationSpec, TokenSpec
 from csmscheck.trigger.actions import action_from_kebab
-from csmscheck.wire import CallError, validators
-from csmscheck.wire.versions import OcppVersion
+from csmscheck.wire import CallError
 
-
-class OcppReply(BaseModel):
-    """The station's answer: ``response`` for a CALLRESULT, ``error`` for a CALLERROR."""
-
-    response: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-
-
-class BasicAuthPassword(BaseModel):
-    stationId: str
-    password: str = Field(min_length=1, max_length=40)
-
-
-class TokenSpec(BaseModel):
-    idToken: str = Field(min_length=1, max_length=255)
-    type: str = "ISO14443"
-    status: Literal["Accepted", "Blocked", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE",
-                    "NotAtThisLocation", "NotAtThisTime", "Unknown", "ConcurrentTx"] = "Accepted"
-    groupId: str | None = None
-    cacheExpiryDateTime: datetime | None = None
-
-
-class RegistrationSpec(BaseModel):
-    stationId: str
-    status: Literal["Accepted", "Pending", "Rejected"]
-    boots: int | None = Field(default=None, ge=1, description="how many BootNotifications get this status; "
-                              "afterwards the station is Accepted again (absent: until changed)")
+CANONICAL: list[str | Enum] = ["csmscheck"]
+CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid payload (with the schema errors)"},
+    404: {"description": "unknown version or action, or the station is not connected"},
+    409: {"description": "the station speaks the other OCPP version"},
+}
 
 
 def create_api(csms: CsmsContext) -> FastAPI:
     api = FastAPI(
         title="csmscheck trigger API",
         version=__version__,
-        description="Makes the CSMS send CSMS-initiated OCPP calls, and sets up stations and tokens.",
+        description="Makes the CSMS send CSMS-initiated OCPP calls, and sets up stations and tokens. "
+                    "The routes tagged 'original OCTT suite' are aliases for that suite's client.",
     )
     token = csms.config.api_token
 
@@ -77,68 +60,51 @@ def create_api(csms: CsmsContext) -> FastAPI:
         errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=400)
 
+    @api.exception_handler(TriggerError)
+    async def refused(_request: Request, exc: TriggerError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    # The aliases first: their fixed last segments (set-pending-boot, ...) would match {action}.
+    add_dialect_routes(api, csms, guarded)
+
     @api.post("/api/octt/{version}/{station_id}/{action}", response_model=OcppReply,
-              response_model_exclude_none=True, dependencies=guarded,
-              responses={400: {"description": "invalid payload"}, 404: {"description": "station not connected"},
-                         504: {"description": "the station did not answer in time"}})
+              response_model_exclude_none=True, dependencies=guarded, tags=CANONICAL,
+              responses=CALL_RESPONSES | {504: {"description": "the station did not answer in time"}})
     async def send_call(version: str, station_id: str, action: str,
-                        payload: Annotated[dict[str, Any], Body()]) -> OcppReply | JSONResponse:
-        """Send the OCPP request ``payload`` as ``action`` to the station and return its reply."""
-        if version not in ("1.6", "2.0.1"):
-            raise HTTPException(404, f"unknown OCPP version {version!r}: use 1.6 or 2.0.1")
-        ocpp: OcppVersion = "1.6" if version == "1.6" else "2.0.1"
-        name = action_from_kebab(action)
-        checker = validators(ocpp)
-        if not checker.knows(name):
-            raise HTTPException(404, f"OCPP {version} has no action {action!r}")
-        problems = checker.check(name, payload, response=False)
-        if problems:
-            return JSONResponse({"detail": f"invalid {name} request", "errors": [str(p) for p in problems]}, 400)
-        connection = csms.connections.get(station_id)
-        if connection is None:
-            raise HTTPException(404, f"station {station_id!r} is not connected")
-        if connection.version != ocpp:
-            raise HTTPException(409, f"station {station_id!r} speaks OCPP {connection.version}, not {version}")
+                        payload: Annotated[dict[str, Any], Body()]) -> OcppReply:
+        """Send the OCPP request ``payload`` as ``action`` (kebab-case) to the station and return its reply."""
+        ocpp = operations.ocpp_version(version)
         try:
-            answer = await connection.request(name, payload, csms.config.call_timeout)
-        except StationTimeout as exc:
+            answer = await operations.relay(csms, ocpp, station_id, action_from_kebab(action), payload)
+        except NoAnswer as exc:
             raise HTTPException(504, str(exc)) from None
         if isinstance(answer, CallError):
             return OcppReply(error={"code": answer.code, "description": answer.description,
                                     "details": answer.details})
         return OcppReply(response=answer.payload)
 
-    @api.post("/api/octt/set-basic-auth-password", dependencies=guarded)
-    async def set_basic_auth_password(spec: BasicAuthPassword) -> dict[str, str]:
-        """Store a new basic-auth password for the station (used from its next connection)."""
-        async with csms.store.session() as db:
-            station = await db.get(Station, spec.stationId)
-            if station is None:
-                raise HTTPException(404, f"unknown station {spec.stationId!r}")
-            station.password_hash = hash_password(spec.password)
-        return {"status": "Accepted"}
+    @api.post("/api/octt/set-basic-auth-password", dependencies=guarded, tags=CANONICAL)
+    async def set_basic_auth_password(spec: BasicAuthPassword) -> Done:
+        """Store a new basic-auth password for the station (used from its next connection).
 
-    @api.post("/api/octt/create-token", dependencies=guarded)
-    async def create_token(spec: TokenSpec) -> dict[str, str]:
-        """Create or change an ID token the CSMS authorizes against."""
-        async with csms.store.session() as db:
-            row = await db.get(IdToken, spec.idToken) or IdToken(id_token=spec.idToken)
-            row.type, row.status, row.group_id = spec.type, spec.status, spec.groupId
-            row.expiry = spec.cacheExpiryDateTime
-            db.add(row)
-        return {"status": "Accepted"}
+        ``{"station_id", "password"}`` (the original suite's names) is accepted too."""
+        await operations.set_basic_auth_password(csms, spec.stationId, spec.password)
+        return Done()
 
-    @api.post("/api/octt/set-registration-status", dependencies=guarded)
-    async def set_registration_status(spec: RegistrationSpec) -> dict[str, str]:
+    @api.post("/api/octt/create-token", dependencies=guarded, tags=CANONICAL)
+    async def create_token(spec: TokenSpec) -> Done:
+        """Create or change an ID token the CSMS authorizes against.
+
+        The original suite's ``{"token_id", "status"}`` is accepted too (and ``group_id``, ...)."""
+        await operations.create_token(csms, spec.idToken, spec.type, spec.status, spec.groupId,
+                                      spec.cacheExpiryDateTime)
+        return Done()
+
+    @api.post("/api/octt/set-registration-status", dependencies=guarded, tags=CANONICAL)
+    async def set_registration_status(spec: RegistrationSpec) -> Done:
         """Answer the station's next BootNotification(s) with ``status`` (e.g. Pending to provision it first)."""
-        async with csms.store.session() as db:
-            station = await db.get(Station, spec.stationId)
-            if station is None:
-                raise HTTPException(404, f"unknown station {spec.stationId!r}")
-            accepted = spec.status == "Accepted"
-            station.boot_override = None if accepted else spec.status
-            station.override_boots = 0 if accepted else (spec.boots or 2**31 - 1)
-        return {"status": "Accepted"}
+        await operations.set_registration_status(csms, spec.stationId, spec.status, spec.boots)
+        return Done()
 
     @api.get("/api/stations", dependencies=guarded)
     async def list_stations() -> list[dict[str, Any]]:

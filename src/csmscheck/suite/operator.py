@@ -26,11 +26,11 @@ class Csms:
         """
         reply = await self.trigger.request(station.version, station.id, action, payload)
         if reply is not None and "response" not in reply and "error" not in reply:
-            raise StepFailed(f"trigger API answered {action} without response or error: {reply}")
+            raise StepFailed(f"the trigger API relayed no answer of the station to {action}: {reply}")
         return reply
 
     async def set_registration_status(self, station: Station, status: str, boots: int | None = None) -> None:
-        await self.trigger.set_registration_status(station.id, status, boots)
+        await self.trigger.set_registration_status(station.id, status, boots, station.version)
 
     @asynccontextmanager
     async def registration(self, station: Station, status: str, boots: int = 1) -> AsyncIterator[None]:

@@ -228,7 +228,7 @@ async def csms(cfg: Settings) -> AsyncIterator[Csms]:
     elif cfg.trigger is None:
         raise ConfigError("setting trigger (CSMS_TRIGGER_ADDRESS) is required with a target")
     else:
-        trigger = HttpTrigger(cfg.trigger, cfg.trigger_token)
+        trigger = HttpTrigger(cfg.trigger, cfg.trigger_token, dialect=cfg.trigger_dialect)
     try:
         yield Csms(trigger)
     finally:

@@ -12,15 +12,15 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from csmscheck.csms import security_certificates as certificates
 from csmscheck.csms import security_profile
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.models import Station, Variable
+from csmscheck.csms.passwords import remember_password
 from csmscheck.csms.router import Payload, handles, on_response
 from csmscheck.csms.security_models import LogRequest, SecurityEvent, SignedFirmwareUpdate
-from csmscheck.csms.store import Store, hash_password, now
+from csmscheck.csms.store import Store, now
 from csmscheck.timestamps import parse_time
 
 log = logging.getLogger("csmscheck.csms")
@@ -30,21 +30,6 @@ _TAKEN = {"Accepted", "RebootRequired"}
 
 
 # -- basic auth password and security profile -----------------------------------------
-
-
-async def remember_password(store: Store, station_id: str, password: str) -> None:
-    """The station's basic-auth password from its next connection on, kept only as a hash.
-
-    The configuration key's value, recorded with the station's other keys, is blanked.
-    """
-    digest = await asyncio.to_thread(hash_password, password)
-    async with store.session() as db:
-        station = await db.get(Station, station_id)
-        if station is not None:
-            station.password_hash = digest
-        await db.execute(update(Variable).where(Variable.station_id == station_id,
-                                                func.lower(Variable.variable) == "authorizationkey")
-                         .values(value=None))
 
 
 @on_response("1.6", "ChangeConfiguration")
@@ -58,7 +43,6 @@ async def configuration_changed(connection: StationConnection, request: Payload,
     elif request["key"] == "SecurityProfile" and await security_profile.request_change(
             store, station_id, str(request["value"])):
         log.info("%s: moving to security profile %s", station_id, request["value"])
-
 
 
 # -- certificates ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from csmscheck.csms.handlers.v201 import (
     provisioning,
     remote_control,
     reservation,
+    security,
     transactions,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "provisioning",
     "remote_control",
     "reservation",
+    "security",
     "transactions",
 ]

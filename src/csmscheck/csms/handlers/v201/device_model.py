@@ -6,14 +6,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from csmscheck.csms import items_per_message
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.models import Report, Variable
 from csmscheck.csms.registration import record_status
 from csmscheck.csms.router import Payload, handles, on_response, shapes
 from csmscheck.csms.store import now
 
-# What a station may take per message when it never said (OCPP's smallest sensible value).
-_DEFAULT_ITEMS_PER_MESSAGE = 1_000_000
+# No limit known from the station or the operator: one message carries everything.
+_UNLIMITED = 1_000_000
 
 
 def _key(station_id: str, component: dict[str, Any], variable: dict[str, Any], attribute_type: str) -> dict[str, Any]:
@@ -64,7 +65,7 @@ async def notify_report(connection: StationConnection, request: Payload) -> Payl
         report = await db.get(Report, key)
         if report is None:
             report = Report(station_id=connection.station_id, request_id=request["requestId"], kind="unsolicited",
-                            requested_at=now())
+                            parts=0, complete=False, requested_at=now())
             db.add(report)
         report.parts += 1
         report.complete = not request.get("tbc", False)
@@ -109,12 +110,15 @@ async def report_requested(connection: StationConnection, request: Payload, resp
                               parts=0, complete=False, requested_at=now()))
 
 
-async def _items_per_message(connection: StationConnection, instance: str) -> int:
-    value = await variable_value(connection, "DeviceDataCtrlr", "ItemsPerMessage", instance)
+async def _items_per_message(connection: StationConnection, request: str) -> int:
+    """The most items one ``request`` message may carry (see :mod:`csmscheck.csms.items_per_message`)."""
+    value = await variable_value(connection, "DeviceDataCtrlr", "ItemsPerMessage", request)
     try:
-        return max(1, int(value)) if value is not None else _DEFAULT_ITEMS_PER_MESSAGE
+        reported = max(1, int(value)) if value is not None else None
     except ValueError:
-        return _DEFAULT_ITEMS_PER_MESSAGE
+        reported = None
+    operator = await items_per_message.configured(connection.csms.store, connection.station_id, request)
+    return items_per_message.effective(reported, operator) or _UNLIMITED
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -123,7 +127,7 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
 
 @shapes("2.0.1", "GetVariables")
 async def split_get_variables(connection: StationConnection, request: Payload) -> list[Payload]:
-    """Never ask for more variables per message than the station reported (B06.FR.05)."""
+    """Never ask for more variables per message than the station takes (B06.FR.05)."""
     size = await _items_per_message(connection, "GetVariables")
     return [request | {"getVariableData": part} for part in _chunks(request["getVariableData"], size)]
 
@@ -132,3 +136,18 @@ async def split_get_variables(connection: StationConnection, request: Payload) -
 async def split_set_variables(connection: StationConnection, request: Payload) -> list[Payload]:
     size = await _items_per_message(connection, "SetVariables")
     return [request | {"setVariableData": part} for part in _chunks(request["setVariableData"], size)]
+
+
+@shapes("2.0.1", "GetReport")
+async def split_get_report(connection: StationConnection, request: Payload) -> list[Payload]:
+    """Never ask for more componentVariables per GetReportRequest than the station takes.
+
+    Each part is a report of its own, so each needs its own requestId: the first part keeps
+    the one asked for, the next ones count up from it.
+    """
+    wanted = request.get("componentVariable") or []
+    size = await _items_per_message(connection, "GetReport")
+    if len(wanted) <= size:
+        return [request]
+    return [request | {"requestId": request["requestId"] + n, "componentVariable": part}
+            for n, part in enumerate(_chunks(wanted, size))]

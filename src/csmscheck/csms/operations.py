@@ -1,0 +1,143 @@
+"""What an operator can make the reference CSMS do, whichever trigger API route asked for it.
+
+The canonical routes (:mod:`csmscheck.csms.trigger_api`) and the original OCTT suite's
+aliases (:mod:`csmscheck.csms.trigger_dialect`) are thin HTTP layers over these functions:
+one implementation, two ways to ask. Refusals raise :class:`TriggerError` with the HTTP
+status they answer with; a station that gives no answer raises
+:class:`~csmscheck.csms.connection.NoAnswer`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete
+
+from csmscheck.csms import items_per_message
+from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.models import IdToken, Station
+from csmscheck.csms.passwords import new_password, remember_password
+from csmscheck.csms.security_models import SecurityProfileChange
+from csmscheck.wire import CallError, CallResult, validators
+from csmscheck.wire.versions import OcppVersion
+
+if TYPE_CHECKING:
+    from csmscheck.csms.app import CsmsContext
+
+Payload = dict[str, Any]
+UNTIL_CHANGED = 2**31 - 1  # boots an operator's registration status lasts when no count is given
+
+
+class TriggerError(Exception):
+    """A request the CSMS refuses: ``status`` is the HTTP status, ``errors`` the reasons (400)."""
+
+    def __init__(self, status: int, detail: str, errors: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+
+    def body(self) -> Payload:
+        return {"detail": self.detail} | ({"errors": self.errors} if self.errors else {})
+
+
+def ocpp_version(version: str) -> OcppVersion:
+    if version not in ("1.6", "2.0.1"):
+        raise TriggerError(404, f"unknown OCPP version {version!r}: use 1.6 or 2.0.1")
+    return "1.6" if version == "1.6" else "2.0.1"
+
+
+# -- CSMS-initiated calls ---------------------------------------------------------------
+
+
+def connected(csms: CsmsContext, version: OcppVersion, station_id: str) -> StationConnection:
+    """The station's live connection, speaking ``version``."""
+    connection = csms.connections.get(station_id)
+    if connection is None:
+        raise TriggerError(404, f"station {station_id!r} is not connected")
+    if connection.version != version:
+        raise TriggerError(409, f"station {station_id!r} speaks OCPP {connection.version}, not {version}")
+    return connection
+
+
+async def relay(csms: CsmsContext, version: OcppVersion, station_id: str, action: str,
+                payload: Payload) -> CallResult | CallError:
+    """Validate ``payload`` as an ``action`` request, send it to the station (split where OCPP
+    requires) and return its answer."""
+    checker = validators(version)
+    if not checker.knows(action):
+        raise TriggerError(404, f"OCPP {version} has no action {action!r}")
+    problems = checker.check(action, payload, response=False)
+    if problems:
+        raise TriggerError(400, f"invalid {action} request", [str(p) for p in problems])
+    connection = connected(csms, version, station_id)
+    return await connection.request(action, payload, csms.config.call_timeout)
+
+
+async def update_basic_auth_password(csms: CsmsContext, version: OcppVersion,
+                                     station_id: str) -> tuple[str, CallResult | CallError]:
+    """Send the station a new password the CSMS makes up; it becomes the station's password
+    once the station accepts it (recorded from the answer, see the password handlers)."""
+    password = new_password(version)
+    payload: Payload
+    if version == "1.6":
+        action, payload = "ChangeConfiguration", {"key": "AuthorizationKey", "value": password}
+    else:
+        action, payload = "SetVariables", {"setVariableData": [{
+            "component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"},
+            "attributeValue": password}]}
+    return action, await relay(csms, version, station_id, action, payload)
+
+
+# -- set-up: what an operator configures in the CSMS --------------------------------------
+
+
+async def _station(db: Any, station_id: str, version: OcppVersion | None = None) -> Station:
+    station: Station | None = await db.get(Station, station_id)
+    if station is None:
+        raise TriggerError(404, f"unknown station {station_id!r}")
+    if version is not None and station.ocpp_version != version:
+        raise TriggerError(409, f"station {station_id!r} speaks OCPP {station.ocpp_version}, not {version}")
+    return station
+
+
+async def set_registration_status(csms: CsmsContext, station_id: str, status: str, boots: int | None,
+                                  version: OcppVersion | None = None) -> None:
+    """Answer the station's next ``boots`` BootNotifications (None: all until changed) with ``status``."""
+    async with csms.store.session() as db:
+        station = await _station(db, station_id, version)
+        accepted = status == "Accepted"
+        station.boot_override = None if accepted else status
+        station.override_boots = 0 if accepted else (boots or UNTIL_CHANGED)
+
+
+async def set_basic_auth_password(csms: CsmsContext, station_id: str, password: str) -> None:
+    if not await remember_password(csms.store, station_id, password):
+        raise TriggerError(404, f"unknown station {station_id!r}")
+
+
+async def set_security_profile(csms: CsmsContext, version: OcppVersion, station_id: str, profile: int) -> None:
+    """The station's security profile as the operator configured it; a pending move to another one is dropped."""
+    async with csms.store.session() as db:
+        station = await _station(db, station_id, version)
+        station.security_profile = profile
+        await db.execute(delete(SecurityProfileChange).filter_by(station_id=station_id))
+
+
+async def set_items_per_message(csms: CsmsContext, version: OcppVersion, station_id: str,
+                                limits: dict[str, int | None]) -> None:
+    if version != "2.0.1":
+        raise TriggerError(404, "ItemsPerMessage is an OCPP 2.0.1 variable (1.6 has GetConfigurationMaxKeys)")
+    async with csms.store.session() as db:
+        await _station(db, station_id, version)
+    await items_per_message.configure(csms.store, station_id, limits)
+
+
+async def create_token(csms: CsmsContext, id_token: str, type_: str, status: str, group_id: str | None,
+                       expiry: datetime | None) -> None:
+    """Create or change an ID token the CSMS authorizes against."""
+    async with csms.store.session() as db:
+        row = await db.get(IdToken, id_token) or IdToken(id_token=id_token)
+        row.type, row.status, row.group_id, row.expiry = type_, status, group_id, expiry
+        db.add(row)
