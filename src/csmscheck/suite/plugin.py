@@ -6,6 +6,7 @@ Loaded through the ``pytest11`` entry point, so ``pytest --pyargs csmscheck.suit
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from csmscheck.bundled import BundledCsms
 from csmscheck.errors import ConfigError
 from csmscheck.pki import client_ssl_context
 from csmscheck.report.model import natural_key
-from csmscheck.settings import Settings, load_settings
+from csmscheck.settings import Settings, SettingWarning, load_settings
 from csmscheck.station.station import Endpoint, Station
 from csmscheck.suite.marks import case_of, selected, valid_selection_token
 from csmscheck.suite.operator import Csms
@@ -63,9 +64,15 @@ def pytest_configure(config: pytest.Config) -> None:
         if not valid_selection_token(token):
             raise pytest.UsageError(f"unknown selection {token!r}: use test ids, blocks (K, 2.0.1/K) or 1.6/2.0.1")
     try:
-        config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SettingWarning)
+            config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    for found in caught:
+        # Once per run, in pytest's warnings summary (``csmscheck run`` has printed them already).
+        message = found.message
+        config.issue_config_time_warning(message if isinstance(message, Warning) else found.category(message), 2)
     report_dir = config.getoption("csms_report_dir")
     if report_dir or config.getoption("csms_progress"):
         recorder = Recorder(config.stash[SETTINGS].target, Path(report_dir) if report_dir else None,
