@@ -23,11 +23,13 @@ from csmscheck.bundled import BundledCsms
 from csmscheck.csms.app import CsmsThread, Endpoints
 from csmscheck.csms.config import CsmsConfig
 from csmscheck.pki import Pki, client_ssl_context, generate_pki
-from csmscheck.settings import load_settings
+from csmscheck.settings import Settings, load_settings
 from csmscheck.station.session import StationSession
 from csmscheck.wire.versions import OcppVersion
 
-PASSWORD = "test1234"
+# The defaults the reference CSMS seeds its stations and tokens with.
+DEFAULTS = Settings()
+PASSWORD = DEFAULTS.basic_auth_password
 # The stations a reference CSMS seeds with its default settings: id -> (version, security profile).
 STATIONS: dict[str, tuple[OcppVersion, int]] = {
     "CP201_SP1": ("2.0.1", 1),

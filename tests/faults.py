@@ -23,11 +23,12 @@ from csmscheck.wire import CallResult
 
 def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *, strict: bool = False) -> dict[str, Any]:
     """Run one conformance case against the bundled CSMS; return its results.json entry."""
-    (entry,) = run_cases(pytester, bundled, case)
+    (entry,) = run_cases(pytester, bundled, case, strict=strict)
     return entry
 
 
-def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, *cases: str) -> list[dict[str, Any]]:
+def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, *cases: str,
+              strict: bool = False) -> list[dict[str, Any]]:
     """Run conformance cases against the bundled CSMS; return their results.json entries."""
     endpoints = bundled.endpoints
     report_dir = pytester.path / "report"

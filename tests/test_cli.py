@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -13,9 +14,9 @@ import pytest
 from csmscheck.cli import main
 
 
-def csmscheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def csmscheck(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "csmscheck", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, check=False)
+                          timeout=120, check=False, env=os.environ | (env or {}))
 
 
 def test_run_against_bundled_csms_writes_reports(tmp_path: Path) -> None:
@@ -49,6 +50,8 @@ def test_target_without_trigger_is_a_usage_error(capsys: pytest.CaptureFixture[s
     ('evse_id = "one"', "evse_id (CONFIGURED_EVSE_ID) must be int"),
     ("target = [", "not valid TOML"),
     ('target = "http://x"', "target (CSMS_ADDRESS) must be a ws:// or wss:// URL"),
+    ('valid_id_token_type = "RFID"', "valid_id_token_type (VALID_ID_TOKEN_TYPE) must be one of Central, eMAID"),
+    (f'valid_id_token = "{"0" * 37}"', "valid_id_token (VALID_ID_TOKEN) must be at most 36 characters"),
 ])
 def test_bad_config_exits_2_naming_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                content: str, named: str) -> None:
@@ -100,3 +103,23 @@ def test_certs_names_extra_hosts_in_the_server_certificates(tmp_path: Path) -> N
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["localhost", "csms.example.test"]
     assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "10.0.0.7"]
+
+
+def test_a_setting_warning_is_one_line_printed_once_before_the_run(tmp_path: Path) -> None:
+    """The original suite's token still runs (the bundled CSMS seeds it); the user is told once what is wrong."""
+    done = csmscheck("run", "TC_B_01", "TC_001", "TC_C_02", cwd=tmp_path, env={"VALID_ID_TOKEN": "TAG-001"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    assert output.count("VALID_ID_TOKEN") == 1
+    [line] = [line for line in done.stderr.splitlines() if "VALID_ID_TOKEN" in line]
+    assert line.startswith("csmscheck: warning: setting valid_id_token (VALID_ID_TOKEN) should be an ISO14443 UID")
+    assert "got 'TAG-001'" in line
+
+
+def test_pytest_reports_a_setting_warning_once(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as a pytest plugin, the warning lands once in pytest's warnings summary."""
+    monkeypatch.setenv("BLOCKED_ID_TOKEN", "BLOCKED-1")
+    result = pytester.runpytest_subprocess("--pyargs", "csmscheck.suite", "--csms-select", "TC_B_01", "-p",
+                                           "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+    result.assert_outcomes(passed=1, warnings=1)
+    assert result.stdout.str().count("setting blocked_id_token (BLOCKED_ID_TOKEN) should be an ISO14443 UID") == 1

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from conftest import PASSWORD, CsmsStarter, RunningCsms, StationOpener
+from conftest import DEFAULTS, PASSWORD, CsmsStarter, RunningCsms, StationOpener
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ def _event(event_type: str, seq_no: int, wh: float, trigger: str, **extra: Any) 
 
 
 STARTED = _event("Started", 0, 1000, "Authorized", evse={"id": 1, "connectorId": 1},
-                 idToken={"idToken": "TAG-001", "type": "ISO14443"})
+                 idToken={"idToken": DEFAULTS.valid_id_token, "type": DEFAULTS.valid_id_token_type})
 UPDATED = _event("Updated", 1, 1500, "MeterValuePeriodic")
 ENDED = _event("Ended", 2, 2500, "EVCommunicationLost") | {
     "transactionInfo": {"transactionId": TX_ID, "stoppedReason": "EVDisconnected"}}
@@ -73,7 +73,7 @@ def _rows(db_path: Path, transaction_id: str) -> tuple[int, int]:
 async def _run_2_0_1_transaction(station: StationSession) -> None:
     await station.call("StatusNotification", {"timestamp": rfc3339(), "connectorStatus": "Occupied", "evseId": 1,
                                               "connectorId": 1})
-    authorized = await station.call("Authorize", {"idToken": {"idToken": "TAG-001", "type": "ISO14443"}})
+    authorized = await station.call("Authorize", {"idToken": STARTED["idToken"]})
     assert authorized["idTokenInfo"]["status"] == "Accepted"
     started = await station.call("TransactionEvent", STARTED)
     assert started["idTokenInfo"]["status"] == "Accepted"
@@ -92,13 +92,13 @@ async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: S
 
     v16 = await open_station(first, "CP16_SP1")
     await v16.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Charging"})
-    assert (await v16.call("Authorize", {"idTag": "TAG-001"}))["idTagInfo"]["status"] == "Accepted"
-    start = await v16.call("StartTransaction", {"connectorId": 1, "idTag": "TAG-001", "meterStart": 100,
+    assert (await v16.call("Authorize", {"idTag": DEFAULTS.valid_id_token}))["idTagInfo"]["status"] == "Accepted"
+    start = await v16.call("StartTransaction", {"connectorId": 1, "idTag": DEFAULTS.valid_id_token, "meterStart": 100,
                                                 "timestamp": rfc3339()})
     first_tx = start["transactionId"]
     assert isinstance(first_tx, int) and not isinstance(first_tx, bool)
     stop = await v16.call("StopTransaction", {"transactionId": first_tx, "meterStop": 4100, "timestamp": rfc3339(),
-                                              "reason": "EVDisconnected", "idTag": "TAG-001"})
+                                              "reason": "EVDisconnected", "idTag": DEFAULTS.valid_id_token})
     assert stop["idTagInfo"]["status"] == "Accepted"
 
     await _post(first, "/api/octt/create-token", {"idToken": "DURABLE-1", "status": "Blocked", "groupId": "GRP-D"})
@@ -117,7 +117,7 @@ async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: S
     assert view["connected"] is False
     assert {"evseId": 1, "connectorId": 1, "status": "Occupied"} in view["connectors"]
     [tx] = [t for t in view["transactions"] if t["transactionId"] == TX_ID]
-    assert (tx["evseId"], tx["connectorId"], tx["idToken"]) == (1, 1, "TAG-001")
+    assert (tx["evseId"], tx["connectorId"], tx["idToken"]) == (1, 1, DEFAULTS.valid_id_token)
     assert (tx["meterStartWh"], tx["meterStopWh"]) == (1000.0, 2500.0)
     assert tx["stoppedReason"] == "EVDisconnected"
     assert tx["stoppedAt"] is not None
@@ -147,7 +147,7 @@ async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: S
     # 1.6 transaction ids keep increasing across the restart
     v16 = await open_station(second, "CP16_SP1")
     assert (await v16.call("Authorize", {"idTag": "DURABLE-1"}))["idTagInfo"]["status"] == "Blocked"
-    again = await v16.call("StartTransaction", {"connectorId": 1, "idTag": "TAG-001", "meterStart": 4100,
+    again = await v16.call("StartTransaction", {"connectorId": 1, "idTag": DEFAULTS.valid_id_token, "meterStart": 4100,
                                                 "timestamp": rfc3339()})
     assert again["transactionId"] > first_tx
 

@@ -21,8 +21,9 @@ from csmscheck.csms import ocsp_client
 from csmscheck.pki import generate_pki
 from csmscheck.pki.contract import CertificateAuthority, hash_data, issue_contract_certificate, load_ca
 from csmscheck.pki.ocsp import CertStatus, OcspResponder
+from csmscheck.settings import Settings
 
-EMAID = "NLCSMC000000001"
+EMAID = Settings().contract_emaid
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +224,7 @@ async def test_untrusted_issuer_is_a_chain_error(ca: CertificateAuthority) -> No
 
 
 async def test_certificate_for_another_emaid_is_refused(ca: CertificateAuthority) -> None:
-    contract = issue_contract_certificate(ca, "NLCSMC999999999", ocsp_url="http://127.0.0.1:9/")
+    contract = issue_contract_certificate(ca, "NLCSMC99999999I", ocsp_url="http://127.0.0.1:9/")
     verdict = await ocsp_client.check_contract(EMAID, contract.pem, None, [ca.cert])
     assert (verdict.certificate_status, verdict.token_status) == ("CertChainError", "Invalid")
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import RunningCsms, StationOpener
+from conftest import DEFAULTS, RunningCsms, StationOpener
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -23,9 +23,9 @@ from csmscheck.csms.transaction_events import record_event
 from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 
-TOKEN = {"idToken": "TAG-001", "type": "ISO14443"}
+TOKEN = {"idToken": DEFAULTS.valid_id_token, "type": DEFAULTS.valid_id_token_type}
 EVSE = {"id": 1, "connectorId": 1}
-ACCEPTED = {"status": "Accepted", "groupIdToken": {"idToken": "GROUP-001", "type": "Central"}}
+ACCEPTED = {"status": "Accepted", "groupIdToken": {"idToken": DEFAULTS.group_id, "type": "Central"}}
 # Events of these tests happened a while ago unless a test says otherwise.
 BASE = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0)
 
@@ -95,7 +95,7 @@ async def test_replayed_event_is_applied_once(reference_csms: RunningCsms, open_
     assert [(e.seq_no, e.replays) for e in log] == [(0, 1), (1, 1)]
     assert meter_rows == 2, "a replayed event's meter values were stored again"
     assert (tx.meter_start_wh, tx.meter_stop_wh, tx.last_seq_no) == (1000.0, None, 1)
-    assert (tx.id_token, tx.id_token_type, tx.group_id) == ("TAG-001", "ISO14443", "GROUP-001")
+    assert (tx.id_token, tx.id_token_type, tx.group_id) == (TOKEN["idToken"], TOKEN["type"], DEFAULTS.group_id)
 
 
 async def test_offline_events_are_applied_in_event_time_order(reference_csms: RunningCsms,
@@ -190,9 +190,12 @@ async def test_id_token_info_answers_the_token(reference_csms: RunningCsms, open
             payload["idToken"] = token
         return await _token_info(station, payload)
 
-    assert await answer({"idToken": "100000C02", "type": "ISO14443"}) == {"status": "Unknown"}
-    assert (await answer({"idToken": "100000C06", "type": "ISO14443"}))["status"] == "Blocked"
-    assert (await answer({"idToken": "100000C07", "type": "ISO14443"}))["status"] == "Expired"
+    unknown, blocked, expired = (
+        {"idToken": getattr(DEFAULTS, f"{role}_id_token"), "type": getattr(DEFAULTS, f"{role}_id_token_type")}
+        for role in ("invalid", "blocked", "expired"))
+    assert await answer(unknown) == {"status": "Unknown"}
+    assert (await answer(blocked))["status"] == "Blocked"
+    assert (await answer(expired))["status"] == "Expired"
     assert await answer({"idToken": "", "type": "NoAuthorization"}) == {"status": "Accepted"}
     assert await answer(None) is None
 

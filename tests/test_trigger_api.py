@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from conftest import PASSWORD, CsmsStarter, RunningCsms, StationOpener, boot_payload, wait_until_dropped
+from conftest import DEFAULTS, PASSWORD, CsmsStarter, RunningCsms, StationOpener, boot_payload, wait_until_dropped
 
 from csmscheck.station.session import StationSession
 from csmscheck.wire import CallError, CallResult, encode, parse
 from csmscheck.wire.frames import Call
 
+VALID_TOKEN = {"idToken": DEFAULTS.valid_id_token, "type": DEFAULTS.valid_id_token_type}
 GET_VARIABLES = {"getVariableData": [
     {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
     {"component": {"name": "AuthCtrlr"}, "variable": {"name": "Enabled"}},
@@ -243,12 +244,12 @@ async def test_set_registration_status_pending_for_one_boot(reference_csms: Runn
     assert first["status"] == "Pending"
     assert first["interval"] == reference_csms.config.pending_interval
     # a Pending station may not start using the CSMS yet
-    refused = await station.send("Authorize", {"idToken": {"idToken": "TAG-001", "type": "ISO14443"}})
+    refused = await station.send("Authorize", {"idToken": VALID_TOKEN})
     assert isinstance(refused, CallError) and refused.code == "SecurityError"
     second = await station.call("BootNotification", boot_payload("2.0.1"))
     assert second["status"] == "Accepted"
     assert second["interval"] == reference_csms.config.heartbeat_interval
-    authorized = await station.call("Authorize", {"idToken": {"idToken": "TAG-001", "type": "ISO14443"}})
+    authorized = await station.call("Authorize", {"idToken": VALID_TOKEN})
     assert authorized["idTokenInfo"]["status"] == "Accepted"
 
 

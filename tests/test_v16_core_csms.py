@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CsmsStarter, RunningCsms, StationOpener
+from conftest import DEFAULTS, CsmsStarter, RunningCsms, StationOpener
 from sqlalchemy import select
 
 from csmscheck.csms.authorization import as_utc
@@ -23,7 +23,8 @@ from csmscheck.station.v16 import ChargePointConfiguration, energy_sample, meter
 from csmscheck.station.v16 import stop_transaction as stop_payload
 from csmscheck.timestamps import parse_time
 
-VALID, BLOCKED, EXPIRED, UNKNOWN = "TAG-001", "100000C06", "100000C07", "100000C02"
+VALID, BLOCKED, EXPIRED, UNKNOWN = (DEFAULTS.valid_id_token, DEFAULTS.blocked_id_token, DEFAULTS.expired_id_token,
+                                    DEFAULTS.invalid_id_token)
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ async def test_authorize_answers_from_the_token_table(reference_csms: RunningCsm
                                                       open_station: StationOpener) -> None:
     station = await open_station(reference_csms, "CP16_SP1")
     valid = await station.call("Authorize", {"idTag": VALID})
-    assert valid["idTagInfo"] == {"status": "Accepted", "parentIdTag": "GROUP-001"}
+    assert valid["idTagInfo"] == {"status": "Accepted", "parentIdTag": DEFAULTS.group_id}
     expired = await station.call("Authorize", {"idTag": EXPIRED})
     assert expired["idTagInfo"]["status"] == "Expired"
     assert parse_time(expired["idTagInfo"]["expiryDate"]) < datetime.now(UTC)

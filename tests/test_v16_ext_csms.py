@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import RunningCsms, StationOpener
+from conftest import DEFAULTS, RunningCsms, StationOpener
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 
 STATION = "CP16_SP1"
-TAG, GROUP = "TAG-001", "GROUP-001"  # seeded: the valid idTag and its group
+TAG, GROUP = DEFAULTS.valid_id_token, DEFAULTS.group_id  # seeded: the valid idTag and its group
 _next_id = iter(range(7001, 8000))
 
 

@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from csmscheck.errors import ConfigError
-from csmscheck.settings import load_settings
+from csmscheck.settings import SettingWarning, load_settings
 
 if TYPE_CHECKING:
     from csmscheck.suite.capabilities import Capabilities
@@ -79,6 +81,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+@contextmanager
+def _report_setting_warnings() -> Iterator[None]:
+    """Print each SettingWarning raised inside once, as one line on stderr, before anything runs."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SettingWarning)
+        yield
+    printed: set[str] = set()
+    for found in caught:
+        if not issubclass(found.category, SettingWarning):
+            warnings.showwarning(found.message, found.category, found.filename, found.lineno)
+        elif str(found.message) not in printed:
+            printed.add(str(found.message))
+            print(f"csmscheck: warning: {found.message}", file=sys.stderr)
+
+
 def _check_selection(selection: list[str]) -> None:
     from csmscheck.suite.marks import valid_selection_token
 
@@ -102,7 +119,8 @@ def _run(args: argparse.Namespace) -> int:
     _check_selection(selection)
     overrides = {"target": args.target, "target_sp2": args.target_sp2, "target_sp3": args.target_sp3,
                  "trigger": args.trigger, "pki_dir": args.pki_dir, "capabilities": args.capabilities}
-    settings = load_settings(args.config, overrides=overrides | {"strict": args.strict, "pace": args.pace})
+    with _report_setting_warnings():
+        settings = load_settings(args.config, overrides=overrides | {"strict": args.strict, "pace": args.pace})
     _capabilities(settings.capabilities)  # a wrong file stops the run here, with one line
     if settings.target is not None:
         if settings.trigger is None:
@@ -179,7 +197,8 @@ def _csms(args: argparse.Namespace) -> int:
     from csmscheck.csms.config import load_csms_config
     from csmscheck.pki import generate_pki
 
-    config = load_csms_config(args.config, db=args.db, pki_dir=args.pki_dir)
+    with _report_setting_warnings():
+        config = load_csms_config(args.config, db=args.db, pki_dir=args.pki_dir)
     if config.pki_dir is not None and not (config.pki_dir / "ca.pem").exists():
         generate_pki(config.pki_dir, [config.seed.cp201_sp3, config.seed.cp16_sp3])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -210,7 +229,8 @@ def _certs(args: argparse.Namespace) -> int:
     from csmscheck.pki import generate_pki
     from csmscheck.pki.ca import DEFAULT_HOSTNAMES
 
-    settings = load_settings(args.config)
+    with _report_setting_warnings():
+        settings = load_settings(args.config)
     hostnames = list(dict.fromkeys([*DEFAULT_HOSTNAMES, *args.host]))
     pki = generate_pki(args.directory, [settings.cp201_sp3, settings.cp16_sp3], hostnames)
     for path in pki.files():

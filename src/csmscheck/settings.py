@@ -3,7 +3,11 @@
 Every field has one environment name. Where the original OCTT pytest suite had a name
 for it (``CSMS_ADDRESS``, ``VALID_ID_TOKEN``, ...) that name is used as it is, so an
 existing setup keeps working; other fields are ``CSMSCHECK_<FIELD>``. In a TOML file a
-setting is written with its field name in lower case (``valid_id_token = "TAG-001"``).
+setting is written with its field name in lower case (``valid_id_token = "A0000001"``).
+
+The defaults are valid OCPP (see ``csmscheck.idtokens``). A value no case using it could pass
+with stops the run with a one-line ``ConfigError``; a value a CSMS that validates its input
+would refuse is a ``SettingWarning`` (one line, naming the setting and the rule).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,6 +23,7 @@ from types import UnionType
 from typing import Any, get_args, get_type_hints
 from urllib.parse import urlparse
 
+from csmscheck import idtokens
 from csmscheck.errors import ConfigError
 
 
@@ -47,7 +53,9 @@ class Settings:
     cp201_sp3: str = field(default="CP202_SP3", metadata=_env("CP201_SP3"))
     cp16_sp1: str = field(default="CP16_SP1", metadata=_env("CP16_SP1"))
     cp16_sp3: str = field(default="CP16_SP3", metadata=_env("CP16_SP3"))
-    basic_auth_password: str = field(default="test1234", metadata=_env("BASIC_AUTH_CP_PASSWORD"))
+    # 16 bytes as 32 hex digits: a 2.0.1 BasicAuthPassword (16-40 characters) and a 1.6 AuthorizationKey (16-20 bytes).
+    basic_auth_password: str = field(default="0123456789abcdef0123456789abcdef",
+                                     metadata=_env("BASIC_AUTH_CP_PASSWORD"))
     vendor_name: str = field(default="csmscheck", metadata=_env("CONFIGURED_VENDOR_NAME"))
     model: str = field(default="VirtualStation", metadata=_env("CONFIGURED_MODEL"))
 
@@ -58,13 +66,15 @@ class Settings:
     number_of_evses: int = field(default=2, metadata=_env("CONFIGURED_NUMBER_OF_EVSES"))
     heartbeat_interval: int = field(default=300, metadata=_env("CONFIGURED_HEARTBEAT_INTERVAL"))
 
-    # ID tokens the CSMS knows.
-    valid_id_token: str = field(default="TAG-001", metadata=_env("VALID_ID_TOKEN"))
+    # ID tokens the CSMS knows: ISO14443 UIDs (4 bytes, 8 hex digits) whose first digit says the
+    # role (A accepted, B blocked, E expired, 0 unknown to the CSMS, FF the master pass); the
+    # groups are Central tokens.
+    valid_id_token: str = field(default="A0000001", metadata=_env("VALID_ID_TOKEN"))
     valid_id_token_type: str = field(default="ISO14443", metadata=_env("VALID_ID_TOKEN_TYPE"))
-    invalid_id_token: str = field(default="100000C02", metadata=_env("INVALID_ID_TOKEN"))
-    blocked_id_token: str = field(default="100000C06", metadata=_env("BLOCKED_ID_TOKEN"))
-    expired_id_token: str = field(default="100000C07", metadata=_env("EXPIRED_ID_TOKEN"))
-    masterpass_id_token: str = field(default="MASTER-001", metadata=_env("MASTERPASS_ID_TOKEN"))
+    invalid_id_token: str = field(default="00000C02", metadata=_env("INVALID_ID_TOKEN"))
+    blocked_id_token: str = field(default="B0000C06", metadata=_env("BLOCKED_ID_TOKEN"))
+    expired_id_token: str = field(default="E0000C07", metadata=_env("EXPIRED_ID_TOKEN"))
+    masterpass_id_token: str = field(default="FF000001", metadata=_env("MASTERPASS_ID_TOKEN"))
     masterpass_group_id: str = field(default="MASTERGROUP", metadata=_env("MASTERPASS_GROUP_ID"))
     group_id: str = field(default="GROUP-001", metadata=_env("GROUP_ID"))
 
@@ -96,9 +106,9 @@ class Settings:
     blocked_id_token_type: str = field(default="ISO14443", metadata=_env("BLOCKED_ID_TOKEN_TYPE"))
     expired_id_token_type: str = field(default="ISO14443", metadata=_env("EXPIRED_ID_TOKEN_TYPE"))
     masterpass_id_token_type: str = field(default="ISO14443", metadata=_env("MASTERPASS_ID_TOKEN_TYPE"))
-    valid_id_token_2: str = field(default="TAG-002", metadata=_env("VALID_ID_TOKEN_2"))
+    valid_id_token_2: str = field(default="A0000002", metadata=_env("VALID_ID_TOKEN_2"))
     valid_id_token_type_2: str = field(default="ISO14443", metadata=_env("VALID_ID_TOKEN_TYPE_2"))
-    contract_emaid: str = field(default="NLCSMC000000001", metadata=_env("CONTRACT_CERT_EMAID"))
+    contract_emaid: str = field(default="NLCSMC00000001X", metadata=_env("CONTRACT_CERT_EMAID"))
     local_list_version: int = field(default=1, metadata=_env("LOCAL_LIST_VERSION"))
     ocsp_host: str = field(default="127.0.0.1", metadata=_env("CSMSCHECK_OCSP_HOST"))
 
@@ -140,6 +150,37 @@ class Settings:
 
 
 ENV_NAMES: dict[str, str] = {f.name: f.metadata["env"] for f in fields(Settings)}
+
+
+class SettingWarning(UserWarning):
+    """A setting a CSMS that validates its input would refuse; the run goes on with it."""
+
+
+# Each idToken setting with its type: a type setting's name, or the type the suite sends it as.
+ID_TOKEN_SETTINGS: dict[str, str] = {
+    "valid_id_token": "valid_id_token_type",
+    "valid_id_token_2": "valid_id_token_type_2",
+    "invalid_id_token": "invalid_id_token_type",
+    "blocked_id_token": "blocked_id_token_type",
+    "expired_id_token": "expired_id_token_type",
+    "masterpass_id_token": "masterpass_id_token_type",
+    "group_id": "Central",  # groupIdToken (2.0.1), parentIdTag (1.6)
+    "masterpass_group_id": "Central",
+    "contract_emaid": "eMAID",
+}
+# The idToken settings the 1.6 cases send too, as idTag or parentIdTag.
+ID_TAG_SETTINGS = ("valid_id_token", "invalid_id_token", "blocked_id_token", "expired_id_token", "group_id")
+# Enumerations of the 2.0.1 schemas the settings go into (ReserveNow, SetNetworkProfile).
+CONNECTOR_TYPES = ("cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A",
+                   "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A",
+                   "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown")
+OCPP_INTERFACES = ("Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3")
+# The longest value each version's schema takes, and where: field -> (2.0.1, where, 1.6, where).
+_LENGTHS: dict[str, tuple[int, str, int | None, str]] = {
+    "vendor_name": (50, "BootNotification vendorName", 20, "BootNotification chargePointVendor"),
+    "model": (20, "BootNotification model", 20, "BootNotification chargePointModel"),
+    "ocpp_csms_url": (512, "SetNetworkProfile ocppCsmsUrl", None, ""),
+}
 
 
 def _convert(name: str, raw: Any) -> Any:
@@ -187,6 +228,8 @@ def load_settings(
             values[name] = _convert(name, value)
     settings = Settings(**values)
     _check(settings)
+    for message in setting_warnings(settings):
+        warnings.warn(message, SettingWarning, stacklevel=2)
     return settings
 
 
@@ -224,7 +267,8 @@ def _check(settings: Settings) -> None:
         if not getattr(settings, name) > 0 or getattr(settings, name) == float("inf"):
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be a positive number of seconds")
     for item in fields(Settings):
-        if isinstance(getattr(settings, item.name), str) and not getattr(settings, item.name).strip():
+        value = getattr(settings, item.name)
+        if isinstance(value, str) and not value.strip() and not _may_be_empty(settings, item.name):
             raise ConfigError(f"setting {item.name} ({ENV_NAMES[item.name]}) must not be empty")
     if not 0 <= settings.pace < float("inf"):
         raise ConfigError(f"setting pace ({ENV_NAMES['pace']}) must be a non-negative number of seconds")
@@ -237,3 +281,75 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must not be negative")
     if settings.security_profile not in (1, 2, 3):
         raise ConfigError("setting security_profile (CONFIGURED_SECURITY_PROFILE) must be 1, 2 or 3")
+    _check_identifiers(settings)
+
+
+def _token_type(settings: Settings, name: str) -> str:
+    """The idToken type of the idToken setting ``name``."""
+    kind = ID_TOKEN_SETTINGS[name]
+    return str(getattr(settings, kind)) if kind in ENV_NAMES else kind
+
+
+def _may_be_empty(settings: Settings, name: str) -> bool:
+    """Only an idToken of type NoAuthorization, which OCPP 2.0.1 wants empty."""
+    return name in ID_TOKEN_SETTINGS and _token_type(settings, name) == "NoAuthorization"
+
+
+def _must(name: str, rule: str, got: str) -> ConfigError:
+    return ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be {rule}, got {got}")
+
+
+def _should(name: str, rule: str, got: str, effect: str) -> str:
+    return f"setting {name} ({ENV_NAMES[name]}) should be {rule}, got {got}: {effect}"
+
+
+def _password_shown(password: str) -> str:
+    return f"a password of {len(password)} characters"  # never the password itself
+
+
+def _check_identifiers(settings: Settings) -> None:
+    """Stop at a value every case using it would fail with: the OCPP schemas cannot carry it."""
+    for name, kind in ID_TOKEN_SETTINGS.items():
+        if kind in ENV_NAMES and (rule := idtokens.id_token_type_problem(getattr(settings, kind))):
+            raise _must(kind, rule, repr(getattr(settings, kind)))
+        value = getattr(settings, name)
+        if len(value) > idtokens.ID_TOKEN_MAX_LENGTH:
+            raise _must(name, idtokens.ID_TOKEN_LENGTH_RULE, f"{value!r} ({len(value)} characters)")
+    password = settings.basic_auth_password
+    if len(password) > idtokens.PASSWORD_MAX_LENGTH:
+        raise _must("basic_auth_password", f"at most {idtokens.PASSWORD_MAX_LENGTH} characters (OCPP 2.0.1 "
+                    "BasicAuthPassword, OCPP 1.6 AuthorizationKey)", _password_shown(password))
+    for name, (longest, where, longest_16, _) in _LENGTHS.items():
+        value = getattr(settings, name)
+        if len(value) > max(longest, longest_16 or 0):
+            raise _must(name, f"at most {longest} characters (OCPP 2.0.1 {where})", f"{len(value)} characters")
+    if settings.connector_type not in CONNECTOR_TYPES:
+        raise _must("connector_type", "an OCPP 2.0.1 ConnectorEnumType value such as cType2 or cCCS2",
+                    repr(settings.connector_type))
+    if settings.ocpp_interface not in OCPP_INTERFACES:
+        raise _must("ocpp_interface", f"one of {', '.join(OCPP_INTERFACES)} (OCPP 2.0.1 OCPPInterfaceEnumType)",
+                    repr(settings.ocpp_interface))
+
+
+def setting_warnings(settings: Settings) -> list[str]:
+    """One line per setting and OCPP rule it breaks that a CSMS validating its input enforces."""
+    found: list[str] = []
+    for name in ID_TOKEN_SETTINGS:
+        value = getattr(settings, name)
+        if rule := idtokens.id_token_problem(value, _token_type(settings, name)):
+            found.append(_should(name, rule, repr(value), "a CSMS that validates idTokens refuses it"))
+        if name in ID_TAG_SETTINGS and (rule := idtokens.id_tag_problem(value)):
+            found.append(_should(name, rule, repr(value), "the 1.6 cases that send it cannot pass"))
+    password = settings.basic_auth_password
+    if rule := idtokens.basic_auth_password_problem(password):
+        found.append(_should("basic_auth_password", rule, _password_shown(password),
+                             "a 2.0.1 CSMS that checks passwords refuses it"))
+    if rule := idtokens.authorization_key_problem(password):
+        found.append(_should("basic_auth_password", rule, _password_shown(password),
+                             "a 1.6 Central System that checks the AuthorizationKey refuses it"))
+    for name, (_, _, longest_16, where) in _LENGTHS.items():
+        value = getattr(settings, name)
+        if longest_16 is not None and len(value) > longest_16:
+            found.append(_should(name, f"at most {longest_16} characters (OCPP 1.6 {where})", repr(value),
+                                 "the 1.6 cases cannot pass"))
+    return found

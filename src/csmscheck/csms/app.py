@@ -112,9 +112,9 @@ class ReferenceCsms:
         for station_id, (version, profile) in seed.station_ids().items():
             await store.seed_station(station_id, version, profile, seed.basic_auth_password)
         await store.seed_token(seed.valid_id_token, seed.valid_id_token_type, "Accepted", seed.group_id)
-        await store.seed_token(seed.blocked_id_token, "ISO14443", "Blocked")
+        await store.seed_token(seed.blocked_id_token, seed.blocked_id_token_type, "Blocked")
         expired = datetime.now(UTC) - timedelta(days=1)
-        await store.seed_token(seed.expired_id_token, "ISO14443", "Accepted", expiry=expired)
+        await store.seed_token(seed.expired_id_token, seed.expired_id_token_type, "Accepted", expiry=expired)
         await store.seed_token(seed.masterpass_id_token, seed.masterpass_id_token_type, "Accepted",
                                seed.masterpass_group_id)
         # Block C: a second token in the first one's group, and the eMAID of the contract certificates.

@@ -6,6 +6,7 @@ Loaded through the ``pytest11`` entry point, so ``pytest --pyargs csmscheck.suit
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from csmscheck.checks import CSMS_FRAMES_WELL_FORMED, Findings
 from csmscheck.errors import ConfigError, NotApplicable, StepFailed
 from csmscheck.pki import client_ssl_context
 from csmscheck.report.model import natural_key
-from csmscheck.settings import Settings, load_settings
+from csmscheck.settings import Settings, SettingWarning, load_settings
 from csmscheck.station.session import connect_failure
 from csmscheck.station.station import Endpoint, Station
 from csmscheck.suite.capabilities import Capabilities, load_capabilities
@@ -78,9 +79,15 @@ def pytest_configure(config: pytest.Config) -> None:
         if not valid_selection_token(token):
             raise pytest.UsageError(f"unknown selection {token!r}: use test ids, blocks (K, 2.0.1/K) or 1.6/2.0.1")
     try:
-        config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SettingWarning)
+            config.stash[SETTINGS] = load_settings(Path(config_file) if config_file else None, overrides=overrides)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    for found in caught:
+        # Once per run, in pytest's warnings summary (``csmscheck run`` has printed them already).
+        message = found.message
+        config.issue_config_time_warning(message if isinstance(message, Warning) else found.category(message), 2)
     if not config.pluginmanager.has_plugin("terminal"):
         # Nobody reads pytest's tracebacks here (csmscheck run): the cheap native style keeps a
         # failing case from costing a quarter of a second of source parsing.

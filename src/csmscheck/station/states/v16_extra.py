@@ -25,8 +25,9 @@ from csmscheck.timestamps import parse_time, rfc3339
 # -- test data -----------------------------------------------------------------------------
 
 DIAGNOSTICS_FILE = "diagnostics-csmscheck.zip"
-# A second idTag in the valid idTag's group (TC_053); the suite creates it through the trigger API.
-GROUP_MEMBER_ID_TAG = "CSMSCHECK-GROUP-02"
+# A second idTag in the valid idTag's group (TC_053); the suite creates it through the trigger API,
+# as an ISO14443 UID (8 hex digits; A: accepted, like the default valid tokens).
+GROUP_MEMBER_ID_TAG = "A0000053"
 # A vendor the CSMS is not expected to support (TC_064).
 UNKNOWN_VENDOR_ID = "com.example.csmscheck-unsupported"
 
