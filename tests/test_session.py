@@ -88,6 +88,19 @@ async def test_sending_on_a_closed_connection_says_what_closed_it() -> None:
     assert "sent 1011" not in str(failure.value)
 
 
+async def test_a_call_whose_answer_cannot_be_sent_does_not_hang_the_station() -> None:
+    """The CSMS sends a CALL and closes at once: the reader's answer fails, and the reader ends."""
+    async def call_and_close(ws: ServerConnection) -> None:
+        await ws.send('[2,"r1","Reset",{"type":"Immediate"}]')
+        await ws.close(1000)
+
+    for _ in range(5):
+        async with scripted_csms(call_and_close) as url:
+            session = await connected(url)
+            await session.wait_closed(5)
+            await asyncio.wait_for(session.close(), 5)
+
+
 async def test_a_timeout_says_it_is_a_timeout() -> None:
     async def silent(ws: ServerConnection) -> None:
         await ws.wait_closed()

@@ -180,8 +180,9 @@ class StationSession:
         try:
             await ws.send(text)
         except websockets.ConnectionClosed:
-            await self._closed.wait()
-            raise ConnectionLost(f"could not send the frame: {self.closed_how}") from None
+            # Not waiting for the reader to record the close: the reader itself may be the sender.
+            how = close_description(ws, by_station=self._closing)
+            raise ConnectionLost(f"could not send the frame: {how}") from None
 
     def track(self, unique_id: str) -> asyncio.Future[CallResult | CallError]:
         """A future for the CSMS's answer to the message ``unique_id`` (for raw sends)."""
