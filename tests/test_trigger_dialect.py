@@ -14,6 +14,7 @@ import json
 import sqlite3
 import string
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -78,22 +79,11 @@ def _unknown_variables(request: Payload) -> Payload:
 async def _get_variables_parts(station: StationSession, api: httpx.AsyncClient, count: int,
                                variables: list[Payload]) -> tuple[list[int], httpx.Response]:
     """Ask for ``variables`` through the API; the sizes of the ``count`` GetVariablesRequests that arrive."""
-    async with station.expect("GetVariables", reply=_unknown_variables) as first:
-        parts = [first]
-        if count == 1:
-            response = await api.post(f"{OCTT}/2.0.1/{station.station_id}/get-variables",
-                                       json={"getVariableData": variables})
-        else:
-            async with station.expect("GetVariables", reply=_unknown_variables) as second:
-                parts.append(second)
-                if count == 2:
-                    response = await api.post(f"{OCTT}/2.0.1/{station.station_id}/get-variables",
-                                              json={"getVariableData": variables})
-                else:
-                    async with station.expect("GetVariables", reply=_unknown_variables) as third:
-                        parts.append(third)
-                        response = await api.post(f"{OCTT}/2.0.1/{station.station_id}/get-variables",
-                                                  json={"getVariableData": variables})
+    async with AsyncExitStack() as waiting:
+        parts = [await waiting.enter_async_context(station.expect("GetVariables", reply=_unknown_variables))
+                 for _ in range(count)]
+        response = await api.post(f"{OCTT}/2.0.1/{station.station_id}/get-variables",
+                                  json={"getVariableData": variables})
     assert station.unexpected_calls() == [], "more GetVariablesRequests than expected"
     return [len(part.payload["getVariableData"]) for part in parts], response
 
