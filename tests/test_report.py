@@ -319,3 +319,9 @@ def test_html_and_junit_show_connection_events_and_findings(tmp_path: Path) -> N
     assert 'name="csmscheck-check CSC-201-X-01" value="the CSMS did more than allowed"' in junit
     results = json.loads(paths["results"].read_text())
     assert results["tests"][0]["findings"] == [{"check": "CSC-201-X-01", "message": "the CSMS did more than allowed"}]
+
+
+def test_html_says_why_a_run_stopped_early() -> None:
+    reason = "the CSMS stopped answering after TC_B_01: no answer to BootNotification within 5s (timeout)"
+    html = render_html(RunReport([], T0, 1.0, "ws://csms", reason))
+    assert f'<p class="stopped">Stopped early: {reason}</p>' in html

@@ -43,6 +43,7 @@ h4 { font-size: 13px; margin: 16px 0 6px; color: var(--muted); text-transform: u
   letter-spacing: .04em; }
 .meta { color: var(--muted); margin: 0; }
 .meta b { color: var(--ink); font-weight: 600; }
+.stopped { color: var(--bad); font-weight: 600; margin: 10px 0 0; }
 .totals { margin-top: 10px; display: flex; gap: 8px; flex-wrap: wrap; }
 code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   font-size: 12.5px; }
@@ -123,7 +124,8 @@ def _badge(outcome: str) -> str:
 
 def _header(report: RunReport) -> str:
     counts = report.summary()
-    css = "has-failures" if counts["failed"] else "all-good"
+    css = "has-failures" if counts["failed"] or report.stopped else "all-good"
+    stopped = f'<p class="stopped">Stopped early: {_e(report.stopped)}</p>' if report.stopped else ""
     totals = "".join(
         f'<span class="badge {k}">{counts[k]} {k}</span>' for k in ("passed", "failed", "skipped")
     )
@@ -132,7 +134,7 @@ def _header(report: RunReport) -> str:
         f'<p class="meta">Target <b class="mono">{_e(report.target)}</b> · started '
         f"<b>{_e(_local_time(report.started_at))}</b> · duration "
         f"<b>{_e(_seconds(report.duration_s))}</b> · <b>{counts['total']}</b> tests</p>"
-        f'<div class="totals">{totals}</div></header>'
+        f'<div class="totals">{totals}</div>{stopped}</header>'
     )
 
 
