@@ -101,12 +101,15 @@ def test_ocsp_request_about_another_certificate_fails_tc_c_51(pytester: pytest.P
                   "got requests about serial numbers badc0de")
 
 
-def test_contract_cases_not_applicable_without_a_pki(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
-    """Without pki_dir the suite has no CA to issue contract certificates with: not applicable, with the reason."""
+@pytest.mark.parametrize("pki_dir", [None, "empty"])
+def test_contract_cases_not_applicable_without_a_pki(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                     pki_dir: str | None) -> None:
+    """Without a CA in pki_dir the suite cannot issue contract certificates: not applicable, with the reason."""
     report = pytester.path / "report"
+    where = [] if pki_dir is None else ["--csms-pki-dir", str(pytester.mkdir(pki_dir))]
     pytester.runpytest_inprocess(
         "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", "--csms-select", "TC_C_50",
-        "--csms-target", bundled.endpoints.ws, "--csms-trigger", bundled.endpoints.api,
+        "--csms-target", bundled.endpoints.ws, "--csms-trigger", bundled.endpoints.api, *where,
         "--csms-report-dir", str(report), "-o", "asyncio_default_fixture_loop_scope=function")
     (entry,) = orjson.loads((report / "results.json").read_bytes())["tests"]
     assert entry["outcome"] == "skipped", entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -261,6 +262,10 @@ def _test_ca(cfg: Settings) -> CertificateAuthority:
                             "(CSMSCHECK_PKI_DIR) to a directory written by 'csmscheck certs'")
     try:
         return load_ca(cfg.pki_dir)
+    except FileNotFoundError as exc:
+        raise NotApplicable(f"needs the CA the CSMS trusts for contract certificates: pki_dir (CSMSCHECK_PKI_DIR) "
+                            f"{cfg.pki_dir} has no {Path(exc.filename or 'ca.pem').name}; write one with "
+                            f"'csmscheck certs'") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"setting pki_dir (CSMSCHECK_PKI_DIR): cannot load ca.pem/ca.key: {exc}") from None
 
