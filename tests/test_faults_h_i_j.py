@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 import pytest
-from faults import assert_failed, patch_handler, run_case
+from faults import alter_sent, assert_failed, patch_handler, run_case
+from faults201 import finding_not_failure
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms import meter
@@ -61,59 +62,94 @@ def test_healthy_csms_passes_h_i_j(pytester: pytest.Pytester, bundled: BundledCs
     tests = orjson.loads((report / "results.json").read_bytes())["tests"]
     assert len(tests) == 20
     assert {t["id"]: t["outcome"] for t in tests if t["outcome"] != "passed"} == {}
+    assert {t["id"]: t["findings"] for t in tests if t.get("findings")} == {}
 
 
 # -- block H ------------------------------------------------------------------------------
 
 
-def test_reservation_never_used_up_fails_tc_h_01(pytester: pytest.Pytester, bundled: BundledCsms,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+# The H cases' post scenarios (the holder charges, another driver charges once the reservation is over) are
+# beyond the OCTT's steps: what goes wrong there is a finding, a failure only with --strict.
+
+RELEASED = "CSC-201-H-03"
+HOLDER_SERVED = "CSC-201-H-02"
+
+
+def test_reservation_never_used_up_is_a_finding_of_tc_h_01(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reservation, "use", lambda _reservation, _tx: None)
-    assert_failed(run_case(pytester, bundled, "TC_H_01"),
-                  "Post scenario: TransactionEventResponse for another driver on EVSE 1 (the reservation was used",
-                  OTHER_DRIVER_REFUSED)
+    finding_not_failure(pytester, bundled, "TC_H_01", RELEASED,
+                        "Post scenario: TransactionEventResponse for another driver on EVSE 1 (the reservation was "
+                        "used", OTHER_DRIVER_REFUSED)
 
 
-def test_cancellation_not_recorded_fails_tc_h_17(pytester: pytest.Pytester, bundled: BundledCsms,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cancellation_not_recorded_is_a_finding_of_tc_h_17(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].response_hooks, "CancelReservation")
-    assert_failed(run_case(pytester, bundled, "TC_H_17"), "(the reservation was cancelled: the EVSE is no longer held)",
-                  OTHER_DRIVER_REFUSED)
+    finding_not_failure(pytester, bundled, "TC_H_17", RELEASED,
+                        "(the reservation was cancelled: the EVSE is no longer held)", OTHER_DRIVER_REFUSED)
 
 
-def test_removed_reservation_still_held_fails_tc_h_20(pytester: pytest.Pytester, bundled: BundledCsms,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_removed_reservation_still_held_is_a_finding_of_tc_h_20(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     async def ignore(_connection: StationConnection, _reservation_id: int, _status: str) -> None:
         return None
 
     monkeypatch.setattr(reservation, "end_reservation", ignore)
-    assert_failed(run_case(pytester, bundled, "TC_H_20"), "(the station removed the reservation", OTHER_DRIVER_REFUSED)
+    finding_not_failure(pytester, bundled, "TC_H_20", RELEASED, "(the station removed the reservation",
+                        OTHER_DRIVER_REFUSED)
 
 
-def test_refused_reservation_taken_as_made_fails_tc_h_22(pytester: pytest.Pytester, bundled: BundledCsms,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_reservation_taken_as_made_is_a_finding_of_tc_h_22(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     (real,) = ROUTES["2.0.1"].response_hooks["ReserveNow"]
 
     async def misread(connection: StationConnection, request: Payload, response: Payload) -> None:
         await real(connection, request, response | {"status": "Accepted"})
 
     monkeypatch.setitem(ROUTES["2.0.1"].response_hooks, "ReserveNow", [misread])
-    assert_failed(run_case(pytester, bundled, "TC_H_22"), "(the station refused the reservation", OTHER_DRIVER_REFUSED)
+    finding_not_failure(pytester, bundled, "TC_H_22", RELEASED, "(the station refused the reservation",
+                        OTHER_DRIVER_REFUSED)
 
 
-def test_group_reservation_for_the_token_only_fails_tc_h_19(pytester: pytest.Pytester, bundled: BundledCsms,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_group_reservation_for_the_token_only_is_a_finding_of_tc_h_19(
+        pytester: pytest.Pytester, bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reservation, "holds", lambda r, id_token, _group: r.id_token == id_token)
-    assert_failed(run_case(pytester, bundled, "TC_H_19"),
-           "Post scenario (H03): TransactionEventResponse for a driver of the reserved group", OTHER_DRIVER_REFUSED)
+    finding_not_failure(pytester, bundled, "TC_H_19", HOLDER_SERVED,
+                        "Post scenario (H03): TransactionEventResponse for the holder", OTHER_DRIVER_REFUSED)
 
 
-def test_authorize_without_group_fails_tc_h_19(pytester: pytest.Pytester, bundled: BundledCsms,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_authorize_without_group_is_a_finding_of_tc_h_19(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "Authorize", lambda _req, resp: resp["idTokenInfo"].pop("groupIdToken", None))
-    assert_failed(run_case(pytester, bundled, "TC_H_19"),
-                  "Post scenario (H03): AuthorizeResponse for a driver of the reserved group",
-                  "idTokenInfo.groupIdToken: missing")
+    finding_not_failure(pytester, bundled, "TC_H_19", HOLDER_SERVED,
+                        "Post scenario (H03): AuthorizeResponse for the reservation's holder",
+                        "idTokenInfo.groupIdToken: missing")
+
+
+def test_group_reservation_without_group_fails_tc_h_19(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_H_19's step 1: groupIdToken must be provided."""
+    alter_sent(monkeypatch, "ReserveNow", lambda request: request.pop("groupIdToken", None))
+    assert_failed(run_case(pytester, bundled, "TC_H_19"), "Step 1: ReserveNowRequest",
+                  "groupIdToken: missing (expected <any value>)")
+
+
+def test_group_reservation_for_another_group_passes_tc_h_19(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_H_19 validates that a groupIdToken is provided, not which group it names."""
+    alter_sent(monkeypatch, "ReserveNow", lambda request: request.update(
+        groupIdToken={"idToken": "ANOTHER-GROUP", "type": "Central"}))
+    assert run_case(pytester, bundled, "TC_H_19")["outcome"] == "passed"
+
+
+def test_reservation_without_evse_is_a_finding_of_tc_h_01(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_H_01 validates nothing of the ReserveNowRequest (tool validations: N/a): its content is a csmscheck
+    check."""
+    alter_sent(monkeypatch, "ReserveNow", lambda request: request.pop("evseId", None))
+    finding_not_failure(pytester, bundled, "TC_H_01", "CSC-201-H-01",
+                        "Reserved state: Step 1: ReserveNowRequest: evseId: missing")
 
 
 def test_status_update_not_implemented_fails_tc_h_07(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -127,15 +163,17 @@ def test_status_update_not_implemented_fails_tc_h_07(pytester: pytest.Pytester, 
 # -- block I ------------------------------------------------------------------------------
 
 
-def test_final_cost_a_cent_off_fails_tc_i_02(pytester: pytest.Pytester, bundled: BundledCsms,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_final_cost_a_cent_off_is_a_finding_of_tc_i_02(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_I_02 validates that the total cost is there; its amount is a csmscheck check."""
     def a_cent_more(_request: Payload, response: Payload) -> None:
         if "totalCost" in response:
             response["totalCost"] = round(response["totalCost"] + 0.01, 2)
 
     patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost, a_cent_more)
-    assert_failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
-                  "totalCost: expected <1.25 to the cent: the tariff for 5000 Wh>, got 1.26")
+    finding_not_failure(pytester, bundled, "TC_I_02", "CSC-201-I-01",
+                        "Step 8: TransactionEventResponse (final): totalCost: expected <1.25 to the cent: the tariff "
+                        "for 5000 Wh>, got 1.26")
 
 
 def test_final_cost_omitted_fails_tc_i_02(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -143,15 +181,15 @@ def test_final_cost_omitted_fails_tc_i_02(pytester: pytest.Pytester, bundled: Bu
     patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost,
                    lambda request, response: request["eventType"] == "Ended" and response.pop("totalCost"))
     assert_failed(run_case(pytester, bundled, "TC_I_02"), "Step 8: TransactionEventResponse (final)",
-                  "totalCost: missing (expected <1.25 to the cent")
+                  "totalCost: missing (expected <any value>)")
 
 
-def test_kwh_taken_as_wh_fails_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kwh_taken_as_wh_is_a_finding_of_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(meter.SCALED_UNITS, "kWh")
-    assert_failed(run_case(pytester, bundled, "TC_I_01"),
-                  "Step 8 (meter value 2, in kWh): TransactionEventResponse running cost",
-                  "totalCost: expected <0.81 to the cent: the tariff for 3244.9 Wh>, got 0.0")
+    finding_not_failure(pytester, bundled, "TC_I_01", "CSC-201-I-01",
+                        "Step 8 (meter value 2, in kWh): TransactionEventResponse running cost: totalCost: expected "
+                        "<0.81 to the cent: the tariff for 3244.9 Wh>, got 0.0")
 
 
 def test_cost_updated_instead_of_running_cost_passes_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -160,6 +198,16 @@ def test_cost_updated_instead_of_running_cost_passes_tc_i_01(pytester: pytest.Py
     patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost,
                    lambda request, response: request["eventType"] == "Updated" and response.pop("totalCost", None))
     assert run_case(pytester, bundled, "TC_I_01")["outcome"] == "passed"
+
+
+def test_cost_updated_off_the_tariff_is_a_finding_of_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_I_01 validates the CostUpdatedRequest's transactionId; its cost is a csmscheck check."""
+    patch_observer(monkeypatch, "TransactionEvent", cost.transaction_cost,
+                   lambda request, response: request["eventType"] == "Updated" and response.pop("totalCost", None))
+    alter_sent(monkeypatch, "CostUpdated", lambda request: request.update(totalCost=request["totalCost"] + 1))
+    finding_not_failure(pytester, bundled, "TC_I_01", "CSC-201-I-01",
+                        "Step 9 (meter value 1, in Wh): CostUpdatedRequest: totalCost: expected <0.31 to the cent")
 
 
 def test_cost_updated_for_another_transaction_fails_tc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -7,14 +7,18 @@ naming the step and the difference.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from faults import assert_failed, misreport_answer, patch_handler, run_case
+from faults import alter_sent, assert_failed, misreport_answer, patch_handler, run_case
+from faults201 import finding_not_failure, transcript
 
-from csmscheck.bundled import BundledCsms
+from csmscheck.bundled import BUNDLED_PENDING_INTERVAL, BundledCsms
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.router import ROUTES, Payload
+from csmscheck.csms.router import ROUTES, OcppError, Payload
+from csmscheck.wire import CallResult
+from csmscheck.wire.errors import ErrorCode
 
 
 def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
@@ -25,27 +29,106 @@ def test_boot_rejected_fails_tc_b_01(pytester: pytest.Pytester, bundled: Bundled
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "BootNotification", lambda _req, resp: resp.update(status="Rejected"))
     assert_failed(run_case(pytester, bundled, "TC_B_01"),
-                  "BootNotificationResponse",
+                  "Step 2: BootNotificationResponse",
                   'status: expected "Accepted", got "Rejected"')
 
 
 def test_pending_ignored_fails_tc_b_02(pytester: pytest.Pytester, bundled: BundledCsms,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     patch_handler(monkeypatch, "2.0.1", "BootNotification", lambda _req, resp: resp.update(status="Accepted"))
-    assert_failed(run_case(pytester, bundled, "TC_B_02"), 'status: expected "Pending", got "Accepted"')
+    assert_failed(run_case(pytester, bundled, "TC_B_02"), "Step 2: BootNotificationResponse",
+                  'status: expected "Pending", got "Accepted"')
+
+
+def _boot_gap(pytester: pytest.Pytester) -> tuple[float, int]:
+    """TC_B_02's transcript: the seconds between the Pending answer and the next BootNotification, and the
+    interval the Pending answer gave."""
+    frames = transcript(pytester, "TC_B_02")
+    pending = next(i for i, (_, way, text) in enumerate(frames) if way == "←" and '"Pending"' in text)
+    answered_at, interval = frames[pending][0], json.loads(frames[pending][2])[2]["interval"]
+    booted_at = next(t for t, way, text in frames[pending:] if way == "→" and '"BootNotification"' in text)
+    return (booted_at - answered_at).total_seconds(), interval
+
+
+def test_tc_b_02_waits_the_pending_interval(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
+    """The OCTT boots again only after the interval of the Pending answer (the bundled CSMS gives 1 s)."""
+    assert run_case(pytester, bundled, "TC_B_02")["outcome"] == "passed"
+    gap, interval = _boot_gap(pytester)
+    assert interval == BUNDLED_PENDING_INTERVAL
+    assert gap >= interval, f"the station booted again {gap:.3f}s after a Pending answer with interval {interval}"
+
+
+def test_tc_b_02_waits_the_heartbeat_interval_after_interval_0(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Pending answer with interval 0: the OCTT waits its configured heartbeatInterval instead."""
+    patch_handler(monkeypatch, "2.0.1", "BootNotification",
+                  lambda _req, resp: resp["status"] == "Pending" and resp.update(interval=0))
+    monkeypatch.setenv("CONFIGURED_HEARTBEAT_INTERVAL", "2")
+    assert run_case(pytester, bundled, "TC_B_02")["outcome"] == "passed"
+    gap, interval = _boot_gap(pytester)
+    assert interval == 0 and gap >= 2, gap
+
+
+def test_connection_closed_after_pending_fails_tc_b_02(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """B02.FR.06: a CSMS that closes the connection after answering Pending leaves no connection for step 3."""
+    real = StationConnection._send
+
+    async def answer_then_close(self: StationConnection, frame: Any) -> None:
+        await real(self, frame)
+        if isinstance(frame, CallResult) and frame.payload.get("status") == "Pending":
+            await self.close(1000, "come back later")
+
+    monkeypatch.setattr(StationConnection, "_send", answer_then_close)
+    assert_failed(run_case(pytester, bundled, "TC_B_02"),
+                  "Step 3: the connection was closed after the Pending BootNotificationResponse",
+                  "the CSMS closed the connection (code 1000", "expected it to stay open (B02.FR.06)")
 
 
 def test_no_security_error_fails_tc_b_30(pytester: pytest.Pytester, bundled: BundledCsms,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(StationConnection, "_check_registration", lambda self, action: None)
-    assert_failed(run_case(pytester, bundled, "TC_B_30"), "Step 4: expected CALLERROR SecurityError")
+    assert_failed(run_case(pytester, bundled, "TC_B_30"),
+                  "Step 4: expected CALLERROR SecurityError to a StatusNotificationRequest sent before the CSMS "
+                  "accepted the station, got a CALLRESULT {}")
+
+
+def test_wrong_error_code_fails_tc_b_30(pytester: pytest.Pytester, bundled: BundledCsms,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: StationConnection, action: str) -> None:
+        if self.boot_status != "Accepted" and action != "BootNotification":
+            raise OcppError(ErrorCode.GENERIC_ERROR, "not now")
+
+    monkeypatch.setattr(StationConnection, "_check_registration", refuse)
+    assert_failed(run_case(pytester, bundled, "TC_B_30"),
+                  "Step 4: expected CALLERROR SecurityError", "got CALLERROR GenericError ('not now')")
 
 
 def test_unsplit_get_variables_fails_tc_b_08(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["2.0.1"].shapers, "GetVariables")
-    monkeypatch.setenv("CSMS_ACTION_TIMEOUT", "1")
-    assert_failed(run_case(pytester, bundled, "TC_B_08"), "did not send a GetVariablesRequest")
+    assert_failed(run_case(pytester, bundled, "TC_B_08"), "Step 1: expected a GetVariablesRequest for 4 variables "
+                  "and one for 1 variable, got one for 5 variables")
+
+
+def test_extra_report_criteria_pass_tc_b_18(pytester: pytest.Pytester, bundled: BundledCsms,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OCTT reads componentVariable[0]: a CSMS that asks about more component/variables passes."""
+    alter_sent(monkeypatch, "GetReport", lambda request: request["componentVariable"].append(
+        {"component": {"name": "EVSE", "evse": {"id": 2}}, "variable": {"name": "AvailabilityState"}}))
+    entry = run_case(pytester, bundled, "TC_B_18")
+    assert entry["outcome"] == "passed" and not entry.get("findings"), entry
+
+
+def test_heartbeat_refused_after_failed_profile_is_a_finding_of_tc_b_44(
+        pytester: pytest.Pytester, bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_B_44 validates nothing; that the CSMS still serves the station afterwards is a csmscheck check."""
+    async def broken(_connection: StationConnection, _request: Payload) -> Payload:
+        raise OcppError(ErrorCode.GENERIC_ERROR, "station out of service")
+
+    monkeypatch.setitem(ROUTES["2.0.1"].handlers, "Heartbeat", broken)
+    finding_not_failure(pytester, bundled, "TC_B_44", "CSC-201-B-01",
+                        "After step 2: Heartbeat: the CSMS answered CALLERROR GenericError")
 
 
 def test_misread_variables_fail_tc_b_06(pytester: pytest.Pytester, bundled: BundledCsms,

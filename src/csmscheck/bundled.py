@@ -11,6 +11,8 @@ from csmscheck.csms.config import CsmsConfig
 from csmscheck.pki import generate_pki
 from csmscheck.settings import Settings
 
+BUNDLED_PENDING_INTERVAL = 1  # seconds a station answered Pending (or Rejected) waits before it boots again
+
 
 class BundledCsms:
     """A reference CSMS in a background thread, seeded from the run's settings."""
@@ -19,8 +21,9 @@ class BundledCsms:
         self._dir = Path(tempfile.mkdtemp(prefix="csmscheck-"))
         pki = generate_pki(self._dir / "pki", [settings.cp201_sp3, settings.cp16_sp3])
         self.pki_dir = pki.directory
+        # A short Pending interval: TC_B_02 waits it out before booting again, and a run should stay quick.
         config = CsmsConfig(ws_port=0, tls_port=0, mtls_port=0, api_port=0, db=f"sqlite:///{self._dir / 'csms.db'}",
-                            pki_dir=self.pki_dir, seed=settings)
+                            pki_dir=self.pki_dir, pending_interval=BUNDLED_PENDING_INTERVAL, seed=settings)
         self._thread = CsmsThread(config)
         self.endpoints = self._thread.start()
 

@@ -23,7 +23,7 @@ class CsmsConfig:
     db: str = "sqlite:///csmscheck.db"
     pki_dir: Path | None = None  # no PKI: only the ws:// listener runs
     heartbeat_interval: int = 300
-    pending_interval: int = 10  # interval sent with a Pending or Rejected boot
+    pending_interval: int = 10  # seconds a station answered Pending or Rejected waits before it boots again
     call_timeout: float = 10.0  # how long a CSMS call waits for the station's answer
     api_token: str | None = None  # required when the API is bound beyond loopback
     seed: Settings = field(default_factory=Settings)
@@ -33,6 +33,10 @@ class CsmsConfig:
             port = getattr(self, name)
             if not 0 <= port <= 65535:
                 raise ConfigError(f"csms setting {name} must be a port number, got {port}")
+        for name in ("heartbeat_interval", "pending_interval"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"csms setting {name} must be a whole number of seconds (0 or more), got {value!r}")
         if not _is_loopback(self.host) and not self.api_token:
             raise ConfigError(f"csms setting api_token is required when host is {self.host} (not loopback)")
         Tariff.from_settings(self.seed)  # Block H/I/J: a wrong tariff stops the CSMS at start

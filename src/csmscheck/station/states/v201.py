@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from csmscheck.expect import ABSENT, assert_matches
+from csmscheck.expect import ABSENT, assert_matches, step
 from csmscheck.station import v201
 from csmscheck.station.station import Station
 from csmscheck.station.timing import scenario_wait
@@ -23,11 +23,16 @@ if TYPE_CHECKING:
 ACCEPTED_TOKEN = {"idTokenInfo": {"status": "Accepted"}}
 
 
-async def boot(station: Station, reason: str = "PowerUp", *, expect_status: str | None = "Accepted") -> Payload:
-    """Send a BootNotification; check its status unless ``expect_status`` is None."""
-    response = await station.call("BootNotification", v201.boot_notification(station.cfg, reason))
+async def boot(station: Station, reason: str = "PowerUp", *, expect_status: str | None = "Accepted",
+               label: str = "Booted state") -> Payload:
+    """Send a BootNotification; check its status unless ``expect_status`` is None.
+
+    ``label`` names the step whose answer this is (``"Step 2"``) in a failure.
+    """
+    with step(label):
+        response = await station.call("BootNotification", v201.boot_notification(station.cfg, reason))
     if expect_status is not None:
-        assert_matches(response, {"status": expect_status}, "BootNotificationResponse")
+        assert_matches(response, {"status": expect_status}, f"{label}: BootNotificationResponse")
     station.model.booted = response["status"] == "Accepted"
     return response
 
@@ -57,7 +62,8 @@ async def booted(station: Station, reason: str = "PowerUp") -> None:
     if station.model.booted:
         return
     await boot(station, reason)
-    await notify_connectors(station)
+    with step("Booted state"):
+        await notify_connectors(station)
 
 
 def valid_token(station: Station) -> Payload:
@@ -93,10 +99,12 @@ async def authorized(station: Station, token: Payload | None = None) -> None:
         return
     await booted(station)
     token = token or valid_token(station)
-    response = await authorize(station, token)
-    assert_matches(response, ACCEPTED_TOKEN, "Authorized state: AuthorizeResponse")
-    response = await send_event(station, _event_type(station), "Authorized", token=token)
-    assert_matches(response, ACCEPTED_TOKEN, "Authorized state: TransactionEventResponse")
+    with step("Authorized state"):
+        response = await authorize(station, token)
+    assert_matches(response, ACCEPTED_TOKEN, "Authorized state: Step 2: AuthorizeResponse")
+    with step("Authorized state"):
+        response = await send_event(station, _event_type(station), "Authorized", token=token)
+    assert_matches(response, ACCEPTED_TOKEN, "Authorized state: Step 4: TransactionEventResponse")
     station.model.authorized = True
 
 
@@ -105,8 +113,9 @@ async def ev_connected_pre_session(station: Station) -> None:
     if station.model.ev_connected:
         return
     await booted(station)
-    await connector_event(station, "Occupied")
-    await send_event(station, _event_type(station), "CablePluggedIn", charging_state="EVConnected")
+    with step("EVConnectedPreSession state"):
+        await connector_event(station, "Occupied")
+        await send_event(station, _event_type(station), "CablePluggedIn", charging_state="EVConnected")
     station.model.ev_connected = True
 
 
@@ -117,7 +126,8 @@ async def energy_transfer_started(station: Station) -> None:
     await authorized(station)
     await ev_connected_pre_session(station)
     station.model.add_energy(10.0)
-    await send_event(station, "Updated", "ChargingStateChanged", charging_state="Charging")
+    with step("EnergyTransferStarted state"):
+        await send_event(station, "Updated", "ChargingStateChanged", charging_state="Charging")
     station.model.charging, station.model.suspended = True, False
 
 
@@ -133,7 +143,8 @@ async def energy_transfer_suspended(station: Station) -> None:
         return
     await energy_transfer_started(station)
     await _transaction_runs(station)
-    await send_event(station, "Updated", "ChargingStateChanged", charging_state="SuspendedEV")
+    with step("EnergyTransferSuspended state"):
+        await send_event(station, "Updated", "ChargingStateChanged", charging_state="SuspendedEV")
     station.model.suspended, station.model.charging = True, False
 
 
@@ -143,31 +154,35 @@ async def stop_authorized(station: Station, token: Payload | None = None) -> Non
         return
     await energy_transfer_started(station)
     await _transaction_runs(station)
-    response = await send_event(station, "Updated", "StopAuthorized", token=token or valid_token(station),
-                                meter_context="Transaction.End")
-    assert_matches(response, ACCEPTED_TOKEN, "StopAuthorized state: TransactionEventResponse")
+    with step("StopAuthorized state"):
+        response = await send_event(station, "Updated", "StopAuthorized", token=token or valid_token(station),
+                                    meter_context="Transaction.End")
+    assert_matches(response, ACCEPTED_TOKEN, "StopAuthorized state: Step 2: TransactionEventResponse")
     station.model.stop_authorized, station.model.charging = True, False
 
 
 async def ev_connected_post_session(station: Station) -> None:
     """EVConnectedPostSession: energy transfer stopped, the EV still plugged in."""
     await stop_authorized(station)
-    await send_event(station, "Updated", "ChargingStateChanged", charging_state="EVConnected")
+    with step("EVConnectedPostSession state"):
+        await send_event(station, "Updated", "ChargingStateChanged", charging_state="EVConnected")
 
 
 async def ev_disconnected(station: Station) -> None:
     """EVDisconnected: the cable is unplugged and the transaction ends."""
     await ev_connected_post_session(station)
-    await connector_event(station, "Available")
-    await send_event(station, "Ended", "EVCommunicationLost", charging_state="Idle", stopped_reason="EVDisconnected",
-                     meter_context="Transaction.End")
+    with step("EVDisconnected state"):
+        await connector_event(station, "Available")
+        await send_event(station, "Ended", "EVCommunicationLost", charging_state="Idle",
+                         stopped_reason="EVDisconnected", meter_context="Transaction.End")
     station.model.ev_connected = False
 
 
 async def parking_bay_occupied(station: Station) -> None:
     """ParkingBayOccupied: an EV is detected in the bay (TxStartPoint ParkingBayOccupancy)."""
     await booted(station)
-    await send_event(station, _event_type(station), "EVDetected")
+    with step("ParkingBayOccupied state"):
+        await send_event(station, _event_type(station), "EVDetected")
 
 
 async def reserved(station: Station, csms: Csms, reservation: Payload, evse_id: int | None = None) -> Payload:
@@ -176,19 +191,23 @@ async def reserved(station: Station, csms: Csms, reservation: Payload, evse_id: 
     ``reservation`` is the ReserveNow payload asked of the CSMS; returns the request the CSMS sent.
     """
     evse_id = evse_id or reservation.get("evseId") or station.cfg.evse_id
-    async with station.expect("ReserveNow", reply={"status": "Accepted"}) as got:
-        await csms.request(station, "ReserveNow", reservation)
-    await connector_event(station, "Reserved", evse_id, 1)
+    with step("Reserved state: Step 1"):
+        async with station.expect("ReserveNow", reply={"status": "Accepted"}) as got:
+            await csms.request(station, "ReserveNow", reservation)
+    with step("Reserved state: Step 3"):
+        await connector_event(station, "Reserved", evse_id, 1)
     return got.payload
 
 
 async def unavailable(station: Station, csms: Csms, evse_id: int | None = None) -> Payload:
     """Unavailable: the CSMS sets the EVSE Inoperative; the station reports its connector Unavailable."""
     evse_id = evse_id or station.cfg.evse_id
-    async with station.expect("ChangeAvailability", reply={"status": "Accepted"}) as got:
-        await csms.request(station, "ChangeAvailability", {"operationalStatus": "Inoperative",
-                                                            "evse": {"id": evse_id}})
+    with step("Unavailable state: Step 1"):
+        async with station.expect("ChangeAvailability", reply={"status": "Accepted"}) as got:
+            await csms.request(station, "ChangeAvailability", {"operationalStatus": "Inoperative",
+                                                                "evse": {"id": evse_id}})
     assert_matches(got.payload, {"operationalStatus": "Inoperative", "evse": {"id": evse_id, "connectorId": ABSENT}},
-                   "Unavailable state: ChangeAvailabilityRequest")
-    await connector_event(station, "Unavailable", evse_id, 1)
+                   "Unavailable state: Step 1: ChangeAvailabilityRequest")
+    with step("Unavailable state: Step 3"):
+        await connector_event(station, "Unavailable", evse_id, 1)
     return got.payload

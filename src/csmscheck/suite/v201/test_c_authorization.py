@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
-from csmscheck.errors import ConfigError
-from csmscheck.expect import assert_matches, one_of
+from csmscheck.checks import v201 as checks
+from csmscheck.errors import ConfigError, NotApplicable, StepFailed
+from csmscheck.expect import assert_matches, one_of, step
 from csmscheck.pki.contract import CertificateAuthority, hash_data, issue_contract_certificate, load_ca
 from csmscheck.pki.ocsp import CertStatus, OcspResponder
 from csmscheck.settings import Settings
@@ -16,7 +18,8 @@ from csmscheck.station import v201 as msg
 from csmscheck.station.model import Transaction
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v201.findings import check_matches
 
 Payload = dict[str, object]
 
@@ -33,9 +36,10 @@ def accepted_in(group: str) -> Payload:
     return {"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": group}}}
 
 
-async def authorize_status(station: Station, token: Payload, allowed: tuple[str, ...], step: str) -> None:
-    response = await states.authorize(station, token)
-    assert_matches(response, {"idTokenInfo": {"status": one_of(*allowed)}}, step)
+async def authorize_status(station: Station, token: Payload, allowed: tuple[str, ...], label: str) -> None:
+    with step(label):
+        response = await states.authorize(station, token)
+    assert_matches(response, {"idTokenInfo": {"status": one_of(*allowed)}}, label)
 
 
 @octt("TC_C_02", reqs=["C01.FR.07", "C04.FR.01", "C06.FR.04"])
@@ -63,7 +67,8 @@ async def test_tc_c_07(station: Station, cfg: Settings) -> None:
 async def test_tc_c_08(station: Station) -> None:
     """Authorization through authorization cache - Accepted."""
     await states.ev_connected_pre_session(station)
-    response = await states.send_event(station, "Updated", "Authorized", token=states.valid_token(station))
+    with step("Step 1"):
+        response = await states.send_event(station, "Updated", "Authorized", token=states.valid_token(station))
     assert_matches(response, {"idTokenInfo": {"status": "Accepted"}}, "Step 2: TransactionEventResponse")
 
 
@@ -71,18 +76,18 @@ async def test_tc_c_08(station: Station) -> None:
 async def test_tc_c_20(station: Station, cfg: Settings) -> None:
     """Authorization through authorization cache - Invalid."""
     await states.ev_connected_pre_session(station)
-    response = await states.send_event(station, "Updated", "Authorized",
-                                       token=msg.id_token(cfg.invalid_id_token, cfg.invalid_id_token_type))
+    with step("Step 1"):
+        response = await states.send_event(station, "Updated", "Authorized",
+                                           token=msg.id_token(cfg.invalid_id_token, cfg.invalid_id_token_type))
     assert_matches(response, {"idTokenInfo": {"status": one_of("Invalid", "Unknown")}},
                    "Step 2: TransactionEventResponse")
 
 
 async def _clear_cache(station: Station, csms: Csms, status: str) -> None:
-    async with station.expect("ClearCache", reply={"status": status}):
-        reply = await csms.request(station, "ClearCache", {})
-    response = relayed_answer(reply, "Step 2")
-    if response is not None:
-        assert_matches(response, {"status": status}, "Post scenario: the ClearCacheResponse the CSMS got")
+    """Step 1: the CSMS sends ClearCache; step 2: the station answers ``status`` (no tool validations)."""
+    with step("Step 1"):
+        async with station.expect("ClearCache", reply={"status": status}):
+            await csms.request(station, "ClearCache", {})
 
 
 @octt("TC_C_37")
@@ -97,19 +102,21 @@ async def test_tc_c_38(station: Station, csms: Csms) -> None:
     await _clear_cache(station, csms, "Rejected")
 
 
-async def _group_start(station: Station, cfg: Settings, step: str) -> None:
+async def _group_start(station: Station, cfg: Settings, label: str) -> None:
     """The first token of the group authorizes the transaction (TransactionEvent Authorized)."""
     event = "Updated" if station.model.transaction and station.model.transaction.started else "Started"
-    response = await states.send_event(station, event, "Authorized", token=states.valid_token(station))
-    assert_matches(response, accepted_in(cfg.group_id), step)
+    with step(label):
+        response = await states.send_event(station, event, "Authorized", token=states.valid_token(station))
+    assert_matches(response, accepted_in(cfg.group_id), label)
     station.model.authorized = True
 
 
-async def _group_stop(station: Station, cfg: Settings, step: str) -> None:
+async def _group_stop(station: Station, cfg: Settings, label: str) -> None:
     """The second token of the group stops the transaction, then the EV leaves."""
-    response = await states.send_event(station, "Updated", "StopAuthorized", token=token_2(cfg),
-                                       meter_context="Transaction.End")
-    assert_matches(response, accepted_in(cfg.group_id), step)
+    with step(label):
+        response = await states.send_event(station, "Updated", "StopAuthorized", token=token_2(cfg),
+                                           meter_context="Transaction.End")
+    assert_matches(response, accepted_in(cfg.group_id), label)
     station.model.stop_authorized, station.model.charging = True, False
     await states.ev_disconnected(station)  # runs EVConnectedPostSession first
 
@@ -118,11 +125,13 @@ async def _group_stop(station: Station, cfg: Settings, step: str) -> None:
 async def test_tc_c_39(station: Station, cfg: Settings) -> None:
     """Authorization by GroupId - Success."""
     await states.ev_connected_pre_session(station)
-    response = await states.authorize(station, token_2(cfg))
+    with step("Step 2"):
+        response = await states.authorize(station, token_2(cfg))
     assert_matches(response, accepted_in(cfg.group_id), "Step 2: AuthorizeResponse")
     await _group_start(station, cfg, "Step 4: TransactionEventResponse")
     await states.energy_transfer_started(station)
-    response = await states.authorize(station, token_2(cfg))
+    with step("Step 7"):
+        response = await states.authorize(station, token_2(cfg))
     assert_matches(response, accepted_in(cfg.group_id), "Step 7: AuthorizeResponse")
     await _group_stop(station, cfg, "Step 9: TransactionEventResponse")
 
@@ -142,7 +151,8 @@ async def test_tc_c_43(station: Station, cfg: Settings) -> None:
     await states.ev_connected_pre_session(station)
     await _group_start(station, cfg, "Step 2: TransactionEventResponse")
     await states.energy_transfer_started(station)
-    response = await states.authorize(station, token_2(cfg))
+    with step("Step 5"):
+        response = await states.authorize(station, token_2(cfg))
     assert_matches(response, accepted_in(cfg.group_id), "Step 5: AuthorizeResponse")
     await _group_stop(station, cfg, "Step 7: TransactionEventResponse")
 
@@ -157,29 +167,45 @@ def _second_evse(cfg: Settings) -> int:
 
 
 async def _charging_on(station: Station, evse_id: int, token: Payload) -> Transaction:
-    """EnergyTransferStarted on another EVSE than the configured one, authorized by ``token``."""
-    response = await states.authorize(station, token)
-    assert_matches(response, {"idTokenInfo": {"status": "Accepted"}}, f"EVSE {evse_id} preparation: AuthorizeResponse")
-    await states.connector_event(station, "Occupied", evse_id, 1)
+    """EnergyTransferStarted on another EVSE than the configured one, authorized by ``token`` (the reusable
+    states Authorized, with its tool validations, and EnergyTransferStarted)."""
+    where = f"EVSE {evse_id} preparation: Authorized state"
+    with step(where):
+        response = await states.authorize(station, token)
+    assert_matches(response, {"idTokenInfo": {"status": "Accepted"}}, f"{where}: Step 2: AuthorizeResponse")
     tx = Transaction(uuid.uuid4().hex[:20], evse_id, 1)
-    response = await station.call("TransactionEvent", msg.transaction_event(
-        tx, "Started", "Authorized", token=token, charging_state="EVConnected"))
+    with step(where):
+        response = await station.call("TransactionEvent", msg.transaction_event(tx, "Started", "Authorized",
+                                                                                token=token))
     tx.started = True
-    assert_matches(response, {"idTokenInfo": {"status": "Accepted"}},
-                   f"EVSE {evse_id} preparation: TransactionEventResponse")
-    await station.call("TransactionEvent", msg.transaction_event(tx, "Updated", "ChargingStateChanged",
-                                                                 charging_state="Charging"))
+    assert_matches(response, {"idTokenInfo": {"status": "Accepted"}}, f"{where}: Step 4: TransactionEventResponse")
+    with step(f"EVSE {evse_id} preparation: EnergyTransferStarted state"):
+        await states.connector_event(station, "Occupied", evse_id, 1)
+        await station.call("TransactionEvent", msg.transaction_event(tx, "Updated", "CablePluggedIn",
+                                                                     charging_state="EVConnected"))
+        await station.call("TransactionEvent", msg.transaction_event(tx, "Updated", "ChargingStateChanged",
+                                                                     charging_state="Charging"))
     return tx
 
 
-async def _end(station: Station, tx: Transaction | None, token: Payload) -> Payload:
+async def _end(station: Station, tx: Transaction | None, token: Payload, label: str) -> Payload:
     """End ``tx`` (None: the configured EVSE's transaction) because of the master pass."""
-    if tx is None:
-        return await states.send_event(station, "Ended", "StopAuthorized", token=token, charging_state="EVConnected",
-                                       stopped_reason="MasterPass", meter_context="Transaction.End")
-    return await station.call("TransactionEvent", msg.transaction_event(
-        tx, "Ended", "StopAuthorized", token=token, charging_state="EVConnected", stopped_reason="MasterPass",
-        meter_context="Transaction.End"))
+    with step(label):
+        if tx is None:
+            return await states.send_event(station, "Ended", "StopAuthorized", token=token,
+                                           charging_state="EVConnected", stopped_reason="MasterPass",
+                                           meter_context="Transaction.End")
+        return await station.call("TransactionEvent", msg.transaction_event(
+            tx, "Ended", "StopAuthorized", token=token, charging_state="EVConnected", stopped_reason="MasterPass",
+            meter_context="Transaction.End"))
+
+
+async def _master_pass_presented(station: Station, cfg: Settings) -> None:
+    """Steps 1-2 of C_47 and C_49: the master pass is presented; the OCTT validates nothing of the answer."""
+    with step("Step 1"):
+        response = await states.authorize(station, master_pass(cfg))
+    check_matches(station, checks.MASTER_PASS_RECOGNISED, response, accepted_in(cfg.masterpass_group_id),
+                  "Step 2: AuthorizeResponse")
 
 
 @octt("TC_C_47", reqs=["C16.FR.01"])
@@ -188,13 +214,14 @@ async def test_tc_c_47(station: Station, cfg: Settings) -> None:
     other = _second_evse(cfg)
     await states.energy_transfer_started(station)
     second = await _charging_on(station, other, token_2(cfg))
-    response = await states.authorize(station, master_pass(cfg))
-    assert_matches(response, accepted_in(cfg.masterpass_group_id), "Step 2: AuthorizeResponse")
+    await _master_pass_presented(station, cfg)
     accepted = {"idTokenInfo": {"status": "Accepted"}}
-    response = await _end(station, None, master_pass(cfg))
-    assert_matches(response, accepted, f"Step 4: TransactionEventResponse (EVSE {cfg.evse_id})")
-    response = await _end(station, second, master_pass(cfg))
-    assert_matches(response, accepted, f"Step 6: TransactionEventResponse (EVSE {other})")
+    response = await _end(station, None, master_pass(cfg), "Step 3")
+    check_matches(station, checks.VALID_TOKEN_IN_TRANSACTION, response, accepted,
+                  f"Step 4: TransactionEventResponse (EVSE {cfg.evse_id})")
+    response = await _end(station, second, master_pass(cfg), "Step 5")
+    check_matches(station, checks.VALID_TOKEN_IN_TRANSACTION, response, accepted,
+                  f"Step 6: TransactionEventResponse (EVSE {other})")
 
 
 @octt("TC_C_48", reqs=["C16.FR.01"])
@@ -204,9 +231,10 @@ async def test_tc_c_48(station: Station, cfg: Settings) -> None:
     await states.energy_transfer_started(station)
     await _charging_on(station, other, token_2(cfg))
     # Step 1 presents the token whose group is the master pass group: the master pass token.
-    response = await states.authorize(station, master_pass(cfg))
+    with step("Step 1"):
+        response = await states.authorize(station, master_pass(cfg))
     assert_matches(response, accepted_in(cfg.masterpass_group_id), "Step 2: AuthorizeResponse")
-    response = await _end(station, None, master_pass(cfg))
+    response = await _end(station, None, master_pass(cfg), "Step 3")
     assert_matches(response, accepted_in(cfg.masterpass_group_id), "Step 4: TransactionEventResponse")
 
 
@@ -216,12 +244,13 @@ async def test_tc_c_49(station: Station, cfg: Settings) -> None:
     other = _second_evse(cfg)
     await states.energy_transfer_started(station)
     second = await _charging_on(station, other, token_2(cfg))
-    response = await states.authorize(station, master_pass(cfg))
-    assert_matches(response, accepted_in(cfg.masterpass_group_id), "Step 2: AuthorizeResponse")
-    response = await _end(station, None, states.valid_token(station))
-    assert_matches(response, accepted_in(cfg.group_id), f"Step 4: TransactionEventResponse (EVSE {cfg.evse_id})")
-    response = await _end(station, second, token_2(cfg))
-    assert_matches(response, accepted_in(cfg.group_id), f"Step 6: TransactionEventResponse (EVSE {other})")
+    await _master_pass_presented(station, cfg)
+    response = await _end(station, None, states.valid_token(station), "Step 3")
+    check_matches(station, checks.VALID_TOKEN_IN_TRANSACTION, response, accepted_in(cfg.group_id),
+                  f"Step 4: TransactionEventResponse (EVSE {cfg.evse_id})")
+    response = await _end(station, second, token_2(cfg), "Step 5")
+    check_matches(station, checks.VALID_TOKEN_IN_TRANSACTION, response, accepted_in(cfg.group_id),
+                  f"Step 6: TransactionEventResponse (EVSE {other})")
 
 
 # -- contract certificates (C07) over OCSP ---------------------------------------------------
@@ -229,9 +258,14 @@ async def test_tc_c_49(station: Station, cfg: Settings) -> None:
 
 def _test_ca(cfg: Settings) -> CertificateAuthority:
     if cfg.pki_dir is None:
-        raise ConfigError("TC_C_50-52 need the CSMS's CA (CSMSCHECK_PKI_DIR, written by 'csmscheck certs')")
+        raise NotApplicable("needs the CA the CSMS trusts for contract certificates: set pki_dir "
+                            "(CSMSCHECK_PKI_DIR) to a directory written by 'csmscheck certs'")
     try:
         return load_ca(cfg.pki_dir)
+    except FileNotFoundError as exc:
+        raise NotApplicable(f"needs the CA the CSMS trusts for contract certificates: pki_dir (CSMSCHECK_PKI_DIR) "
+                            f"{cfg.pki_dir} has no {Path(exc.filename or 'ca.pem').name}; write one with "
+                            f"'csmscheck certs'") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"setting pki_dir (CSMSCHECK_PKI_DIR): cannot load ca.pem/ca.key: {exc}") from None
 
@@ -242,10 +276,12 @@ def emaid(cfg: Settings) -> Payload:
 
 def _asked(responder: OcspResponder, serial: int) -> None:
     """Step 2: the CSMS sent the responder an OCSP request about the contract certificate."""
-    assert responder.requests >= 1, f"Step 2: the CSMS sent no OCSP request to {responder.url}"
+    if responder.requests < 1:
+        raise StepFailed(f"Step 2: expected an OCSP request from the CSMS at {responder.url}, got none")
     serials = [format(r.serial_number, "x") for r in responder.received]
-    assert format(serial, "x") in serials, (
-        f"Step 2: the CSMS's OCSP requests asked about serial numbers {serials}, not the contract's {serial:x}")
+    if format(serial, "x") not in serials:
+        raise StepFailed(f"Step 2: expected an OCSP request about the contract certificate (serial number "
+                         f"{serial:x}), got requests about serial numbers {', '.join(serials) or '(none)'}")
 
 
 async def _contract_session(station: Station, cfg: Settings, port: int, status: CertStatus,
@@ -261,13 +297,15 @@ async def _contract_session(station: Station, cfg: Settings, port: int, status: 
             contract = issue_contract_certificate(ca, cfg.contract_emaid)
             request = {"idToken": emaid(cfg), "iso15118CertificateHashData": [
                 hash_data(contract.cert, ca.cert, responder.url)]}
-        response = await station.call("Authorize", request)
+        with step("Step 1"):
+            response = await station.call("Authorize", request)
     return response, responder, contract.cert.serial_number
 
 
 async def _charge_with_contract(station: Station, cfg: Settings) -> None:
     """Steps 5-7: the transaction is authorized with the eMAID and energy flows."""
-    response = await states.send_event(station, "Updated", "Authorized", token=emaid(cfg))
+    with step("Step 5"):
+        response = await states.send_event(station, "Updated", "Authorized", token=emaid(cfg))
     assert_matches(response, {"idTokenInfo": {"status": "Accepted"}}, "Step 6: TransactionEventResponse")
     station.model.authorized = True
     await states.energy_transfer_started(station)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from csmscheck.checks import v201 as checks
+from csmscheck.errors import StepFailed
 from csmscheck.expect import assert_matches, one_of, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
 from csmscheck.suite.v201.transaction_steps import ACCEPTED, event
 
 
@@ -58,7 +60,8 @@ async def test_tc_e_16(station: Station, cfg: Settings) -> None:
     """Stop transaction options - Deauthorized - Invalid idToken."""
     invalid = msg.id_token(cfg.invalid_id_token, cfg.valid_id_token_type)
     await event(station, "Step 2", "Started", "Authorized", token=invalid,
-                expect={"idTokenInfo": {"status": one_of("Invalid", "Unknown")}})
+                expect={"idTokenInfo": {"status": one_of("Invalid", "Unknown")}},
+                check=checks.INVALID_TOKEN_IN_TRANSACTION)
     # E06.FR.04: the station stops the transaction the CSMS did not authorize.
     await event(station, "Step 4", "Ended", "Deauthorized", stopped_reason="DeAuthorized",
                 meter_context="Transaction.End")
@@ -94,13 +97,12 @@ async def test_tc_e_21(station: Station, csms: Csms) -> None:
     """Stop transaction options - StopAuthorized - Remote."""
     await states.energy_transfer_started(station)
     tx = station.model.transaction
-    assert tx is not None
-    async with station.expect("RequestStopTransaction", reply={"status": "Accepted"}) as got:
-        reply = await csms.request(station, "RequestStopTransaction", {"transactionId": tx.id})
+    if tx is None:
+        raise StepFailed("EnergyTransferStarted state: the station has no transaction")
+    with step("Step 1"):
+        async with station.expect("RequestStopTransaction", reply={"status": "Accepted"}) as got:
+            await csms.request(station, "RequestStopTransaction", {"transactionId": tx.id})
     assert_matches(got.payload, {"transactionId": tx.id}, "Step 1: RequestStopTransactionRequest")
-    response = relayed_answer(reply, "Step 2")
-    if response is not None:
-        assert_matches(response, {"status": "Accepted"}, "Step 2: the station's answer as the CSMS relayed it")
     await event(station, "Step 4", "Ended", "RemoteStop", charging_state="EVConnected", stopped_reason="Remote",
                 meter_context="Transaction.End")
 

@@ -117,11 +117,9 @@ async def test_tc_e_38(station: Station) -> None:
 
 
 async def _session_from_seq_no_zero(station: Station, label: str) -> None:
-    """EnergyTransferStarted whose first TransactionEvent (Started) has seqNo 0; the CSMS must accept it."""
+    """EnergyTransferStarted (through Authorized, with its tool validations) whose first TransactionEvent,
+    Started, has seqNo 0: the CSMS must accept it."""
     station.model.new_transaction(station.cfg.evse_id, station.cfg.connector_id)  # its seqNos start at 0
-    await authorize_valid(station, label)
-    await event(station, label, "Started", "Authorized", token=states.valid_token(station), expect=ACCEPTED)
-    station.model.authorized = True
     with step(label):
         await states.energy_transfer_started(station)
 

@@ -1,10 +1,11 @@
 """Block H: reservations — of a specific EVSE, of any EVSE, of a connector type, for a group;
 cancelled, expired, removed and refused.
 
-Where a case names use case H03 (use a reserved EVSE), its post scenario has the driver the
-reservation is for arrive and charge, naming the reservation. Where a reservation ends
-(used, cancelled, expired, removed, refused), another driver then charges on the EVSE:
-the CSMS must not hold it for a reservation that is over.
+Beyond the OCTT's steps, as csmscheck checks (findings, never the verdict): where a case
+names use case H03 (use a reserved EVSE), the driver the reservation is for then arrives
+and charges, naming the reservation; where a reservation ends (used, cancelled, expired,
+removed, refused), another driver then charges on the EVSE: the CSMS must not hold it for
+a reservation that is over.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from typing import Any
 
 import pytest_asyncio
 
+from csmscheck.checks import ExtraCheck
+from csmscheck.checks import v201 as checks
 from csmscheck.errors import StepFailed
-from csmscheck.expect import ABSENT, assert_matches
+from csmscheck.expect import ABSENT, ANY, assert_matches, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.station.timing import scenario_wait
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v201.findings import beyond_the_octt, check_matches
 from csmscheck.timestamps import parse_time, rfc3339
 
 Payload = dict[str, Any]
@@ -62,42 +66,39 @@ def _reservation(cfg: Settings, *, evse: bool = True, group: bool = False, conne
 
 
 def _validations(cfg: Settings, asked: Payload) -> Payload:
-    """What a ReserveNowRequest must hold: the EVSE (or none), the connector type (or none), the token."""
+    """The tool validations of a ReserveNowRequest: the EVSE (or none), the connector type (or none), the token,
+    and a groupIdToken where the reservation is for a group."""
     expected: Payload = {
         "evseId": asked.get("evseId", ABSENT),
         "connectorType": asked.get("connectorType", ABSENT),
         "idToken": {"idToken": cfg.valid_id_token, "type": cfg.valid_id_token_type},
     }
     if "groupIdToken" in asked:
-        expected["groupIdToken"] = {"idToken": cfg.group_id}
+        expected["groupIdToken"] = ANY  # "groupIdToken must be provided"
     return expected
 
 
-async def _reserve(station: Station, csms: Csms, asked: Payload, held: list[int], status: str = "Accepted") -> Payload:
-    """Steps 1-2: the CSMS sends ReserveNow, the station answers ``status``; returns the request."""
-    async with station.expect("ReserveNow", reply={"status": status}) as got:
-        reply = await csms.request(station, "ReserveNow", asked)
-    assert_matches(got.payload, _validations(station.cfg, asked), "Step 1: ReserveNowRequest")
+async def _reserve(station: Station, csms: Csms, asked: Payload, held: list[int], status: str = "Accepted",
+                   *, check: ExtraCheck | None = None) -> Payload:
+    """Steps 1-2: the CSMS sends ReserveNow, the station answers ``status``; returns the request. The request is
+    validated as the definition's step 1 does, or, where the definition validates nothing, as ``check``."""
+    with step("Step 1"):
+        async with station.expect("ReserveNow", reply={"status": status}) as got:
+            await csms.request(station, "ReserveNow", asked)
     if status == "Accepted":
         held.append(got.payload["id"])
-    answer = relayed_answer(reply, "Step 2")
-    if answer is not None:
-        assert_matches(answer, {"status": status}, "Step 2: ReserveNowResponse as the CSMS read it")
+    if check is None:
+        assert_matches(got.payload, _validations(station.cfg, asked), "Step 1: ReserveNowRequest")
+    else:
+        check_matches(station, check, got.payload, _validations(station.cfg, asked), "Step 1: ReserveNowRequest")
     return got.payload
 
 
-async def _call(station: Station, action: str, payload: Payload, step: str) -> Payload:
-    try:
-        return await station.call(action, payload)
-    except StepFailed as exc:
-        raise StepFailed(f"{step}: {exc}") from None
-
-
-async def _status_update(station: Station, reservation_id: int, status: str, held: list[int], step: str) -> None:
-    """The station tells the CSMS a reservation ended (Expired or Removed)."""
-    response = await _call(station, "ReservationStatusUpdate",
-                           {"reservationId": reservation_id, "reservationUpdateStatus": status}, step)
-    assert_matches(response, {}, f"{step}: ReservationStatusUpdateResponse")
+async def _status_update(station: Station, reservation_id: int, status: str, held: list[int], label: str) -> None:
+    """The station tells the CSMS a reservation ended (Expired or Removed); the CSMS must answer."""
+    with step(label):
+        await station.call("ReservationStatusUpdate",
+                           {"reservationId": reservation_id, "reservationUpdateStatus": status})
     held.remove(reservation_id)
 
 
@@ -113,29 +114,41 @@ async def _start(station: Station, token: Payload, evse_id: int, reservation_id:
 
 
 async def _holder_charges(station: Station, token: Payload, reservation_id: int, held: list[int],
-                          step: str = "Post scenario (H03)") -> None:
-    """The driver the reservation is for arrives and charges on the reserved EVSE, naming the reservation."""
-    response = await states.authorize(station, token)
-    assert_matches(response, ACCEPTED, f"{step}: AuthorizeResponse for the reservation's holder")
-    response = await _start(station, token, station.cfg.evse_id, reservation_id)
-    assert_matches(response, ACCEPTED,
-                   f"{step}: TransactionEventResponse for the holder starting with reservationId {reservation_id}")
-    held.remove(reservation_id)
-    await states.energy_transfer_started(station)
-    await states.stop_authorized(station, token)
-    await states.ev_disconnected(station)
+                          group: str | None = None) -> None:
+    """Beyond the OCTT (H03): the driver the reservation is for (or of its ``group``) arrives and charges on the
+    reserved EVSE, naming the reservation."""
+    label = "Post scenario (H03)"
+    check = checks.RESERVATION_HOLDER_SERVED
+    accepted = {"idTokenInfo": {"status": "Accepted"} | ({"groupIdToken": {"idToken": group}} if group else {})}
+    async with beyond_the_octt(station, check, label):
+        response = await states.authorize(station, token)
+        check_matches(station, check, response, accepted, f"{label}: AuthorizeResponse for the reservation's holder")
+        response = await _start(station, token, station.cfg.evse_id, reservation_id)
+        check_matches(station, check, response, ACCEPTED, f"{label}: TransactionEventResponse for the holder "
+                                                          f"starting with reservationId {reservation_id}")
+        held.remove(reservation_id)
+        if group:
+            await states.send_event(station, "Ended", "EVConnectTimeout", stopped_reason="Timeout")
+            return
+        await states.energy_transfer_started(station)
+        await states.stop_authorized(station, token)
+        await states.ev_disconnected(station)
 
 
 async def _other_driver_charges(station: Station, why: str) -> None:
-    """Another driver (the second valid token) starts on the EVSE: the reservation must no longer hold it."""
+    """Beyond the OCTT: another driver (the second valid token) starts on the EVSE, which the reservation must
+    no longer hold."""
     cfg = station.cfg
+    label = "Post scenario"
+    check = checks.RESERVATION_RELEASED
     token = msg.id_token(cfg.valid_id_token_2, cfg.valid_id_token_type_2)
-    response = await states.authorize(station, token)
-    assert_matches(response, ACCEPTED, f"Post scenario: AuthorizeResponse for another driver ({why})")
-    response = await _start(station, token, cfg.evse_id)
-    assert_matches(response, ACCEPTED, f"Post scenario: TransactionEventResponse for another driver on EVSE "
-                                       f"{cfg.evse_id} ({why}: the EVSE is no longer held)")
-    await states.send_event(station, "Ended", "EVConnectTimeout", stopped_reason="Timeout")
+    async with beyond_the_octt(station, check, label):
+        response = await states.authorize(station, token)
+        check_matches(station, check, response, ACCEPTED, f"{label}: AuthorizeResponse for another driver ({why})")
+        response = await _start(station, token, cfg.evse_id)
+        check_matches(station, check, response, ACCEPTED, f"{label}: TransactionEventResponse for another driver "
+                                                          f"on EVSE {cfg.evse_id} ({why}: the EVSE is no longer held)")
+        await states.send_event(station, "Ended", "EVConnectTimeout", stopped_reason="Timeout")
 
 
 @octt("TC_H_01")
@@ -144,7 +157,9 @@ async def test_tc_h_01(station: Station, csms: Csms, cfg: Settings, held: list[i
     asked = _reservation(cfg)
     request = await states.reserved(station, csms, asked)
     held.append(request["id"])
-    assert_matches(request, _validations(cfg, asked), "Reserved state: ReserveNowRequest")
+    # The definition validates nothing of the request (tool validations: N/a).
+    check_matches(station, checks.RESERVATION_NAMES_EVSE_AND_TOKEN, request, _validations(cfg, asked),
+                  "Reserved state: Step 1: ReserveNowRequest")
     await _holder_charges(station, states.valid_token(station), request["id"], held)
     await _other_driver_charges(station, "the reservation was used")
 
@@ -154,8 +169,10 @@ async def test_tc_h_07(station: Station, csms: Csms, cfg: Settings, held: list[i
     """Reserve a specific EVSE - Reservation Ended / not used."""
     asked = _reservation(cfg, lifetime=timedelta(seconds=cfg.transaction_duration))
     request = await _reserve(station, csms, asked, held)
-    await states.connector_event(station, "Reserved")
-    await states.connector_event(station, "Available")
+    with step("Step 3"):
+        await states.connector_event(station, "Reserved")
+    with step("Step 5"):
+        await states.connector_event(station, "Available")
     # the OCTT waits for the reservation to expire
     await scenario_wait((parse_time(request["expiryDateTime"]) - datetime.now(UTC)).total_seconds())
     await _status_update(station, request["id"], "Expired", held, "Step 7")
@@ -170,7 +187,8 @@ async def test_tc_h_08(unbooted_station: Station, csms: Csms, cfg: Settings, hel
     station.cfg = cfg.replace(number_of_evses=1, evse_id=1)
     await states.booted(station)
     request = await _reserve(station, csms, _reservation(station.cfg, evse=False), held)
-    await states.connector_event(station, "Reserved")
+    with step("Step 3"):
+        await states.connector_event(station, "Reserved")
     await _holder_charges(station, states.valid_token(station), request["id"], held)
 
 
@@ -180,14 +198,16 @@ async def test_tc_h_14(station: Station, csms: Csms, cfg: Settings, held: list[i
     for _ in range(cfg.number_of_evses):
         await _reserve(station, csms, _reservation(cfg, evse=False), held)
     for evse_id in range(1, cfg.number_of_evses + 1):
-        await states.connector_event(station, "Reserved", evse_id, 1)
+        with step("Step 3"):
+            await states.connector_event(station, "Reserved", evse_id, 1)
 
 
 @octt("TC_H_15")
 async def test_tc_h_15(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
     """Reserve a connector with a specific type - Success."""
     request = await _reserve(station, csms, _reservation(cfg, evse=False, connector_type=True), held)
-    await states.connector_event(station, "Reserved")
+    with step("Step 3"):
+        await states.connector_event(station, "Reserved")
     await _holder_charges(station, states.valid_token(station), request["id"], held)
 
 
@@ -195,15 +215,15 @@ async def test_tc_h_15(station: Station, csms: Csms, cfg: Settings, held: list[i
 async def test_tc_h_17(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
     """Cancel reservation of an EVSE - Success."""
     request = await _reserve(station, csms, _reservation(cfg), held)
-    await states.connector_event(station, "Reserved")
-    async with station.expect("CancelReservation", reply={"status": "Accepted"}) as got:
-        reply = await csms.request(station, "CancelReservation", {"reservationId": request["id"]})
+    with step("Step 3"):
+        await states.connector_event(station, "Reserved")
+    with step("Step 5"):
+        async with station.expect("CancelReservation", reply={"status": "Accepted"}) as got:
+            await csms.request(station, "CancelReservation", {"reservationId": request["id"]})
     assert_matches(got.payload, {"reservationId": request["id"]}, "Step 5: CancelReservationRequest")
     held.remove(request["id"])
-    answer = relayed_answer(reply, "Step 6")
-    if answer is not None:
-        assert_matches(answer, {"status": "Accepted"}, "Step 6: CancelReservationResponse as the CSMS read it")
-    await states.connector_event(station, "Available")
+    with step("Step 7"):
+        await states.connector_event(station, "Available")
     await _other_driver_charges(station, "the reservation was cancelled")
 
 
@@ -211,26 +231,22 @@ async def test_tc_h_17(station: Station, csms: Csms, cfg: Settings, held: list[i
 async def test_tc_h_19(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
     """Reserve a specific EVSE - Use a reserved EVSE with GroupId."""
     request = await _reserve(station, csms, _reservation(cfg, group=True), held)
-    await states.connector_event(station, "Reserved")
-    # Post scenario (H03): another driver of the reserved group arrives. The station learns the
-    # driver's group from the CSMS (AuthorizeResponse) to match it with the reservation.
+    with step("Step 3"):
+        await states.connector_event(station, "Reserved")
+    # Another driver of the reserved group arrives: the station learns the driver's group from the CSMS
+    # (AuthorizeResponse) to match it with the reservation.
     member = msg.id_token(cfg.valid_id_token_2, cfg.valid_id_token_type_2)
-    response = await states.authorize(station, member)
-    assert_matches(response, {"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": cfg.group_id}}},
-                   "Post scenario (H03): AuthorizeResponse for a driver of the reserved group")
-    response = await _start(station, member, cfg.evse_id, request["id"])
-    assert_matches(response, ACCEPTED, f"Post scenario (H03): TransactionEventResponse for a driver of the "
-                                       f"reserved group starting with reservationId {request['id']}")
-    held.remove(request["id"])
-    await states.send_event(station, "Ended", "EVConnectTimeout", stopped_reason="Timeout")
+    await _holder_charges(station, member, request["id"], held, group=cfg.group_id)
 
 
 @octt("TC_H_20")
 async def test_tc_h_20(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
     """Charging Station cancels reservation when Faulted."""
     request = await _reserve(station, csms, _reservation(cfg), held)
-    await states.connector_event(station, "Reserved")
-    await states.connector_event(station, "Faulted")
+    with step("Step 3"):
+        await states.connector_event(station, "Reserved")
+    with step("Step 5"):
+        await states.connector_event(station, "Faulted")
     await _status_update(station, request["id"], "Removed", held, "Step 7")
     await states.connector_event(station, "Available")  # the fault clears
     await _other_driver_charges(station, "the station removed the reservation")
@@ -239,5 +255,6 @@ async def test_tc_h_20(station: Station, csms: Csms, cfg: Settings, held: list[i
 @octt("TC_H_22")
 async def test_tc_h_22(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
     """Reserve a specific EVSE - Configured to Reject."""
-    await _reserve(station, csms, _reservation(cfg), held, status="Rejected")
+    await _reserve(station, csms, _reservation(cfg), held, status="Rejected",
+                   check=checks.RESERVATION_NAMES_EVSE_AND_TOKEN)
     await _other_driver_charges(station, "the station refused the reservation")

@@ -1,22 +1,27 @@
 """Block I: tariff and cost — the running cost while charging and the total cost at the end.
 
-The CSMS is configured with the energy tariff of the settings (``tariff_price_per_kwh``,
-``tariff_session_fee``): every cost it reports must be that tariff applied to the energy
-the station metered since the transaction began, correct to the cent. The station reports
-its energy register in Wh, and once in kWh: a CSMS must read the unit of measure.
+The OCTT validates that a cost is reported (and which transaction a CostUpdated is for),
+not its amount. Beyond that, as a csmscheck check: the CSMS is configured with the energy
+tariff of the settings (``tariff_price_per_kwh``, ``tariff_session_fee``), so every cost it
+reports should be that tariff applied to the energy the station metered since the
+transaction began, correct to the cent. The station reports its energy register in Wh,
+and once in kWh: a CSMS must read the unit of measure.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from csmscheck.expect import Matcher, assert_matches
+from csmscheck.checks import v201 as checks
+from csmscheck.errors import StepFailed
+from csmscheck.expect import ANY, Matcher, assert_matches, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v201.findings import check_matches
 from csmscheck.timestamps import rfc3339
 
 Payload = dict[str, Any]
@@ -43,7 +48,7 @@ def register(wh: float, context: str, unit: str = "Wh") -> Payload:
          "unitOfMeasure": {"unit": unit}}]}
 
 
-async def _event(station: Station, event_type: str, trigger_reason: str, meter: Payload | None = None,
+async def _event(station: Station, label: str, event_type: str, trigger_reason: str, meter: Payload | None = None,
                  **fields: Any) -> Payload:
     """A TransactionEvent of the station's transaction (starting one if there is none), with ``meter``."""
     model = station.model
@@ -51,7 +56,8 @@ async def _event(station: Station, event_type: str, trigger_reason: str, meter: 
     payload = msg.transaction_event(tx, event_type, trigger_reason, **fields)
     if meter is not None:
         payload["meterValue"] = [meter]
-    response = await station.call("TransactionEvent", payload)
+    with step(label):
+        response = await station.call("TransactionEvent", payload)
     tx.started = True
     if event_type == "Ended":
         model.end_transaction()
@@ -64,47 +70,57 @@ async def test_tc_i_01(station: Station, csms: Csms, cfg: Settings) -> None:
     """Show EV Driver running total cost during charging - costUpdatedRequest."""
     begin = station.model.add_energy(12_345.0)  # the station's meter never starts at 0
     token = states.valid_token(station)
-    response = await states.authorize(station, token)
+    with step("Step 1"):
+        response = await states.authorize(station, token)
     assert_matches(response, ACCEPTED, "Step 2: AuthorizeResponse")
-    response = await _event(station, "Updated", "Authorized", register(begin, "Transaction.Begin"), token=token)
+    response = await _event(station, "Step 3", "Updated", "Authorized", register(begin, "Transaction.Begin"),
+                            token=token)
     assert_matches(response, ACCEPTED, "Step 4: TransactionEventResponse")
     station.model.authorized = True
     await states.ev_connected_pre_session(station)
     await states.energy_transfer_started(station)
     tx = station.model.transaction
-    assert tx is not None
+    if tx is None:
+        raise StepFailed("EnergyTransferStarted state: the station has no transaction")
     for number, (charged, unit) in enumerate(((1234.5, "Wh"), (2000.4, "kWh")), start=1):
         meter = station.model.add_energy(charged)
         energy = meter - begin
         cost = expected_cost(cfg, energy)
-        response = await _event(station, "Updated", "MeterValuePeriodic", register(meter, "Sample.Periodic", unit))
+        where = f"(meter value {number}, in {unit})"
+        response = await _event(station, f"Step 7 {where}", "Updated", "MeterValuePeriodic",
+                                register(meter, "Sample.Periodic", unit))
         if "totalCost" in response:
-            assert_matches(response, {"totalCost": to_the_cent(cost, energy)},
-                           f"Step 8 (meter value {number}, in {unit}): TransactionEventResponse running cost")
+            check_matches(station, checks.COST_FROM_TARIFF, response, {"totalCost": to_the_cent(cost, energy)},
+                          f"Step 8 {where}: TransactionEventResponse running cost")
             continue
-        async with station.expect("CostUpdated", reply={}) as got:
-            reply = await csms.request(station, "CostUpdated", {"totalCost": round(cost, 2), "transactionId": tx.id})
-        assert_matches(got.payload, {"transactionId": tx.id, "totalCost": to_the_cent(cost, energy)},
-                       f"Step 9 (meter value {number}, in {unit}): CostUpdatedRequest")
-        relayed_answer(reply, f"Step 10 (meter value {number})")
+        with step(f"Step 9 {where}"):
+            async with station.expect("CostUpdated", reply={}) as got:
+                await csms.request(station, "CostUpdated", {"totalCost": round(cost, 2), "transactionId": tx.id})
+        assert_matches(got.payload, {"transactionId": tx.id}, f"Step 9 {where}: CostUpdatedRequest")
+        check_matches(station, checks.COST_FROM_TARIFF, got.payload, {"totalCost": to_the_cent(cost, energy)},
+                      f"Step 9 {where}: CostUpdatedRequest")
 
 
 @octt("TC_I_02", reqs=["I03.FR.02"])
 async def test_tc_i_02(station: Station, cfg: Settings) -> None:
     """Show EV Driver Final Total Cost After Charging."""
     begin = station.model.add_energy(1000.0)
-    await states.connector_event(station, "Occupied")
-    await _event(station, "Started", "CablePluggedIn", register(begin, "Transaction.Begin"),
-                 charging_state="EVConnected")
+    with step("Step 1: EVConnectedPreSession state"):
+        await states.connector_event(station, "Occupied")
+    await _event(station, "Step 1: EVConnectedPreSession state", "Started", "CablePluggedIn",
+                 register(begin, "Transaction.Begin"), charging_state="EVConnected")
     station.model.ev_connected = True
     await states.authorized(station)
     await states.energy_transfer_started(station)
     await states.stop_authorized(station)
     await states.ev_connected_post_session(station)
-    await states.connector_event(station, "Available")
+    with step("Step 6"):
+        await states.connector_event(station, "Available")
     end = station.model.add_energy(6000.0 - station.model.meter_wh)
-    response = await _event(station, "Ended", "EVCommunicationLost", register(end, "Transaction.End"),
+    response = await _event(station, "Step 7", "Ended", "EVCommunicationLost", register(end, "Transaction.End"),
                             charging_state="Idle", stopped_reason="EVDisconnected")
     energy = end - begin
-    assert_matches(response, {"totalCost": to_the_cent(expected_cost(cfg, energy), energy)},
-                   "Step 8: TransactionEventResponse (final)")
+    final = "Step 8: TransactionEventResponse (final)"
+    assert_matches(response, {"totalCost": ANY}, final)
+    check_matches(station, checks.COST_FROM_TARIFF, response,
+                  {"totalCost": to_the_cent(expected_cost(cfg, energy), energy)}, final)
