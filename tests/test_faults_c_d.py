@@ -224,8 +224,9 @@ def test_duplicate_tokens_are_a_finding_of_tc_d_01(pytester: pytest.Pytester, bu
     """D01.FR.06 is not among TC_D_01's tool validations: duplicates are a csmscheck check."""
     _wrap_list_shaper(monkeypatch, lambda part: part["localAuthorizationList"].append(
         part["localAuthorizationList"][0]))
+    token = load_settings(environ={}).valid_id_token
     finding_not_failure(pytester, bundled, "TC_D_01", "CSC-201-D-01",
-                        "Step 3: expected each idToken once in the SendLocalListRequest, got TAG-001 (ISO14443) more "
+                        f"Step 3: expected each idToken once in the SendLocalListRequest, got {token} (ISO14443) more "
                         "than once")
 
 

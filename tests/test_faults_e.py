@@ -116,7 +116,7 @@ def test_events_after_end_rejected_fails_tc_e_31(pytester: pytest.Pytester, bund
 
     _wrap_transaction_event(monkeypatch, close_on_end)
     assert_failed(run_case(pytester, bundled, "TC_E_31"),
-                  "Step 7: TransactionEvent: the CSMS answered CALLERROR GenericError ('transaction already ended')")
+                  "Step 7: TransactionEvent: the CSMS answered CALLERROR GenericError (transaction already ended)")
 
 
 def test_replays_keyed_by_station_fail_tc_e_53(pytester: pytest.Pytester, bundled: BundledCsms,

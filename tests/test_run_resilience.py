@@ -88,9 +88,9 @@ def test_a_csms_that_stops_answering_mid_run_is_named_after_the_last_case_it_ans
     assert [(t["id"], t["outcome"]) for t in results["tests"]] == [
         ("TC_B_01", "passed"), ("TC_B_06", "failed"), ("TC_B_07", "failed"), ("TC_B_09", "failed"),
         ("TC_B_10", "skipped")]
-    assert results["stopped"] == ("the CSMS stopped answering after TC_B_01: no answer to BootNotification: "
-                                  "the CSMS closed the connection (code 1011, internal error, reason "
-                                  "'worker crashed')")
+    assert results["stopped"] == ("the CSMS stopped answering after TC_B_01: Booted state: no answer to "
+                                  "BootNotification: the CSMS closed the connection (code 1011, internal error, "
+                                  "reason 'worker crashed')")
 
 
 def test_failures_of_the_same_kind_differ_only_in_ids() -> None:
