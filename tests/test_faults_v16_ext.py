@@ -88,11 +88,21 @@ def test_boot_after_firmware_update_pending_is_a_finding_of_tc_044_1(pytester: p
     assert_failed(run_case(pytester, bundled, "TC_044_1", strict=True), "--strict", "CSC-16-CORE-03", message)
 
 
-def test_wrong_firmware_location_fails_tc_044_2(pytester: pytest.Pytester, bundled: BundledCsms,
+def test_wrong_firmware_location_fails_tc_044_1(pytester: pytest.Pytester, bundled: BundledCsms,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "UpdateFirmware", lambda p: p.update(location="https://elsewhere.test/fw.bin"))
-    assert_failed(run_case(pytester, bundled, "TC_044_2"), "Step 1: UpdateFirmware.req",
+    assert_failed(run_case(pytester, bundled, "TC_044_1"), "Step 1: UpdateFirmware.req",
                   'location: expected "https://firmware.csmscheck.test/')
+
+
+def test_wrong_firmware_location_is_a_finding_of_tc_044_2(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_044_2 (unlike TC_044_1) validates nothing of UpdateFirmware.req: another location is a finding."""
+    alter_sent(monkeypatch, "UpdateFirmware", lambda p: p.update(location="https://elsewhere.test/fw.bin"))
+    message = ('Step 1: UpdateFirmware.req: not what the operator asked for: location: expected '
+               '"https://firmware.csmscheck.test/')
+    assert_finding(run_case(pytester, bundled, "TC_044_2"), "CSC-16-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_044_2", strict=True), "--strict", "CSC-16-REQ-01", message)
 
 
 # 3.16 Diagnostics

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.x509.oid import NameOID
 from faults import alter_sent, assert_failed, assert_finding, misreport_answer, patch_handler, run_case
 
 import csmscheck.csms.app
@@ -27,6 +32,7 @@ from csmscheck.errors import NotApplicable
 from csmscheck.pki import Pki, sign_csr
 from csmscheck.pki.certificates import new_root_certificate, pem_text
 from csmscheck.pki.csr import build_csr, new_station_key, private_key_pem
+from csmscheck.pki.probe import server_certificate_problems
 from csmscheck.settings import load_settings
 from csmscheck.station import Station
 from csmscheck.station.states import v16_security
@@ -352,3 +358,28 @@ def test_other_signing_certificate_is_a_finding_of_tc_081(pytester: pytest.Pytes
                "expected <the configured signing certificate>")
     assert_finding(run_case(pytester, bundled, "TC_081"), "CSC-16-REQ-01", message)
     assert_failed(run_case(pytester, bundled, "TC_081", strict=True), "--strict", "CSC-16-REQ-01", message)
+
+
+# -- the server certificate checks of TC_086 ------------------------------------------------------
+
+
+def _server_certificate(key: Any, common_name: str) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now)
+               .not_valid_after(now + timedelta(days=1)))
+    return builder.sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
+
+
+def test_server_certificate_with_an_ed25519_key_passes_tc_086_checks() -> None:
+    """The OCTT sets minimum sizes for RSA, DSA and elliptic-curve keys; it does not forbid other key types."""
+    certificate = _server_certificate(ed25519.Ed25519PrivateKey.generate(), "localhost")
+    assert server_certificate_problems(certificate, "localhost") == []
+
+
+def test_short_rsa_key_and_wrong_name_fail_tc_086_checks() -> None:
+    certificate = _server_certificate(rsa.generate_private_key(public_exponent=65537, key_size=1024), "csms.test")
+    assert server_certificate_problems(certificate, "localhost") == [
+        "server RSA key of 1024 bits (at least 2048 required)",
+        "the server certificate's common name (csms.test) is not the endpoint's FQDN localhost"]

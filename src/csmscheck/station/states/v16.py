@@ -124,15 +124,15 @@ async def booted(station: Station) -> None:
     await notify_connectors(station, step="Booted state: StatusNotification.conf")
 
 
-async def reboot(station: Station, step: str, status_step: str, *, overrides: dict[int, str] | None = None,
-                 expect_status: str | None = "Accepted") -> Payload:
-    """The charge point restarts (reset or power back): new connection, BootNotification (its status
-    ``expect_status``, checked as ``step``), then a StatusNotification (answers: ``status_step``) per
-    connector and connector 0, Available unless ``overrides`` says otherwise.
+async def reboot(station: Station, reconnect_step: str, step: str, status_step: str, *,
+                 overrides: dict[int, str] | None = None, expect_status: str | None = "Accepted") -> Payload:
+    """The charge point restarts (reset or power back): new connection (refused: ``reconnect_step``),
+    BootNotification (its status ``expect_status``, checked as ``step``), then a StatusNotification
+    (answers: ``status_step``) per connector and connector 0, Available unless ``overrides`` says otherwise.
 
     A transaction the station had stays in its memory, to be stopped afterwards.
     """
-    await reconnect(station, f"{step} (the charge point reconnects after its restart)")
+    await reconnect(station, reconnect_step)
     response = await boot(station, step=step, expect_status=expect_status)
     await notify_connectors(station, overrides=overrides, step=status_step)
     return response
@@ -145,7 +145,7 @@ async def lose_connection(station: Station) -> None:
 
 async def restore_connection(station: Station) -> None:
     """[Restore connectivity]: a new WebSocket connection, without a reboot (no BootNotification)."""
-    await reconnect(station, "Restoring connectivity", drop=False)
+    await reconnect(station, "[Restore connectivity]", drop=False)
 
 
 async def authorize(station: Station, id_tag: str | None = None, *, step: str) -> Payload:

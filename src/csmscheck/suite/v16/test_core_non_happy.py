@@ -77,7 +77,8 @@ async def test_tc_032_1(station: Station, cfg: Settings) -> None:
     await states.charging(station)
     power_lost_at = datetime.now(UTC)
     # [Power off and on]: the charge point boots with the transaction still in its memory.
-    await states.reboot(station, "Step 2: BootNotification.conf", "Step 4: StatusNotification.conf",
+    await states.reboot(station, "Step 1: BootNotification.req (the charge point reconnects after the power cut)",
+                        "Step 2: BootNotification.conf", "Step 4: StatusNotification.conf",
                         overrides={cfg.connector_id: "Finishing"})
     await states.stop_transaction(station, "PowerLoss", timestamp=power_lost_at, step="Step 6: StopTransaction.conf")
     await states.unplug(station, "Clean-up (the cable unplugged): StatusNotification.conf")

@@ -17,7 +17,8 @@ async def _reset(station: Station, csms: Csms, reset_type: str) -> None:
                             reply={"status": "Accepted"})
     assert_matches(sent.payload, {"type": reset_type}, "Step 1: Reset.req")
     check_relayed(station, sent, "Step 2: Reset.conf")
-    await states.reboot(station, "Step 4: BootNotification.conf", "Step 6: StatusNotification.conf")
+    await states.reboot(station, "Step 3: BootNotification.req (the charge point reconnects after the reset)",
+                        "Step 4: BootNotification.conf", "Step 6: StatusNotification.conf")
 
 
 async def _unlock(station: Station, csms: Csms, connector_id: int, status: str) -> None:
