@@ -16,7 +16,6 @@ import websockets
 from csmscheck.checks import v16 as checks
 from csmscheck.errors import StepFailed
 from csmscheck.expect import about_now, assert_matches, mismatches
-from csmscheck.expect import step as named_step
 from csmscheck.station import v16
 from csmscheck.station.station import Station
 from csmscheck.station.v16 import ChargePointConfiguration, Payload
@@ -39,8 +38,10 @@ def configuration(station: Station) -> ChargePointConfiguration:
 
 async def checked_call(station: Station, action: str, payload: Payload, step_label: str) -> Payload:
     """``station.call``; a CALLERROR, a schema-invalid answer or no answer fails ``step_label``."""
-    with named_step(step_label):
+    try:
         return await station.call(action, payload)
+    except StepFailed as exc:  # the step names the message: no need to repeat the action
+        raise StepFailed(f"{step_label}: {str(exc).removeprefix(f'{action}: ')}") from None
 
 
 def connection_refusal(exc: BaseException) -> str:
