@@ -16,6 +16,7 @@ import orjson
 import pytest
 from faults import alter_sent, assert_failed, assert_finding, misreport_answer, patch_handler, run_case
 
+import csmscheck.csms.server
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import ROUTES, OcppError, Payload
@@ -151,6 +152,16 @@ def test_rejection_reported_as_accepted_is_a_finding_of_tc_026(pytester: pytest.
                '{"status":"Accepted"}, but the charge point answered {"status":"Rejected"}')
     assert_finding(run_case(pytester, bundled, "TC_026"), "CSC-16-RELAY-01", message)
     assert_failed(run_case(pytester, bundled, "TC_026", strict=True), "--strict", "CSC-16-RELAY-01", message)
+
+
+def test_other_id_tag_is_a_finding_of_tc_026(pytester: pytest.Pytester, bundled: BundledCsms,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_026 validates only the charge point's Rejected: the idTag the CSMS sends is a csmscheck check."""
+    alter_sent(monkeypatch, "RemoteStartTransaction", lambda payload: payload.update(idTag="SOMEONE-ELSE"))
+    message = ('Step 1: RemoteStartTransaction.req: not what the operator asked for: idTag: expected "TAG-001", '
+               'got "SOMEONE-ELSE"')
+    assert_finding(run_case(pytester, bundled, "TC_026"), "CSC-16-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_026", strict=True), "--strict", "CSC-16-REQ-01", message)
 
 
 def test_other_transaction_named_is_a_finding_of_tc_028(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -312,3 +323,25 @@ def test_refused_reboot_status_names_its_step_in_tc_013(pytester: pytest.Pyteste
     refuse(monkeypatch, "StatusNotification", lambda _request: bool(reset_sent))
     assert_failed(run_case(pytester, bundled, "TC_013"), "Step 6: StatusNotification.conf",
                   "CALLERROR PropertyConstraintViolation")
+
+
+def test_request_the_csms_cannot_send_names_step_1_of_tc_061(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    def cannot(_payload: Payload) -> None:
+        raise RuntimeError("this CSMS cannot clear a cache")
+
+    alter_sent(monkeypatch, "ClearCache", cannot)
+    assert_failed(run_case(pytester, bundled, "TC_061"), "Step 1: ClearCache.req: trigger API refused ClearCache")
+
+
+def test_reconnection_refused_after_reset_names_step_3_of_tc_014(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS forgets the station's password once it sent the reset."""
+    reset_sent: set[str] = set()
+    alter_sent(monkeypatch, "Reset", lambda payload: reset_sent.add("yes"))
+    real = csmscheck.csms.server.check_password
+    monkeypatch.setattr(csmscheck.csms.server, "check_password",
+                        lambda password, stored: not reset_sent and real(password, stored))
+    assert_failed(run_case(pytester, bundled, "TC_014"),
+                  "Step 3: BootNotification.req (the charge point reconnects after the reset): "
+                  "the Central System refused the connection: HTTP 401")
