@@ -222,7 +222,11 @@ def test_certificate_for_another_key_fails_tc_077(pytester: pytest.Pytester, bun
 
 def test_valid_csr_rejected_fails_tc_074(pytester: pytest.Pytester, bundled: BundledCsms,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS rejects the CSR (and, having rejected it, sends no certificate)."""
     patch_handler(monkeypatch, "1.6", "SignCertificate", lambda _req, resp: resp.update(status="Rejected"))
+    # Without this, the reference CSMS would still send CertificateSigned, racing the station's close
+    # (a CALL answered while the connection closes can hang the station's teardown, see session.py).
+    monkeypatch.setattr(security_certificates, "deliver_later", lambda _connection, _chain: None)
     assert_failed(run_case(pytester, bundled, "TC_074"),
                   "Step 4: SignCertificate.conf", 'status: expected "Accepted", got "Rejected"')
 
