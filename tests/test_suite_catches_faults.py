@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from faults import alter_sent, assert_failed, misreport_answer, patch_handler, run_case
+from faults import alter_sent, assert_failed, assert_finding, misreport_answer, patch_handler, run_case
 from faults201 import finding_not_failure, transcript
 
 from csmscheck.bundled import BUNDLED_PENDING_INTERVAL, BundledCsms
@@ -163,17 +163,34 @@ def test_schema_invalid_answer_fails_tc_012(pytester: pytest.Pytester, bundled: 
 # -- OCPP 1.6J chapters 3.1 and 3.3 (3.2 and 3.4 are above) ----------------------------------
 
 
-def test_heartbeat_interval_zero_fails_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_heartbeat_interval_zero_is_a_finding_of_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OCTT validates only the boot's status: an interval of 0 is a finding."""
     patch_handler(monkeypatch, "1.6", "BootNotification", lambda _req, resp: resp.update(interval=0))
-    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 2: BootNotification.conf",
-                  "interval: expected <number >= 1>, got 0")
+    message = "Step 2: BootNotification.conf: expected a heartbeat interval of at least 1 second, got 0"
+    assert_finding(run_case(pytester, bundled, "TC_001"), "CSC-16-CORE-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_001", strict=True), "--strict", "CSC-16-CORE-01", message)
 
 
-def test_stale_heartbeat_time_fails_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stale_heartbeat_time_is_a_finding_of_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OCTT validates nothing of Heartbeat.conf: a clock far off is a finding."""
     patch_handler(monkeypatch, "1.6", "Heartbeat", lambda _req, resp: resp.update(currentTime="2001-01-01T00:00:00Z"))
-    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 6: Heartbeat.conf", "currentTime: expected <a timestamp")
+    message = 'Step 6: Heartbeat.conf: expected currentTime within 2 minutes of now, got "2001-01-01T00:00:00Z"'
+    assert_finding(run_case(pytester, bundled, "TC_001"), "CSC-16-CORE-02", message)
+    assert_failed(run_case(pytester, bundled, "TC_001", strict=True), "--strict", "CSC-16-CORE-02", message)
+
+
+def test_refused_heartbeat_names_step_6_of_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(ROUTES["1.6"].handlers, "Heartbeat")
+    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 6: Heartbeat.conf", "CALLERROR NotImplemented")
+
+
+def test_refused_status_notification_names_step_4_of_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(ROUTES["1.6"].handlers, "StatusNotification")
+    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 4: StatusNotification.conf", "CALLERROR NotImplemented")
 
 
 def test_cached_id_refused_fails_tc_007(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -183,8 +200,11 @@ def test_cached_id_refused_fails_tc_007(pytester: pytest.Pytester, bundled: Bund
                   'idTagInfo.status: expected "Accepted", got "Blocked"')
 
 
-def test_clear_cache_answer_misreported_fails_tc_061(pytester: pytest.Pytester, bundled: BundledCsms,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clear_cache_answer_misreported_is_a_finding_of_tc_061(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """TC_061 validates only the charge point's own answer: what the CSMS reports of it is a finding."""
     misreport_answer(monkeypatch, "ClearCache", lambda answer: answer.update(status="Rejected"))
-    assert_failed(run_case(pytester, bundled, "TC_061"), "Step 2: the CSMS's record of ClearCache.conf",
-                  'status: expected "Accepted", got "Rejected"')
+    message = ('Step 2: ClearCache.conf: the Central System reported the charge point\'s answer as '
+               '{"status":"Rejected"}, but the charge point answered {"status":"Accepted"}')
+    assert_finding(run_case(pytester, bundled, "TC_061"), "CSC-16-RELAY-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_061", strict=True), "--strict", "CSC-16-RELAY-01", message)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import NameOID
 
 __all__ = [
@@ -99,18 +99,21 @@ async def tls_endpoint_problems(url: str, client_context: Callable[[], ssl.SSLCo
 
 
 def server_certificate_problems(certificate: x509.Certificate, hostname: str) -> list[str]:
-    """The OCTT's checks of a CSMS server certificate: key strength, serial number, CN = FQDN."""
+    """The OCTT's checks of a CSMS server certificate (TC_086): key strength (RSA or DSA at least
+    2048 bits, elliptic curves at least 224) and CN = FQDN of the endpoint.
+
+    It also requires a serial number and PEM encoding: a certificate that parsed has a serial,
+    and the encoding on the wire is the TLS handshake's, so neither can fail here.
+    """
     problems: list[str] = []
     key = certificate.public_key()
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
-        problems.append(f"server RSA key of {key.key_size} bits (at least 2048 required)")
+    if isinstance(key, rsa.RSAPublicKey | dsa.DSAPublicKey) and key.key_size < 2048:
+        kind = "RSA" if isinstance(key, rsa.RSAPublicKey) else "DSA"
+        problems.append(f"server {kind} key of {key.key_size} bits (at least 2048 required)")
     elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 224:
         problems.append(f"server EC key of {key.curve.key_size} bits (at least 224 required)")
-    elif not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        problems.append(f"server key type {type(key).__name__} (RSA or EC required)")
-    if certificate.serial_number <= 0:
-        problems.append(f"server certificate serial number {certificate.serial_number} (a positive one required)")
     names = [str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if hostname not in names:
-        problems.append(f"server certificate common name {names} is not the endpoint's FQDN {hostname!r}")
+        problems.append(f"the server certificate's common name ({', '.join(names) or 'none'}) is not the "
+                        f"endpoint's FQDN {hostname}")
     return problems

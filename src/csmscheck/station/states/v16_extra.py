@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from csmscheck.errors import StepFailed
 from csmscheck.expect import Matcher, assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import v16
@@ -67,11 +66,8 @@ async def restoring(station: Station, clean_up: Callable[[], Awaitable[None]]) -
 
 
 async def confirm(station: Station, action: str, payload: Payload, step: str) -> Payload:
-    """Send a CALL; a CALLERROR or a schema-invalid answer fails ``step``. Returns the answer."""
-    try:
-        return await station.call(action, payload)
-    except StepFailed as exc:
-        raise StepFailed(f"{step}: {exc}") from None
+    """Send a CALL; a CALLERROR, a schema-invalid answer or no answer fails ``step``. Returns the answer."""
+    return await states.checked_call(station, action, payload, step)
 
 
 async def notify(station: Station, action: str, status: str, step: str) -> None:
@@ -92,28 +88,15 @@ async def report_connector(station: Station, connector_id: int, status: str, ste
 
 
 async def charging_on_reservation(station: Station, reservation_id: int, step: str) -> Payload:
-    """Reusable state Charging, its StartTransaction naming ``reservation_id``. Returns the StartTransaction.conf."""
+    """Reusable state Charging, its StartTransaction naming ``reservation_id`` (answered Accepted, checked
+    as ``step``). Returns the StartTransaction.conf."""
     await states.authorized(station)
-    await states.plug_in(station)
-    connector_id = station.cfg.connector_id
-    response = await confirm(station, "StartTransaction", v16.start_transaction(
-        connector_id, station.cfg.valid_id_token, station.model.meter_wh, reservation_id), step)
-    tx = station.model.new_transaction(connector_id, connector_id, str(response["transactionId"]))
-    tx.started = True
+    await states.plug_in(station, "Charging state: StatusNotification.conf (Preparing)")
+    response = await states.start_transaction(station, reservation_id=reservation_id, step=step)
     assert_matches(response, states.ACCEPTED_TAG, step)
-    await states.set_status(station, connector_id, "Charging")
+    await states.set_status(station, station.cfg.connector_id, "Charging",
+                            step="Charging state: StatusNotification.conf (Charging)")
     station.model.authorized = station.model.charging = station.model.ev_connected = True
-    return response
-
-
-async def stop_transaction(station: Station, reason: str, id_tag: str | None, step: str) -> Payload:
-    """StopTransaction of the station's transaction; returns the StopTransaction.conf."""
-    tx = station.model.transaction
-    if tx is None:
-        raise StepFailed(f"{step}: the station has no transaction to stop")
-    meter = station.model.add_energy(1500.0)
-    response = await confirm(station, "StopTransaction", v16.stop_transaction(int(tx.id), meter, reason, id_tag), step)
-    station.model.end_transaction()
     return response
 
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import websockets
 from cryptography import x509
 
-from csmscheck.errors import StepFailed
+from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.expect import assert_matches
 from csmscheck.pki import client_ssl_context
 from csmscheck.pki.ca import PrivateKey
 from csmscheck.pki.certificates import HashAlgorithm, certificate_hash_data, load_pem_chain
 from csmscheck.pki.csr import build_csr, issued_certificate_problems, new_station_key, private_key_pem
 from csmscheck.pki.tls import client_ssl_context_from_pem
+from csmscheck.station.states import v16 as states
 from csmscheck.station.station import Endpoint, Station
 from csmscheck.station.v16 import Payload
 from csmscheck.timestamps import rfc3339
@@ -90,14 +91,17 @@ class RenewedCertificate:
 
 
 def trusted_ca(station: Station) -> Path:
+    """The CA the CSMS's certificates chain to; without a configured PKI the case is not applicable."""
     if station.cfg.pki_dir is None:
-        raise StepFailed("checking a signed certificate needs the CSMS's CA (CSMSCHECK_PKI_DIR)")
+        raise NotApplicable("checking certificates needs the Central System's PKI (CSMSCHECK_PKI_DIR)")
     return station.cfg.pki_dir / "ca.pem"
 
 
-async def renew_certificate(station: Station, *, sign_step: str, accept: bool = True) -> RenewedCertificate:
+async def renew_certificate(station: Station, *, sign_step: str, signed_step: str,
+                            accept: bool = True) -> RenewedCertificate:
     """A new key pair and CSR; SignCertificate (answered Accepted, checked as ``sign_step``),
-    then the CSMS's CertificateSigned, which the station checks against the CSR and its CA.
+    then the CSMS's CertificateSigned (``signed_step``), which the station checks against the
+    CSR and its CA.
 
     The station answers Accepted when the certificate is right and ``accept`` is set,
     Rejected otherwise; what is wrong is in ``problems``.
@@ -111,19 +115,23 @@ async def renew_certificate(station: Station, *, sign_step: str, accept: bool = 
         renewed.problems = issued_certificate_problems(renewed.chain, renewed.key.public_key(), station.id, ca)
         return {"status": "Accepted" if accept and not renewed.problems else "Rejected"}
 
-    async with station.expect("CertificateSigned", reply=check):
-        response = await station.call("SignCertificate", {"csr": csr})
-        assert_matches(response, {"status": "Accepted"}, sign_step)
+    signed = False
+    try:
+        async with station.expect("CertificateSigned", reply=check):
+            response = await states.checked_call(station, "SignCertificate", {"csr": csr}, sign_step)
+            assert_matches(response, {"status": "Accepted"}, sign_step)
+            signed = True
+    except StepFailed as exc:
+        if not signed:  # already named: the SignCertificate step
+            raise
+        raise StepFailed(f"{signed_step}: {exc}") from None
     return renewed
 
 
 async def reconnect_with(station: Station, endpoint: Endpoint, step: str) -> None:
     """Drop the connection and open a new one with other credentials; a refusal fails ``step``."""
     station.endpoint = endpoint
-    try:
-        await station.reconnect()
-    except (websockets.InvalidHandshake, ssl.SSLError, OSError) as exc:
-        raise StepFailed(f"{step}: the Central System refused the connection: {_reason(exc)}") from None
+    await states.reconnect(station, step)
 
 
 def certificate_endpoint(station: Station, renewed: RenewedCertificate) -> Endpoint:
@@ -146,15 +154,9 @@ async def refused(station: Station) -> str | None:
     try:
         await station.connect()
     except (websockets.InvalidHandshake, ssl.SSLError, OSError) as exc:
-        return _reason(exc)
+        return states.connection_refusal(exc)
     await station.close()
     return None
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, websockets.InvalidStatus):
-        return f"HTTP {exc.response.status_code}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def tls_client_contexts(station: Station, profile: int) -> Callable[[], ssl.SSLContext]:
@@ -174,15 +176,17 @@ def tls_client_contexts(station: Station, profile: int) -> Callable[[], ssl.SSLC
 
 
 async def security_event(station: Station, event_type: str, step: str) -> None:
-    response = await station.call("SecurityEventNotification", {"type": event_type, "timestamp": rfc3339()})
-    assert_matches(response, {}, step)
+    """A SecurityEventNotification; a CALLERROR, an invalid answer or none fails ``step``."""
+    await states.checked_call(station, "SecurityEventNotification", {"type": event_type, "timestamp": rfc3339()},
+                              step)
 
 
 async def firmware_status(station: Station, status: str, request_id: int, step: str) -> None:
-    response = await station.call("SignedFirmwareStatusNotification", {"status": status, "requestId": request_id})
-    assert_matches(response, {}, step)
+    """A SignedFirmwareStatusNotification; a CALLERROR, an invalid answer or none fails ``step``."""
+    await states.checked_call(station, "SignedFirmwareStatusNotification",
+                              {"status": status, "requestId": request_id}, step)
 
 
 async def log_status(station: Station, status: str, request_id: int, step: str) -> None:
-    response = await station.call("LogStatusNotification", {"status": status, "requestId": request_id})
-    assert_matches(response, {}, step)
+    """A LogStatusNotification; a CALLERROR, an invalid answer or none fails ``step``."""
+    await states.checked_call(station, "LogStatusNotification", {"status": status, "requestId": request_id}, step)

@@ -26,7 +26,9 @@ async def unbooted_station(make_station: StationFactory, cfg: Settings) -> Async
     if station.model.transaction is not None and station.model.booted:
         if not station.session.connected:
             await states.restore_connection(station)
-        await states.stop_and_unplug(station, "Local")
+        await states.stop_and_unplug(station, "Local", steps=(
+            "Clean-up: StopTransaction.conf", "Clean-up: StatusNotification.conf (Finishing)",
+            "Clean-up: StatusNotification.conf (Available)"))
 
 
 @pytest_asyncio.fixture

@@ -7,28 +7,29 @@ from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v16.csms_calls import check_relayed, check_requested, csms_sends
 
 
 async def _reset(station: Station, csms: Csms, reset_type: str) -> None:
     """Steps 1-6 of a reset: Reset.req of ``reset_type`` accepted, then the charge point reboots."""
-    async with station.expect("Reset", reply={"status": "Accepted"}) as got:
-        reply = await csms.request(station, "Reset", {"type": reset_type})
-    assert_matches(got.payload, {"type": reset_type}, "Step 1: Reset.req")
-    answer = relayed_answer(reply, "Step 2")
-    if answer is not None:
-        assert_matches(answer, {"status": "Accepted"}, "Step 2: the CSMS's record of Reset.conf")
-    await states.reboot(station, "Step 4: BootNotification.conf", "Step 6: StatusNotification.conf")
+    sent = await csms_sends(station, csms, "Reset", {"type": reset_type}, "Step 1: Reset.req",
+                            reply={"status": "Accepted"})
+    assert_matches(sent.payload, {"type": reset_type}, "Step 1: Reset.req")
+    check_relayed(station, sent, "Step 2: Reset.conf")
+    await states.reboot(station, "Step 3: BootNotification.req (the charge point reconnects after the reset)",
+                        "Step 4: BootNotification.conf", "Step 6: StatusNotification.conf")
 
 
 async def _unlock(station: Station, csms: Csms, connector_id: int, status: str) -> None:
-    """Steps 1-2: the CSMS asks to unlock ``connector_id``; the charge point answers ``status``."""
-    async with station.expect("UnlockConnector", reply={"status": status}) as got:
-        reply = await csms.request(station, "UnlockConnector", {"connectorId": connector_id})
-    assert_matches(got.payload, {"connectorId": connector_id}, "Step 1: UnlockConnector.req")
-    answer = relayed_answer(reply, "Step 2")
-    if answer is not None:
-        assert_matches(answer, {"status": status}, "Step 2: the CSMS's record of UnlockConnector.conf")
+    """Steps 1-2: the CSMS asks to unlock ``connector_id``; the charge point answers ``status``.
+
+    The OCTT validates nothing of the request: the connector asked for is a csmscheck check.
+    """
+    sent = await csms_sends(station, csms, "UnlockConnector", {"connectorId": connector_id},
+                            "Step 1: UnlockConnector.req", reply={"status": status})
+    check_requested(station, sent, "Step 1: UnlockConnector.req", {"connectorId": connector_id})
+    check_relayed(station, sent, "Step 2: UnlockConnector.conf")
 
 
 @octt("TC_013", chapter="3.5")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
+from csmscheck.checks import v16 as checks
 from csmscheck.expect import assert_matches, one_of
 from csmscheck.station import Station
+from csmscheck.station.states import v16 as states
 from csmscheck.station.states import v16_extra as extra
 from csmscheck.suite.marks import octt
 
@@ -16,10 +16,11 @@ async def test_tc_064(station: Station) -> None:
     response = await extra.confirm(station, "DataTransfer", {
         "vendorId": extra.UNKNOWN_VENDOR_ID, "messageId": "csmscheck-probe", "data": "hello"},
         "Step 2: DataTransfer.conf")
-    if response.get("status") == "Accepted":
-        # Allowed by the OCTT, but the vendor is to be warned: the CSMS accepted a vendor it cannot know.
-        warnings.warn(f"TC_064 Step 2: the CSMS accepted a DataTransfer for unsupported vendor "
-                      f"{extra.UNKNOWN_VENDOR_ID!r}", UserWarning, stacklevel=1)
-        return
-    assert_matches(response, {"status": one_of("Rejected", "UnknownMessageId", "UnknownVendorId")},
+    # The OCTT allows Accepted too, but the vendor is to be warned: a finding, with the other
+    # statuses the specification does not give an unknown vendor.
+    assert_matches(response, {"status": one_of("Rejected", "UnknownMessageId", "UnknownVendorId", "Accepted")},
                    "Step 2: DataTransfer.conf")
+    station.findings.check(checks.UNKNOWN_VENDOR, response["status"] == "UnknownVendorId",
+                           f"Step 2: DataTransfer.conf: expected status UnknownVendorId for vendorId "
+                           f"{extra.UNKNOWN_VENDOR_ID}, which the Central System cannot know, got "
+                           f"{states.shown(response, 'status')}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from csmscheck.expect import about_now, assert_matches
+from csmscheck.expect import assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import Station, v16
+from csmscheck.station.states import v16 as states
 from csmscheck.station.states import v16_extra as extra
 from csmscheck.station.v16 import Payload
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v16.csms_calls import check_relayed, csms_sends
 
 
 async def _trigger(station: Station, csms: Csms, message: str, connector_id: int | None, status: str,
@@ -17,12 +19,10 @@ async def _trigger(station: Station, csms: Csms, message: str, connector_id: int
     payload: Payload = {"requestedMessage": message}
     if connector_id is not None:
         payload["connectorId"] = connector_id
-    async with station.expect("TriggerMessage", reply={"status": status}) as got:
-        reply = await csms.request(station, "TriggerMessage", payload)
-    assert_matches(got.payload, payload, f"{steps[0]}: TriggerMessage.req")
-    answer = relayed_answer(reply, steps[1])
-    if answer is not None:
-        assert_matches(answer, {"status": status}, f"{steps[1]}: the CSMS's record of TriggerMessage.conf")
+    sent = await csms_sends(station, csms, "TriggerMessage", payload, f"{steps[0]}: TriggerMessage.req",
+                            reply={"status": status})
+    assert_matches(sent.payload, payload, f"{steps[0]}: TriggerMessage.req")
+    check_relayed(station, sent, f"{steps[1]}: TriggerMessage.conf")
 
 
 @octt("TC_054", chapter="3.18")
@@ -36,7 +36,7 @@ async def test_tc_054(station: Station, csms: Csms, cfg: Settings) -> None:
 
     await _trigger(station, csms, "Heartbeat", None, "Accepted", ("Step 5", "Step 6"))
     answer = await extra.confirm(station, "Heartbeat", {}, "Step 8: Heartbeat.conf")
-    assert_matches(answer, {"currentTime": about_now()}, "Step 8: Heartbeat.conf")
+    states.check_current_time(station, answer, "Step 8: Heartbeat.conf")
 
     await _trigger(station, csms, "StatusNotification", connector, "Accepted", ("Step 9", "Step 10"))
     await extra.report_connector(station, connector, "Available", "Step 12: StatusNotification.conf")

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from csmscheck.errors import StepFailed
-from csmscheck.expect import ANY_INT, Matcher, assert_matches
+from csmscheck.expect import Matcher, assert_matches
 from csmscheck.pki.certificates import load_pem_chain, same_certificate
 from csmscheck.pki.firmware import FirmwareSigner, firmware_signature_valid, new_firmware_signer
 from csmscheck.station import Station
@@ -14,7 +14,8 @@ from csmscheck.station import v16 as msg
 from csmscheck.station.states import v16 as core
 from csmscheck.station.states import v16_security as security
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v16.csms_calls import check_relayed, check_requested, csms_sends
 from csmscheck.timestamps import rfc3339
 
 # Where the CSMS tells the charge point to upload its log, and the firmware it points it to.
@@ -30,35 +31,38 @@ def _request_id() -> int:
 @octt("TC_079", chapter="3.21")
 async def test_tc_079(station: Station, csms: Csms) -> None:
     """Get Security Log."""
-    async with station.expect("GetLog", reply={"status": "Accepted", "filename": "security.log"}) as got:
-        reply = await csms.request(station, "GetLog", {"logType": "SecurityLog", "requestId": _request_id(),
-                                                       "log": {"remoteLocation": station.cfg.log_location}})
-    assert_matches(got.payload, {"logType": "SecurityLog", "requestId": ANY_INT,
-                                 "log": {"remoteLocation": station.cfg.log_location}}, "Step 1: GetLog.req")
-    answer = relayed_answer(reply, "Step 2")
-    if answer is not None:
-        assert_matches(answer, {"status": "Accepted"}, "Step 2: the CSMS's record of GetLog.conf")
-    request_id = got.payload["requestId"]
+    sent = await csms_sends(station, csms, "GetLog", {"logType": "SecurityLog", "requestId": _request_id(),
+                                                      "log": {"remoteLocation": station.cfg.log_location}},
+                            "Step 1: GetLog.req", reply={"status": "Accepted", "filename": "security.log"})
+    assert_matches(sent.payload, {"logType": "SecurityLog", "log": {"remoteLocation": station.cfg.log_location}},
+                   "Step 1: GetLog.req")
+    check_relayed(station, sent, "Step 2: GetLog.conf")
+    request_id = sent.payload["requestId"]
     await security.log_status(station, "Uploading", request_id, "Step 4: LogStatusNotification.conf")
     await security.log_status(station, "Uploaded", request_id, "Step 6: LogStatusNotification.conf")
 
 
-async def _signed_update(station: Station, csms: Csms, signer: FirmwareSigner, signature: str) -> dict[str, Any]:
-    """Steps 1-2: the CSMS sends SignedUpdateFirmware with the configured firmware; the station accepts."""
+async def _signed_update(station: Station, csms: Csms, signer: FirmwareSigner, signature: str, *,
+                         certificate_validated: bool) -> dict[str, Any]:
+    """Steps 1-2: the CSMS sends SignedUpdateFirmware with the configured firmware; the station accepts.
+
+    The OCTT checks the location and signature, and the signing certificate in TC_080 only
+    (``certificate_validated``); in TC_081 the certificate asked for is a csmscheck check.
+    """
     certificate = load_pem_chain(signer.certificate_pem)[0]
     firmware = {"location": station.cfg.firmware_location, "retrieveDateTime": rfc3339(),
                 "signingCertificate": signer.certificate_pem, "signature": signature}
-    async with station.expect("SignedUpdateFirmware", reply={"status": "Accepted"}) as got:
-        reply = await csms.request(station, "SignedUpdateFirmware", {"requestId": _request_id(), "firmware": firmware})
-    configured = Matcher("<the configured signing certificate>",
-                         lambda v: isinstance(v, str) and same_certificate(v, certificate))
-    assert_matches(got.payload, {"requestId": ANY_INT, "firmware": {
-        "location": station.cfg.firmware_location, "signature": signature, "signingCertificate": configured}},
-        "Step 1: SignedUpdateFirmware.req")
-    answer = relayed_answer(reply, "Step 2")
-    if answer is not None:
-        assert_matches(answer, {"status": "Accepted"}, "Step 2: the CSMS's record of SignedUpdateFirmware.conf")
-    return got.payload
+    sent = await csms_sends(station, csms, "SignedUpdateFirmware", {"requestId": _request_id(), "firmware": firmware},
+                            "Step 1: SignedUpdateFirmware.req", reply={"status": "Accepted"})
+    configured = {"signingCertificate": Matcher("<the configured signing certificate>",
+                                                lambda v: isinstance(v, str) and same_certificate(v, certificate))}
+    validated = {"location": station.cfg.firmware_location, "signature": signature}
+    assert_matches(sent.payload, {"firmware": validated | (configured if certificate_validated else {})},
+                   "Step 1: SignedUpdateFirmware.req")
+    if not certificate_validated:
+        check_requested(station, sent, "Step 1: SignedUpdateFirmware.req", {"firmware": configured})
+    check_relayed(station, sent, "Step 2: SignedUpdateFirmware.conf")
+    return sent.payload
 
 
 async def _download_and_verify(station: Station, request: dict[str, Any]) -> str:
@@ -77,23 +81,25 @@ async def _download_and_verify(station: Station, request: dict[str, Any]) -> str
 async def test_tc_080(station: Station, csms: Csms) -> None:
     """Secure Firmware Update."""
     signer = new_firmware_signer()
-    request = await _signed_update(station, csms, signer, signer.sign(FIRMWARE_IMAGE))
+    request = await _signed_update(station, csms, signer, signer.sign(FIRMWARE_IMAGE), certificate_validated=True)
     request_id = request["requestId"]
     if await _download_and_verify(station, request) != "SignatureVerified":
         raise StepFailed("Step 7: the firmware signature the Central System sent does not verify "
                          "with its signing certificate")
     for connector_id in range(1, station.cfg.number_of_evses + 1):
-        await core.set_status(station, connector_id, "Unavailable")
+        await core.set_status(station, connector_id, "Unavailable",
+                              step="Before step 9: StatusNotification.conf (Unavailable)")
     await security.firmware_status(station, "Installing", request_id, "Step 10: SignedFirmwareStatusNotification.conf")
     await security.firmware_status(station, "InstallRebooting", request_id,
                                    "Step 12: SignedFirmwareStatusNotification.conf")
-    await station.reconnect()
-    boot = await station.call("BootNotification", msg.boot_notification(station.cfg) |
-                              {"firmwareVersion": FIRMWARE_VERSION})
-    assert_matches(boot, {"status": "Accepted"}, "Step 14: BootNotification.conf")
-    station.model.booted = True
+    await core.reconnect(station, "Step 13: BootNotification.req (the charge point reconnects after rebooting)")
+    boot = await core.checked_call(station, "BootNotification", msg.boot_notification(station.cfg) |
+                                   {"firmwareVersion": FIRMWARE_VERSION}, "Step 14: BootNotification.conf")
+    # The OCTT does not validate the boot's status: a csmscheck check.
+    core.check_boot_accepted(station, boot, "Step 14: BootNotification.conf")
+    station.model.booted = boot["status"] == "Accepted"
     await security.security_event(station, "FirmwareUpdated", "Step 16: SecurityEventNotification.conf")
-    await core.notify_connectors(station, "Available")
+    await core.notify_connectors(station, "Available", step="Step 18: StatusNotification.conf")
     await security.firmware_status(station, "Installed", request_id, "Step 20: SignedFirmwareStatusNotification.conf")
 
 
@@ -103,7 +109,7 @@ async def test_tc_081(station: Station, csms: Csms) -> None:
     signer = new_firmware_signer()
     # A well-formed signature, but of another image: it cannot verify.
     invalid = signer.sign(FIRMWARE_IMAGE + b"tampered")
-    request = await _signed_update(station, csms, signer, invalid)
+    request = await _signed_update(station, csms, signer, invalid, certificate_validated=False)
     status = await _download_and_verify(station, request)
     if status != "InvalidSignature":
         raise StepFailed(f"Step 7: the charge point verified a signature that must be invalid ({status})")

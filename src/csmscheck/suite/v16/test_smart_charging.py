@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from csmscheck.expect import ABSENT, ANY_STR, absent_or, assert_matches, one_of
+from csmscheck.expect import ABSENT, ANY_STR, Matcher, absent_or, assert_matches, one_of
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.station.states import v16_extra as extra
 from csmscheck.station.v16 import Payload
 from csmscheck.suite.marks import octt
-from csmscheck.suite.operator import Csms, relayed_answer
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v16.csms_calls import check_relayed, check_requested, csms_sends
 from csmscheck.timestamps import rfc3339
 
 ACCEPTED = {"status": "Accepted"}
@@ -24,27 +25,46 @@ def configured_period(cfg: Settings) -> dict[str, Any]:
             "numberPhases": absent_or(3) if cfg.number_phases == 3 else cfg.number_phases}
 
 
+SOME_PERIODS = Matcher("<at least one period>", lambda v: isinstance(v, list) and len(v) > 0)
+
+
+def assert_first_period(request: Payload, profile_key: str, pattern: dict[str, Any], step: str) -> None:
+    """The first period of the profile's schedule matches ``pattern``: the OCTT checks "the" period's fields,
+    and says nothing of further periods."""
+    periods = request[profile_key]["chargingSchedule"]["chargingSchedulePeriod"]
+    assert_matches(periods[0], pattern, f"{step}: {profile_key}.chargingSchedule.chargingSchedulePeriod[0]")
+
+
+ONE_PERIOD = {"chargingSchedule": {"chargingSchedulePeriod": Matcher(
+    "<the one period the operator asked for>", lambda v: isinstance(v, list) and len(v) == 1)}}
+"""A csmscheck check (CSC-16-REQ-01) of a profile: the schedule has only the period asked for."""
+
+
 async def _set_profile(station: Station, csms: Csms, connector_id: int, profile: Payload, steps: tuple[str, str],
-                       expected: dict[str, Any]) -> Payload:
-    """The CSMS sends SetChargingProfile; the station accepts; the request must match ``expected``."""
-    async with station.expect("SetChargingProfile", reply=ACCEPTED) as got:
-        reply = await csms.request(station, "SetChargingProfile",
-                                   {"connectorId": connector_id, "csChargingProfiles": profile})
-    assert_matches(got.payload, expected, f"{steps[0]}: SetChargingProfile.req")
-    answer = relayed_answer(reply, steps[1])
-    if answer is not None:
-        assert_matches(answer, ACCEPTED, f"{steps[1]}: the CSMS's record of SetChargingProfile.conf")
-    return got.payload
+                       expected: dict[str, Any], *, first_period: dict[str, Any] | None = None,
+                       requested: dict[str, Any] | None = None) -> Payload:
+    """The CSMS sends SetChargingProfile; the station accepts; the request must match ``expected``
+    (and its first period ``first_period``: what the OCTT validates), and should match ``requested``
+    (a csmscheck check). Returns the request."""
+    request_step = f"{steps[0]}: SetChargingProfile.req"
+    sent = await csms_sends(station, csms, "SetChargingProfile",
+                            {"connectorId": connector_id, "csChargingProfiles": profile}, request_step,
+                            reply=ACCEPTED)
+    assert_matches(sent.payload, expected, request_step)
+    if first_period is not None:
+        assert_first_period(sent.payload, "csChargingProfiles", first_period, request_step)
+    if requested is not None:
+        check_requested(station, sent, request_step, requested)
+    check_relayed(station, sent, f"{steps[1]}: SetChargingProfile.conf")
+    return sent.payload
 
 
 async def _clear_profile(station: Station, csms: Csms, criteria: Payload, steps: tuple[str, str],
                          expected: dict[str, Any]) -> None:
-    async with station.expect("ClearChargingProfile", reply=ACCEPTED) as got:
-        reply = await csms.request(station, "ClearChargingProfile", criteria)
-    assert_matches(got.payload, expected, f"{steps[0]}: ClearChargingProfile.req")
-    answer = relayed_answer(reply, steps[1])
-    if answer is not None:
-        assert_matches(answer, ACCEPTED, f"{steps[1]}: the CSMS's record of ClearChargingProfile.conf")
+    request_step = f"{steps[0]}: ClearChargingProfile.req"
+    sent = await csms_sends(station, csms, "ClearChargingProfile", criteria, request_step, reply=ACCEPTED)
+    assert_matches(sent.payload, expected, request_step)
+    check_relayed(station, sent, f"{steps[1]}: ClearChargingProfile.conf")
 
 
 def _tx_default_profile(cfg: Settings, stack_level: int) -> Payload:
@@ -60,7 +80,8 @@ async def test_tc_056(station: Station, csms: Csms, cfg: Settings) -> None:
     profile = _tx_default_profile(cfg, cfg.stack_level)
 
     async def clear() -> None:  # the default profile would outlive the case
-        await _clear_profile(station, csms, {"id": profile["chargingProfileId"]}, ("Clean-up", "Clean-up"), {})
+        await csms_sends(station, csms, "ClearChargingProfile", {"id": profile["chargingProfileId"]},
+                         "Clean-up: ClearChargingProfile.req", reply=ACCEPTED)
 
     async with extra.restoring(station, clear):
         await _set_profile(station, csms, cfg.connector_id, profile, ("Step 1", "Step 2"), {
@@ -70,19 +91,19 @@ async def test_tc_056(station: Station, csms: Csms, cfg: Settings) -> None:
                 "chargingProfileKind": "Absolute", "validFrom": ANY_STR, "validTo": ANY_STR,
                 "chargingSchedule": {"startSchedule": ANY_STR, "chargingRateUnit": cfg.charging_rate_unit,
                                      "duration": cfg.schedule_duration,
-                                     "chargingSchedulePeriod": [configured_period(cfg)]}}})
+                                     "chargingSchedulePeriod": SOME_PERIODS}}},
+            first_period=configured_period(cfg), requested={"csChargingProfiles": ONE_PERIOD})
 
 
 @octt("TC_057", chapter="3.19")
 async def test_tc_057(station: Station, csms: Csms, cfg: Settings) -> None:
     """Central Smart Charging - TxProfile."""
     await states.charging(station)
-    tx = station.model.transaction
-    assert tx is not None, "Charging state: the station has no transaction"
-    profile = extra.charging_profile(cfg, "TxProfile", "Relative", transactionId=int(tx.id))
+    transaction_id = states.running_transaction_id(station, "Charging state")
+    profile = extra.charging_profile(cfg, "TxProfile", "Relative", transactionId=transaction_id)
     await _set_profile(station, csms, cfg.connector_id, profile, ("Step 1", "Step 2"), {
         "connectorId": cfg.connector_id,
-        "csChargingProfiles": {"chargingProfilePurpose": "TxProfile", "transactionId": int(tx.id)}})
+        "csChargingProfiles": {"chargingProfilePurpose": "TxProfile", "transactionId": transaction_id}})
 
 
 @octt("TC_066", chapter="3.19")
@@ -92,12 +113,10 @@ async def test_tc_066(station: Station, csms: Csms, cfg: Settings) -> None:
                  "chargingSchedule": extra.charging_schedule(cfg)}
     request = {"connectorId": cfg.connector_id, "duration": cfg.schedule_duration,
                "chargingRateUnit": cfg.charging_rate_unit}
-    async with station.expect("GetCompositeSchedule", reply=composite) as got:
-        reply = await csms.request(station, "GetCompositeSchedule", request)
-    assert_matches(got.payload, request, "Step 1: GetCompositeSchedule.req")
-    answer = relayed_answer(reply, "Step 2")
-    if answer is not None:
-        assert_matches(answer, composite, "Step 2: the composite schedule the CSMS retrieved")
+    sent = await csms_sends(station, csms, "GetCompositeSchedule", request, "Step 1: GetCompositeSchedule.req",
+                            reply=composite)
+    assert_matches(sent.payload, request, "Step 1: GetCompositeSchedule.req")
+    check_relayed(station, sent, "Step 2: GetCompositeSchedule.conf")
 
 
 @octt("TC_067", chapter="3.19")
@@ -123,22 +142,24 @@ async def test_tc_067(station: Station, csms: Csms, cfg: Settings) -> None:
 @octt("TC_059", chapter="3.19")
 async def test_tc_059(station: Station, csms: Csms, cfg: Settings) -> None:
     """Remote Start Transaction with Charging Profile."""
-    profile = extra.charging_profile(cfg, "TxProfile", "Relative")
-    async with station.expect("RemoteStartTransaction", reply=ACCEPTED) as got:
-        reply = await csms.request(station, "RemoteStartTransaction", {
-            "connectorId": cfg.connector_id, "idTag": cfg.valid_id_token, "chargingProfile": profile})
-    assert_matches(got.payload, {
+    # The OCTT validates a first period from 0: the operator asks for one starting there.
+    schedule = extra.charging_schedule(cfg)
+    schedule["chargingSchedulePeriod"][0]["startPeriod"] = 0
+    profile = extra.charging_profile(cfg, "TxProfile", "Relative", schedule=schedule)
+    sent = await csms_sends(station, csms, "RemoteStartTransaction", {
+        "connectorId": cfg.connector_id, "idTag": cfg.valid_id_token, "chargingProfile": profile},
+        "Step 1: RemoteStartTransaction.req", reply=ACCEPTED)
+    assert_matches(sent.payload, {
         "idTag": cfg.valid_id_token, "connectorId": cfg.connector_id,
         "chargingProfile": {"chargingProfilePurpose": "TxProfile", "transactionId": ABSENT,
                             "chargingProfileKind": "Relative",
-                            "chargingSchedule": {"chargingSchedulePeriod": [{"startPeriod": 0}]}}},
+                            "chargingSchedule": {"chargingSchedulePeriod": SOME_PERIODS}}},
         "Step 1: RemoteStartTransaction.req")
-    answer = relayed_answer(reply, "Step 2")
-    if answer is not None:
-        assert_matches(answer, ACCEPTED, "Step 2: the CSMS's record of RemoteStartTransaction.conf")
-    id_tag = str(got.payload["idTag"])
+    assert_first_period(sent.payload, "chargingProfile", {"startPeriod": 0}, "Step 1: RemoteStartTransaction.req")
+    check_requested(station, sent, "Step 1: RemoteStartTransaction.req", {"chargingProfile": ONE_PERIOD})
+    check_relayed(station, sent, "Step 2: RemoteStartTransaction.conf")
+    id_tag = str(sent.payload["idTag"])
     await states.present_id_tag(station, "Step 4: Authorize.conf", id_tag)
     # The charging cable is plugged in.
-    await extra.report_connector(station, cfg.connector_id, "Preparing", "Step 6: StatusNotification.conf")
-    station.model.ev_connected = True
-    await states.start_charging(station, "Step 8: StartTransaction.conf", id_tag)
+    await states.plug_in(station, "Step 6: StatusNotification.conf")
+    await states.start_charging(station, "Step 8: StartTransaction.conf", "Step 10: StatusNotification.conf", id_tag)
