@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from faults import alter_sent, assert_failed, assert_finding, misreport_answer, patch_handler, run_case
+from faults import alter_sent, assert_failed, assert_finding, misreport_answer, patch_handler, run_case, run_cases
 
 import csmscheck.csms.server
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import ROUTES, OcppError, Payload
+from csmscheck.settings import load_settings
 from csmscheck.timestamps import parse_time
 from csmscheck.wire import CallError, CallResult
 from csmscheck.wire.errors import ErrorCode
@@ -41,23 +40,9 @@ def refuse(monkeypatch: pytest.MonkeyPatch, action: str, when: Callable[[Payload
     monkeypatch.setitem(ROUTES["1.6"].handlers, action, refusing)
 
 
-def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, cases: list[str]) -> dict[str, dict[str, Any]]:
-    """Run several conformance cases in one pytest run; their results.json entries by id."""
-    endpoints = bundled.endpoints
-    report_dir = pytester.path / "report"
-    selection = [arg for case in cases for arg in ("--csms-select", case)]
-    pytester.runpytest_inprocess(
-        "--pyargs", "csmscheck.suite", "-p", "no:cacheprovider", *selection,
-        "--csms-target", endpoints.ws, "--csms-trigger", endpoints.api, "--csms-report-dir", str(report_dir),
-        "-o", "asyncio_default_fixture_loop_scope=function",
-    )
-    results = orjson.loads(Path(report_dir / "results.json").read_bytes())
-    return {entry["id"]: entry for entry in results["tests"]}
-
-
 def test_healthy_csms_passes(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
     """Without the faults, every case used below passes: the fault is what fails it."""
-    entries = run_cases(pytester, bundled, FAULTED_CASES)
+    entries = {entry["id"]: entry for entry in run_cases(pytester, bundled, *FAULTED_CASES)}
     assert sorted(entries) == sorted(FAULTED_CASES)
     failed = {case: entry["message"] for case, entry in entries.items() if entry["outcome"] != "passed"}
     assert not failed, failed
@@ -158,8 +143,8 @@ def test_other_id_tag_is_a_finding_of_tc_026(pytester: pytest.Pytester, bundled:
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """TC_026 validates only the charge point's Rejected: the idTag the CSMS sends is a csmscheck check."""
     alter_sent(monkeypatch, "RemoteStartTransaction", lambda payload: payload.update(idTag="SOMEONE-ELSE"))
-    message = ('Step 1: RemoteStartTransaction.req: not what the operator asked for: idTag: expected "TAG-001", '
-               'got "SOMEONE-ELSE"')
+    message = (f'Step 1: RemoteStartTransaction.req: not what the operator asked for: idTag: expected '
+               f'"{load_settings(environ={}).valid_id_token}", got "SOMEONE-ELSE"')
     assert_finding(run_case(pytester, bundled, "TC_026"), "CSC-16-REQ-01", message)
     assert_failed(run_case(pytester, bundled, "TC_026", strict=True), "--strict", "CSC-16-REQ-01", message)
 
@@ -331,7 +316,9 @@ def test_request_the_csms_cannot_send_names_step_1_of_tc_061(pytester: pytest.Py
         raise RuntimeError("this CSMS cannot clear a cache")
 
     alter_sent(monkeypatch, "ClearCache", cannot)
-    assert_failed(run_case(pytester, bundled, "TC_061"), "Step 1: ClearCache.req: trigger API refused ClearCache")
+    assert_failed(run_case(pytester, bundled, "TC_061"),
+                  "Step 1: ClearCache.req: the trigger API could not make the CSMS send ClearCache to CP16_SP1: "
+                  "HTTP 500 Internal Server Error")
 
 
 def test_reconnection_refused_after_reset_names_step_3_of_tc_014(pytester: pytest.Pytester, bundled: BundledCsms,

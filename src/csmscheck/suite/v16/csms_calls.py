@@ -19,6 +19,7 @@ from csmscheck.expect import mismatches, step
 from csmscheck.station.replies import Reply
 from csmscheck.station.station import Station
 from csmscheck.station.v16 import Payload
+from csmscheck.suite.findings import check_matches
 from csmscheck.suite.operator import Csms
 from csmscheck.wire import CallError
 
@@ -52,9 +53,8 @@ def _show(value: Any) -> str:
 def check_requested(station: Station, sent: Sent, step_label: str, expected: Payload) -> None:
     """csmscheck check CSC-16-REQ-01: the request carries ``expected`` (what the operator asked for and
     the OCTT does not validate)."""
-    problems = mismatches(sent.payload, expected)
-    station.findings.check(checks.AS_REQUESTED, not problems,
-                           f"{step_label}: not what the operator asked for: " + "; ".join(problems))
+    check_matches(station, checks.AS_REQUESTED, sent.payload, expected,
+                  f"{step_label}: not what the operator asked for")
 
 
 def check_relayed(station: Station, sent: Sent, step_label: str) -> None:

@@ -16,10 +16,10 @@ from csmscheck.station import v201 as msg
 from csmscheck.station.session import ReceivedCall, connect_failure
 from csmscheck.station.states import v201 as states
 from csmscheck.station.timing import scenario_wait
+from csmscheck.suite.findings import beyond_the_octt
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.suite.plugin import StationFactory
-from csmscheck.suite.v201.findings import beyond_the_octt
 from csmscheck.timestamps import rfc3339
 from csmscheck.wire import CallError, CallResult
 

@@ -17,9 +17,9 @@ from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.model import Transaction
 from csmscheck.station.states import v201 as states
+from csmscheck.suite.findings import check_matches
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.v201.findings import check_matches
 
 Payload = dict[str, object]
 

@@ -15,9 +15,9 @@ from csmscheck.expect import ABSENT, ANY_STR, Matcher, absent_or, assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
+from csmscheck.suite.findings import check_matches
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
-from csmscheck.suite.v201.findings import check_matches
 
 Payload = dict[str, Any]
 LIST_REQS = ["D01.FR.01", "D01.FR.06", "D01.FR.18"]

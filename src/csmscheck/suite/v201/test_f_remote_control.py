@@ -13,9 +13,9 @@ from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v201 import Payload
+from csmscheck.suite.findings import beyond_the_octt, check_matches
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.v201.findings import beyond_the_octt, check_matches
 
 
 def _remote_start_id() -> int:

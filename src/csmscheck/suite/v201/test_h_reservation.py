@@ -27,9 +27,9 @@ from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.station.timing import scenario_wait
+from csmscheck.suite.findings import beyond_the_octt, check_matches
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.v201.findings import beyond_the_octt, check_matches
 from csmscheck.timestamps import parse_time, rfc3339
 
 Payload = dict[str, Any]

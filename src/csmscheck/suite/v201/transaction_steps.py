@@ -13,7 +13,7 @@ from csmscheck.expect import step
 from csmscheck.station import Station
 from csmscheck.station.states import v201 as states
 from csmscheck.station.v201 import Payload
-from csmscheck.suite.v201.findings import check_matches
+from csmscheck.suite.findings import check_matches
 
 ACCEPTED = states.ACCEPTED_TOKEN
 

@@ -1,4 +1,4 @@
-"""Recording csmscheck checks (findings) from the 2.0.1 cases, beside their OCTT verdict."""
+"""Recording csmscheck checks (findings) from the cases of both versions, beside their OCTT verdict."""
 
 from __future__ import annotations
 
