@@ -212,3 +212,11 @@ def test_notify_event_ids_are_never_repeated() -> None:
     assert len(set(ids)) == 50 and ids == sorted(ids)
     assert all(0 < i < 2**31 for i in ids)
 
+
+
+async def test_a_refused_tcp_connection_says_so() -> None:
+    session = StationSession("CS1", "2.0.1", timeout=5)
+    with pytest.raises(OSError):
+        await session.connect("ws://127.0.0.1:1")
+    assert session.transcript.frames[-1].text == ("connection failed: connection refused "
+                                                  "(nothing accepts connections there)")

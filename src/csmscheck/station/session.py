@@ -406,6 +406,8 @@ def connect_failure(exc: BaseException, timeout: float) -> str:
         return f"TLS handshake failed: {exc.reason or exc}"
     if isinstance(exc, TimeoutError):
         return f"no answer to the opening handshake within {timeout:g}s (timeout)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (nothing accepts connections there)"
     if isinstance(exc, websockets.InvalidHandshake):
         return f"invalid opening handshake: {exc}"
     if isinstance(exc, OSError):
