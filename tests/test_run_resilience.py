@@ -115,7 +115,7 @@ from csmscheck.checks import ExtraCheck
 from csmscheck.errors import NotApplicable
 from csmscheck.suite.marks import octt
 
-CHECK = ExtraCheck("CSC-TEST-01", "a check beyond the OCTT verdict")
+CHECK = ExtraCheck("CSC-TEST-01", "a check beyond the OCTT verdict", "a test")
 
 
 @octt("TC_B_01")

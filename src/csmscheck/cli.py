@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="list the test cases: id, version, block, name")
     listing.add_argument("selection", nargs="*")
+    listing.add_argument("--checks", action="store_true",
+                         help="list the csmscheck checks instead: id, the requirements they rest on, rationale")
     listing.add_argument("--capabilities", type=Path, help=_CAPABILITIES_HELP + "; shows which cases would not apply")
 
     csms = commands.add_parser("csms", help="run the reference CSMS in the foreground")
@@ -69,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "list":
-            return _list(args.selection, args.capabilities)
+            return _list_checks() if args.checks else _list(args.selection, args.capabilities)
         if args.command == "csms":
             return _csms(args)
         return _certs(args)
@@ -178,7 +180,7 @@ def _list(selection: list[str], capabilities_file: Path | None) -> int:
     cases = [c for c in map(case_of, collector.items) if c is not None]
     not_applicable = 0
     for case in cases:
-        missing = capabilities.missing(case.id) if capabilities is not None else ()
+        missing = capabilities.missing(case.id, case.features) if capabilities is not None else ()
         note = f"  (n/a: {', '.join(f.key for f in missing)})" if missing else ""
         not_applicable += bool(missing)
         print(f"{case.id:<10} {case.version:<6} {case.block:<5} {case.name}{note}")
@@ -187,6 +189,20 @@ def _list(selection: list[str], capabilities_file: Path | None) -> int:
     else:
         print(f"{len(cases)} test cases: {len(cases) - not_applicable} applicable, {not_applicable} not applicable",
               file=sys.stderr)
+    return EXIT_OK
+
+
+def _list_checks() -> int:
+    import textwrap
+
+    from csmscheck.checks import all_checks
+
+    checks = all_checks()
+    for check in checks:
+        print(f"{check.id:<16} {check.basis}")
+        print(textwrap.fill(check.rationale, 100, initial_indent=" " * 4, subsequent_indent=" " * 4))
+    print(f"{len(checks)} csmscheck checks (findings beside the OCTT verdict; --strict makes them fail)",
+          file=sys.stderr)
     return EXIT_OK
 
 

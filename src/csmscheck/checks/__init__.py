@@ -12,15 +12,18 @@ The checks of the conformance cases live beside this module, one per OCPP versio
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
 class ExtraCheck:
-    """A check beyond the OCTT verdict: its id and why the specification supports it."""
+    """A check beyond the OCTT verdict: its id, why the specification supports it, and the
+    requirements it rests on (``basis``: "E01.FR.11", "OCPP 1.6 §4.2", ...)."""
 
     id: str
     rationale: str
+    basis: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,4 +58,15 @@ CSMS_FRAMES_WELL_FORMED = ExtraCheck(
     "CSC-WIRE-01",
     "Every frame the CSMS sends is well-formed OCPP-J and every CALLRESULT or CALLERROR answers a CALL the "
     "station sent (OCPP-J RPC framework, sections 4.1-4.2).",
+    "OCPP-J RPC framework §4.1, §4.2",
 )
+
+
+def all_checks() -> list[ExtraCheck]:
+    """Every csmscheck check of every version, in id order."""
+    found: dict[str, ExtraCheck] = {}
+    for name in ("csmscheck.checks", "csmscheck.checks.v201", "csmscheck.checks.v16"):
+        for value in vars(importlib.import_module(name)).values():
+            if isinstance(value, ExtraCheck):
+                found[value.id] = value
+    return sorted(found.values(), key=lambda check: check.id)

@@ -14,6 +14,7 @@ OLD_PASSWORD_REFUSED = ExtraCheck(
     "After the Central System changed AuthorizationKey and the charge point reconnected with the new password, "
     "the old password must no longer open a connection: the security extension replaces the password "
     "(OCPP 1.6 security whitepaper, 'AuthorizationKey'), it does not add one.",
+    "OCPP 1.6 security whitepaper, AuthorizationKey",
 )
 
 SUBPROTOCOL_SELECTED = ExtraCheck(
@@ -22,6 +23,7 @@ SUBPROTOCOL_SELECTED = ExtraCheck(
     "the Sec-WebSocket-Protocol header of its answer; a server that agrees on no offered version completes the "
     "handshake without it and closes the connection at once (OCPP-J 1.6 specification, section 3.1.2 'OCPP "
     "version').",
+    "OCPP-J 1.6 §3.1.2",
 )
 
 ANSWER_RELAYED = ExtraCheck(
@@ -30,6 +32,7 @@ ANSWER_RELAYED = ExtraCheck(
     "section 4.2): the Central System that sent the CALL learns the outcome from it (the OCTT's expected results: "
     "'the Central System is able to retrieve …', '… processes the response'). The trigger API reports what the "
     "Central System learnt; it must be what the charge point answered.",
+    "OCPP-J 1.6 §4.2",
 )
 
 AS_REQUESTED = ExtraCheck(
@@ -38,6 +41,7 @@ AS_REQUESTED = ExtraCheck(
     "OCTT does not validate it itself: each field of these requests is an instruction the charge point acts on "
     "(OCPP 1.6 chapter 5, e.g. 5.11 RemoteStartTransaction idTag and connectorId, 5.12 RemoteStopTransaction "
     "transactionId, 5.18 UnlockConnector connectorId, 5.9 GetDiagnostics location).",
+    "OCPP 1.6 §5.9, §5.11, §5.12, §5.18",
 )
 
 HEARTBEAT_INTERVAL = ExtraCheck(
@@ -45,6 +49,7 @@ HEARTBEAT_INTERVAL = ExtraCheck(
     "With status Accepted, BootNotification.conf's interval is the heartbeat interval in seconds the charge point "
     "adopts (OCPP 1.6 section 4.2 'Boot Notification', section 4.6 'Heartbeat'); an interval below one second "
     "asks for a heartbeat continuously.",
+    "OCPP 1.6 §4.2, §4.6",
 )
 
 CURRENT_TIME = ExtraCheck(
@@ -52,6 +57,7 @@ CURRENT_TIME = ExtraCheck(
     "Heartbeat.conf carries the Central System's current time, which the charge point uses to synchronise its "
     "clock (OCPP 1.6 section 4.6 'Heartbeat'); a time more than two minutes off sets the charge point's clock "
     "wrong.",
+    "OCPP 1.6 §4.6",
 )
 
 BOOT_ACCEPTED = ExtraCheck(
@@ -59,12 +65,14 @@ BOOT_ACCEPTED = ExtraCheck(
     "A charge point the Central System has accepted before, booting again (after a firmware update, or on a new "
     "connection) is Accepted again: until it is, it must not send the StatusNotification and other requests the "
     "scenario goes on with (OCPP 1.6 section 4.2 'Boot Notification').",
+    "OCPP 1.6 §4.2",
 )
 
 STOP_TAG_ACCEPTED = ExtraCheck(
     "CSC-16-CORE-04",
     "StopTransaction.conf's idTagInfo is the authorization status of the idTag that stopped the transaction "
     "(OCPP 1.6 section 4.10 'Stop Transaction'); for an idTag the same Central System accepts, it is Accepted.",
+    "OCPP 1.6 §4.10",
 )
 
 UNKNOWN_VENDOR = ExtraCheck(
@@ -72,6 +80,7 @@ UNKNOWN_VENDOR = ExtraCheck(
     "The recipient of a DataTransfer.req that has no implementation for its vendorId returns the status "
     "UnknownVendorId (OCPP 1.6 section 4.3 'Data Transfer'); the OCTT allows Accepted but says the vendor is to be "
     "warned.",
+    "OCPP 1.6 §4.3",
 )
 
 RESERVATION_USED = ExtraCheck(
@@ -80,4 +89,5 @@ RESERVATION_USED = ExtraCheck(
     "StartTransaction.req (OCPP 1.6 section 5.13 'Reserve Now', section 4.8 'Start Transaction'); the Central "
     "System accepts that transaction (the OCTT's expected result for TC_049: 'accepts the reservation for the "
     "right idTag and reservationId').",
+    "OCPP 1.6 §5.13, §4.8",
 )

@@ -17,6 +17,7 @@ SERVES_AFTER_FAILED_PROFILE = ExtraCheck(
     "After a station answers SetNetworkProfile with Failed it keeps its current connection profile "
     "(B09.FR.03), so the CSMS must go on serving it on this connection: its next HeartbeatRequest is answered "
     "with a HeartbeatResponse (G02).",
+    "B09.FR.03, G02",
 )
 
 # -- C: authorization -----------------------------------------------------------------------
@@ -25,6 +26,7 @@ VALID_TOKEN_AUTHORIZED = ExtraCheck(
     "CSC-201-C-01",
     "An AuthorizeResponse carries the authorization status of the token (C01.FR.07): the configured valid idToken "
     "is Accepted, with the groupIdToken of its group where it has one (C09.FR.02).",
+    "C01.FR.07, C09.FR.02",
 )
 
 MASTER_PASS_RECOGNISED = ExtraCheck(
@@ -32,6 +34,7 @@ MASTER_PASS_RECOGNISED = ExtraCheck(
     "A station recognises a master pass by the groupIdToken the CSMS returns for it (C16.FR.01, C16.FR.02: an "
     "IdToken whose groupId equals MasterPassGroupId; C09.FR.02): the AuthorizeResponse for the configured master "
     "pass token is Accepted with groupIdToken <Configured masterPassGroupId>.",
+    "C16.FR.01, C16.FR.02, C09.FR.02",
 )
 
 # -- D: local authorization list ------------------------------------------------------------
@@ -40,11 +43,13 @@ LIST_TOKENS_UNIQUE = ExtraCheck(
     "CSC-201-D-01",
     "All IdTokens in a Local Authorization List SHALL be unique (D01.FR.06): a SendLocalListRequest names each "
     "idToken once.",
+    "D01.FR.06",
 )
 
 LIST_VERSION_ABOVE_ZERO = ExtraCheck(
     "CSC-201-D-02",
     "versionNumber in a SendLocalListRequest SHALL be greater than 0 (D01.FR.18), also when the list is emptied.",
+    "D01.FR.18",
 )
 
 # -- E: transactions ------------------------------------------------------------------------
@@ -53,6 +58,7 @@ VALID_TOKEN_IN_TRANSACTION = ExtraCheck(
     "CSC-201-E-01",
     "The CSMS SHALL verify the idToken of a TransactionEventRequest and answer with its authorization status and "
     "its groupIdToken if one exists (E01.FR.11, E01.FR.12): the configured valid idTokens are Accepted.",
+    "E01.FR.11, E01.FR.12",
 )
 
 INVALID_TOKEN_IN_TRANSACTION = ExtraCheck(
@@ -60,6 +66,7 @@ INVALID_TOKEN_IN_TRANSACTION = ExtraCheck(
     "The CSMS SHALL verify the idToken of a TransactionEventRequest and answer with its authorization status "
     "(E01.FR.11, E01.FR.12): a token the CSMS does not know is not Accepted but Invalid or Unknown, which "
     "deauthorizes the transaction (E06.FR.04).",
+    "E01.FR.11, E01.FR.12, E06.FR.04",
 )
 
 # -- F: remote control ----------------------------------------------------------------------
@@ -68,12 +75,14 @@ HEARTBEAT_TIME = ExtraCheck(
     "CSC-201-F-01",
     "HeartbeatResponse.currentTime contains the current time of the CSMS (G02, HeartbeatResponse), which the "
     "station may use to set its clock: it is within two minutes of now.",
+    "G02",
 )
 
 SERVES_AFTER_NOT_IMPLEMENTED = ExtraCheck(
     "CSC-201-F-02",
     "TriggerMessageResponse NotImplemented is a regular answer (F06.FR.08); the CSMS goes on serving the station "
     "on this connection: its next HeartbeatRequest is answered with a HeartbeatResponse (G02).",
+    "F06.FR.08, G02",
 )
 
 # -- H: reservation -------------------------------------------------------------------------
@@ -82,6 +91,7 @@ RESERVATION_NAMES_EVSE_AND_TOKEN = ExtraCheck(
     "CSC-201-H-01",
     "Reserving a specific EVSE for an IdToken (H01, scenario 'reserve a specific EVSE') is a ReserveNowRequest "
     "with that evseId, no connectorType and the idToken the reservation is for.",
+    "H01",
 )
 
 RESERVATION_HOLDER_SERVED = ExtraCheck(
@@ -89,12 +99,14 @@ RESERVATION_HOLDER_SERVED = ExtraCheck(
     "The driver a reservation is for (or a driver of its group) uses the reserved EVSE (H03): the CSMS accepts the "
     "token (C01.FR.07, with its groupIdToken: C09.FR.02) and the transaction that names the reservationId "
     "(E01.FR.11, E01.FR.12).",
+    "H03, C01.FR.07, C09.FR.02, E01.FR.11",
 )
 
 RESERVATION_RELEASED = ExtraCheck(
     "CSC-201-H-03",
     "A reservation that was used, expired, cancelled, removed or refused no longer holds the EVSE (H01-H04): another "
     "valid idToken is then authorized there like anywhere else (C01.FR.07, E01.FR.11, E01.FR.12).",
+    "H01, H04, E01.FR.11",
 )
 
 # -- I: tariff and cost ---------------------------------------------------------------------
@@ -103,4 +115,5 @@ COST_FROM_TARIFF = ExtraCheck(
     "CSC-201-I-01",
     "The running cost (I02.FR.01) and the total cost (I03) the CSMS reports are its configured tariff "
     "(tariff_price_per_kwh, tariff_session_fee) applied to the energy metered since Transaction.Begin, to the cent.",
+    "I02.FR.01, I03",
 )

@@ -234,8 +234,9 @@ REQUIRES: dict[str, tuple[Feature, ...]] = {
 """Every catalogued case id -> the features it needs (empty: it always applies)."""
 
 
-def features_of(case_id: str) -> tuple[Feature, ...]:
-    return REQUIRES.get(case_id, ())
+def features_of(case_id: str, declared_by_case: Iterable[str] = ()) -> tuple[Feature, ...]:
+    """The features a case needs: an OCTT case's from the catalogue, a csmscheck case's as it declares them."""
+    return REQUIRES.get(case_id, ()) + tuple(FEATURES_BY_KEY[key] for key in declared_by_case)
 
 
 @dataclass(frozen=True)
@@ -248,13 +249,13 @@ class Capabilities:
     def everything(cls) -> Capabilities:
         return cls(frozenset(FEATURES_BY_KEY))
 
-    def missing(self, case_id: str) -> tuple[Feature, ...]:
+    def missing(self, case_id: str, declared_by_case: Iterable[str] = ()) -> tuple[Feature, ...]:
         """The features ``case_id`` needs that the CSMS does not declare."""
-        return tuple(f for f in features_of(case_id) if f.key not in self.declared)
+        return tuple(f for f in features_of(case_id, declared_by_case) if f.key not in self.declared)
 
-    def not_applicable_reason(self, case_id: str, version: str) -> str | None:
+    def not_applicable_reason(self, case_id: str, version: str, declared_by_case: Iterable[str] = ()) -> str | None:
         """Why the case does not apply, or None when it does."""
-        missing = self.missing(case_id)
+        missing = self.missing(case_id, declared_by_case)
         if not missing:
             return None
         named = [f"{f.key} ({f.title}, {f.ref(version)})" for f in missing]

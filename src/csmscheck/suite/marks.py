@@ -1,4 +1,10 @@
-"""The ``@octt`` decorator: a test case's OCTT identity as pytest markers."""
+"""The ``@octt`` decorator: a test case's OCTT identity as pytest markers.
+
+Besides the OCTT's cases, csmscheck has cases of its own (``CC_<block>_<nn>`` for OCPP
+2.0.1, grouped by OCTT block; ``CC16_<nn>`` for OCPP 1.6, with their chapter): negative
+steps and real-world inputs the OCTT has no case for. They carry the same marker with
+``extra=True``; a failure of theirs is a csmscheck finding unless the run is ``--strict``.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _V16_ID = re.compile(r"^TC_\d{3}(_\d+)?$")
 _V201_ID = re.compile(r"^TC_([A-P])_\d{2,3}$")
+_CC16_ID = re.compile(r"^CC16_\d{2}$")
+_CC201_ID = re.compile(r"^CC_([A-P])_\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,8 @@ class CaseId:
     block: str
     name: str
     reqs: tuple[str, ...]
+    extra: bool = False  # a csmscheck case (CC_...), not an OCTT one
+    features: tuple[str, ...] = ()  # capability features a csmscheck case needs (OCTT cases: the catalogue)
 
 
 def normalise_id(text: str) -> str:
@@ -30,21 +40,27 @@ def normalise_id(text: str) -> str:
     return upper.removesuffix("_CSMS")
 
 
-def octt(test_id: str, *, reqs: Sequence[str] = (), chapter: str | None = None) -> Callable[[F], F]:
-    """Mark a test with its OCTT id; 2.0.1 blocks come from the id, 1.6 needs its chapter."""
+def octt(test_id: str, *, reqs: Sequence[str] = (), chapter: str | None = None,
+         features: Sequence[str] = ()) -> Callable[[F], F]:
+    """Mark a test with its OCTT id (or a csmscheck case's ``CC_`` id); 2.0.1 blocks come from the id,
+    1.6 needs its chapter. ``features`` names the capability features a csmscheck case needs."""
     case = normalise_id(test_id)
-    if _V16_ID.match(case):
+    extra = bool(_CC16_ID.match(case) or _CC201_ID.match(case))
+    if _V16_ID.match(case) or _CC16_ID.match(case):
         if chapter is None:
             raise ValueError(f"{case}: OCPP 1.6 cases need chapter=")
         version, block = "1.6", chapter
-    elif match := _V201_ID.match(case):
+    elif match := (_V201_ID.match(case) or _CC201_ID.match(case)):
         version, block = "2.0.1", match.group(1)
     else:
-        raise ValueError(f"{test_id!r} is not an OCTT CSMS test case id")
+        raise ValueError(f"{test_id!r} is not an OCTT CSMS test case id nor a csmscheck case id")
+    if features and not extra:
+        raise ValueError(f"{case}: an OCTT case's features come from the capability catalogue")
 
     def apply(function: F) -> F:
         name = (function.__doc__ or case).strip().splitlines()[0].rstrip(".")
-        marked = pytest.mark.octt(id=case, version=version, block=block, name=name, reqs=tuple(reqs))(function)
+        marked = pytest.mark.octt(id=case, version=version, block=block, name=name, reqs=tuple(reqs),
+                                  extra=extra, features=tuple(features))(function)
         return pytest.mark.asyncio(marked)  # type: ignore[no-any-return]
 
     return apply
@@ -55,7 +71,8 @@ def case_of(item: pytest.Item) -> CaseId | None:
     if marker is None:
         return None
     kw = marker.kwargs
-    return CaseId(kw["id"], kw["version"], kw["block"], kw["name"], kw["reqs"])
+    return CaseId(kw["id"], kw["version"], kw["block"], kw["name"], kw["reqs"], kw.get("extra", False),
+                  kw.get("features", ()))
 
 
 def selected(case: CaseId, selection: Sequence[str]) -> bool:
@@ -86,4 +103,4 @@ def valid_selection_token(token: str) -> bool:
     if len(block) == 1 and "A" <= block <= "P":
         return True
     case = normalise_id(text)
-    return bool(_V16_ID.match(case) or _V201_ID.match(case))
+    return any(pattern.match(case) for pattern in (_V16_ID, _V201_ID, _CC16_ID, _CC201_ID))
