@@ -75,9 +75,9 @@ def test_unlock_of_wrong_connector_is_a_finding_of_tc_017_1(pytester: pytest.Pyt
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The OCTT validates nothing of UnlockConnector.req: another connector than asked is a finding."""
     alter_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=payload["connectorId"] + 1))
-    message = "Step 1: UnlockConnector.req: not what the operator asked for: connectorId: expected 1, got 2"
-    assert_finding(run_case(pytester, bundled, "TC_017_1"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_017_1", strict=True), "--strict", "CSC-16-REQ-01", message)
+    message = "UnlockConnector.req, as asked through the trigger API: connectorId: expected 1, got 2"
+    assert_finding(run_case(pytester, bundled, "TC_017_1"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_017_1", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 def test_unlock_command_stop_refused_fails_tc_018_1(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -143,10 +143,10 @@ def test_other_id_tag_is_a_finding_of_tc_026(pytester: pytest.Pytester, bundled:
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """TC_026 validates only the charge point's Rejected: the idTag the CSMS sends is a csmscheck check."""
     alter_sent(monkeypatch, "RemoteStartTransaction", lambda payload: payload.update(idTag="SOMEONE-ELSE"))
-    message = (f'Step 1: RemoteStartTransaction.req: not what the operator asked for: idTag: expected '
+    message = (f'RemoteStartTransaction.req, as asked through the trigger API: idTag: expected '
                f'"{load_settings(environ={}).valid_id_token}", got "SOMEONE-ELSE"')
-    assert_finding(run_case(pytester, bundled, "TC_026"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_026", strict=True), "--strict", "CSC-16-REQ-01", message)
+    assert_finding(run_case(pytester, bundled, "TC_026"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_026", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 def test_other_transaction_named_is_a_finding_of_tc_028(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -154,9 +154,9 @@ def test_other_transaction_named_is_a_finding_of_tc_028(pytester: pytest.Pyteste
     """The OCTT validates nothing of RemoteStopTransaction.req: another transaction than asked is a finding."""
     alter_sent(monkeypatch, "RemoteStopTransaction",
                lambda payload: payload.update(transactionId=payload["transactionId"] - 1))
-    fragments = ("Step 1: RemoteStopTransaction.req: not what the operator asked for", "transactionId: expected")
-    assert_finding(run_case(pytester, bundled, "TC_028"), "CSC-16-REQ-01", *fragments)
-    assert_failed(run_case(pytester, bundled, "TC_028", strict=True), "--strict", "CSC-16-REQ-01", *fragments)
+    fragments = ("RemoteStopTransaction.req, as asked through the trigger API", "transactionId: expected")
+    assert_finding(run_case(pytester, bundled, "TC_028"), "CSC-REQ-01", *fragments)
+    assert_failed(run_case(pytester, bundled, "TC_028", strict=True), "--strict", "CSC-REQ-01", *fragments)
 
 
 # -- 3.10 unlocking, non-happy ------------------------------------------------------------------
@@ -193,9 +193,9 @@ def test_callerror_relayed_for_an_answer_is_a_finding_of_tc_030(pytester: pytest
 def test_connector_clamped_is_a_finding_of_tc_031(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     alter_sent(monkeypatch, "UnlockConnector", lambda payload: payload.update(connectorId=1))
-    message = "Step 1: UnlockConnector.req: not what the operator asked for: connectorId: expected 3, got 1"
-    assert_finding(run_case(pytester, bundled, "TC_031"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_031", strict=True), "--strict", "CSC-16-REQ-01", message)
+    message = "UnlockConnector.req, as asked through the trigger API: connectorId: expected 3, got 1"
+    assert_finding(run_case(pytester, bundled, "TC_031"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_031", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 # -- 3.11 power failure -----------------------------------------------------------------------
@@ -270,8 +270,8 @@ def test_only_known_keys_offered_passes_tc_040_1_with_a_finding(pytester: pytest
     """A CSMS whose operator can only pick keys it knows sends one of those: the OCTT's charge point answers
     NotSupported all the same and validates nothing of the request, so the case passes; the key is a finding."""
     alter_sent(monkeypatch, "ChangeConfiguration", lambda payload: payload.update(key="HeartbeatInterval"))
-    message = 'Step 1: ChangeConfiguration.req: not what the operator asked for: key: expected "CsmscheckUnknownKey"'
-    assert_finding(run_case(pytester, bundled, "TC_040_1"), "CSC-16-REQ-01", message)
+    message = 'ChangeConfiguration.req, as asked through the trigger API: key: expected "CsmscheckUnknownKey"'
+    assert_finding(run_case(pytester, bundled, "TC_040_1"), "CSC-REQ-01", message)
 
 
 def test_value_clamped_fails_tc_040_2(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -14,6 +14,7 @@ from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.handlers.v16 import reservation
 from csmscheck.csms.router import ROUTES, Payload
+from csmscheck.settings import load_settings
 from csmscheck.station.states.v16_extra import UNKNOWN_VENDOR_ID
 
 
@@ -49,10 +50,10 @@ def test_empty_full_list_passes_tc_043_4_with_a_finding(pytester: pytest.Pyteste
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Every entry of an empty list has an idTagInfo (the OCTT's check); the list asked for had one."""
     alter_sent(monkeypatch, "SendLocalList", lambda p: p.update(localAuthorizationList=[]))
-    message = ("Step 1: SendLocalList.req: not what the operator asked for: "
-               "localAuthorizationList: expected <at least one entry>, got []")
-    assert_finding(run_case(pytester, bundled, "TC_043_4"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_043_4", strict=True), "--strict", "CSC-16-REQ-01", message)
+    message = ("SendLocalList.req, as asked through the trigger API: localAuthorizationList: "
+               f'{{"idTag":"{load_settings(environ={}).valid_id_token}"')
+    assert_finding(run_case(pytester, bundled, "TC_043_4"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_043_4", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 def test_full_sent_as_differential_fails_tc_043_1(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -99,10 +100,10 @@ def test_wrong_firmware_location_is_a_finding_of_tc_044_2(pytester: pytest.Pytes
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """TC_044_2 (unlike TC_044_1) validates nothing of UpdateFirmware.req: another location is a finding."""
     alter_sent(monkeypatch, "UpdateFirmware", lambda p: p.update(location="https://elsewhere.test/fw.bin"))
-    message = ('Step 1: UpdateFirmware.req: not what the operator asked for: location: expected '
+    message = ('UpdateFirmware.req, as asked through the trigger API: location: expected '
                '"https://firmware.csmscheck.test/')
-    assert_finding(run_case(pytester, bundled, "TC_044_2"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_044_2", strict=True), "--strict", "CSC-16-REQ-01", message)
+    assert_finding(run_case(pytester, bundled, "TC_044_2"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_044_2", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 # 3.16 Diagnostics
@@ -110,10 +111,10 @@ def test_other_upload_location_is_a_finding_of_tc_045_1(pytester: pytest.Pyteste
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The OCTT validates nothing of GetDiagnostics.req: another location than asked is a finding."""
     alter_sent(monkeypatch, "GetDiagnostics", lambda p: p.update(location="ftp://elsewhere.test/"))
-    message = ('Step 1: GetDiagnostics.req: not what the operator asked for: location: expected '
+    message = ('GetDiagnostics.req, as asked through the trigger API: location: expected '
                '"ftp://diagnostics.csmscheck.test/uploads/", got "ftp://elsewhere.test/"')
-    assert_finding(run_case(pytester, bundled, "TC_045_1"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_045_1", strict=True), "--strict", "CSC-16-REQ-01", message)
+    assert_finding(run_case(pytester, bundled, "TC_045_1"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_045_1", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 def test_invalid_diagnostics_status_answer_fails_tc_045_1(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -211,10 +212,10 @@ def test_second_period_passes_tc_056_with_a_finding(pytester: pytest.Pytester, b
         periods.append(periods[0] | {"startPeriod": periods[0]["startPeriod"] + 600})
 
     alter_sent(monkeypatch, "SetChargingProfile", second_period)
-    message = ("Step 1: SetChargingProfile.req: not what the operator asked for: "
-               "csChargingProfiles.chargingSchedule.chargingSchedulePeriod: expected <the one period")
-    assert_finding(run_case(pytester, bundled, "TC_056"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_056", strict=True), "--strict", "CSC-16-REQ-01", message)
+    message = ("SetChargingProfile.req, as asked through the trigger API: "
+               "csChargingProfiles.chargingSchedule.chargingSchedulePeriod: expected [{\"startPeriod\":0,")
+    assert_finding(run_case(pytester, bundled, "TC_056"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_056", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 def test_wrong_first_period_limit_fails_tc_056(pytester: pytest.Pytester, bundled: BundledCsms,

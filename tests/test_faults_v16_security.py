@@ -358,10 +358,10 @@ def test_other_signing_certificate_is_a_finding_of_tc_081(pytester: pytest.Pytes
     """TC_081 validates the location and the (invalid) signature, not the signing certificate."""
     other = pem_text(new_root_certificate("csmscheck other firmware signer")[0])
     alter_sent(monkeypatch, "SignedUpdateFirmware", lambda p: p["firmware"].update(signingCertificate=other))
-    message = ("Step 1: SignedUpdateFirmware.req: not what the operator asked for: firmware.signingCertificate: "
-               "expected <the configured signing certificate>")
-    assert_finding(run_case(pytester, bundled, "TC_081"), "CSC-16-REQ-01", message)
-    assert_failed(run_case(pytester, bundled, "TC_081", strict=True), "--strict", "CSC-16-REQ-01", message)
+    message = ("SignedUpdateFirmware.req, as asked through the trigger API: firmware.signingCertificate: "
+               "expected \"<PEM, SHA-256 ")
+    assert_finding(run_case(pytester, bundled, "TC_081"), "CSC-REQ-01", message)
+    assert_failed(run_case(pytester, bundled, "TC_081", strict=True), "--strict", "CSC-REQ-01", message)
 
 
 # -- the server certificate checks of TC_086 ------------------------------------------------------

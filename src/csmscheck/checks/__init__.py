@@ -70,3 +70,13 @@ def all_checks() -> list[ExtraCheck]:
             if isinstance(value, ExtraCheck):
                 found[value.id] = value
     return sorted(found.values(), key=lambda check: check.id)
+
+AS_REQUESTED = ExtraCheck(
+    "CSC-REQ-01",
+    "A call the CSMS sends because its operator asked for it (the OCTT's manual actions, the trigger API) carries "
+    "every field the operator asked for, with the value asked for: each field is an instruction the station acts "
+    "on (an evseId, a remoteStartId, an attributeType, a connector, a charging profile). The CSMS may add what the "
+    "specification lets it add, split a list over several messages where ItemsPerMessage demands it, and choose "
+    "its own request, list version, reservation and charging profile ids.",
+    "OCPP 2.0.1 Part 2 (the request messages of each use case); OCPP 1.6 ch. 5",
+)

@@ -35,15 +35,6 @@ ANSWER_RELAYED = ExtraCheck(
     "OCPP-J 1.6 §4.2",
 )
 
-AS_REQUESTED = ExtraCheck(
-    "CSC-16-REQ-01",
-    "A request the Central System sends on its operator's behalf carries what the operator asked for, where the "
-    "OCTT does not validate it itself: each field of these requests is an instruction the charge point acts on "
-    "(OCPP 1.6 chapter 5, e.g. 5.11 RemoteStartTransaction idTag and connectorId, 5.12 RemoteStopTransaction "
-    "transactionId, 5.18 UnlockConnector connectorId, 5.9 GetDiagnostics location).",
-    "OCPP 1.6 §5.9, §5.11, §5.12, §5.18",
-)
-
 HEARTBEAT_INTERVAL = ExtraCheck(
     "CSC-16-CORE-01",
     "With status Accepted, BootNotification.conf's interval is the heartbeat interval in seconds the charge point "

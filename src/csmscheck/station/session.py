@@ -87,6 +87,7 @@ class StationSession:
         self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
         self._waiters: list[_Waiter] = []
         self._unclaimed: deque[ReceivedCall] = deque(maxlen=256)
+        self.calls: list[ReceivedCall] = []  # every CALL of the CSMS, kept with the transcript
         self._closed = asyncio.Event()
         self._closing = False
         self._call_lock = asyncio.Lock()
@@ -344,6 +345,8 @@ class StationSession:
 
     async def _answer_call(self, call: Call) -> None:
         received = ReceivedCall(call.action, call.payload, call.unique_id)
+        if self.transcript.enabled:
+            self.calls.append(received)
         checker = validators(self.version)
         waiter = next((w for w in self._waiters if w.action == call.action and not w.future.done()), None)
         by_policy = waiter is None or waiter.reply is None

@@ -8,6 +8,7 @@ from typing import Any
 
 from csmscheck.errors import StepFailed
 from csmscheck.station.station import Station
+from csmscheck.suite.requested import Asked
 from csmscheck.trigger.client import Trigger
 
 Payload = dict[str, Any]
@@ -18,16 +19,31 @@ class Csms:
 
     def __init__(self, trigger: Trigger) -> None:
         self.trigger = trigger
+        self._asked: list[Asked] = []
 
     async def request(self, station: Station, action: str, payload: Payload) -> Payload | None:
         """Make the CSMS send ``action``; returns the station's reply the API relayed (None in manual mode).
 
-        Call it inside ``station.expect(action)``: the station answers as the CALL arrives.
+        Call it inside ``station.expect(action)``: the station answers as the CALL arrives. What
+        arrives is checked field by field against ``payload`` (csmscheck check CSC-REQ-01): once
+        the trigger API relayed the answer, or at the end of the case in manual mode.
         """
+        asked = Asked(station, action, payload, len(station.session.calls))
+        for earlier in self._asked:
+            if earlier.station is station and earlier.action == action:
+                earlier.close()  # a later request of the same action starts a new window
+        self._asked.append(asked)
         reply = await self.trigger.request(station.version, station.id, action, payload)
         if reply is not None and "response" not in reply and "error" not in reply:
             raise StepFailed(f"the trigger API relayed no answer of the station to {action}: {reply}")
+        if reply is not None:
+            asked.close()
         return reply
+
+    def finish(self) -> None:
+        """Check the requests whose CALLs were still awaited (manual mode) with what arrived by now."""
+        for asked in self._asked:
+            asked.close()
 
     async def set_registration_status(self, station: Station, status: str, boots: int | None = None) -> None:
         await self.trigger.set_registration_status(station.id, status, boots, station.version)

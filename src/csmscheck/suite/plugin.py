@@ -37,6 +37,7 @@ STATIONS = pytest.StashKey[list[Station]]()
 FINDINGS = pytest.StashKey[Findings]()
 BUNDLED = pytest.StashKey[BundledCsms]()
 WATCHDOG = pytest.StashKey[Watchdog]()
+OPERATOR = pytest.StashKey[Csms]()
 CAPABILITIES = pytest.StashKey[Capabilities]()
 StationFactory = Callable[..., Awaitable[Station]]
 
@@ -172,6 +173,9 @@ def pytest_runtest_makereport(
         report.outcome = "passed"
         report.longrepr = None
     if report.when == "call":
+        operator = item.stash.get(OPERATOR, None)
+        if operator is not None:
+            operator.finish()
         findings = _findings(item, stations)
         report.csms_findings = list(findings.items)  # type: ignore[attr-defined]
         if findings and report.passed and item.config.stash[SETTINGS].strict:
@@ -237,7 +241,7 @@ def cfg(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest_asyncio.fixture
-async def csms(cfg: Settings) -> AsyncIterator[Csms]:
+async def csms(request: pytest.FixtureRequest, cfg: Settings) -> AsyncIterator[Csms]:
     """The CSMS under test, through the trigger API (or an operator in manual mode)."""
     if cfg.manual:
         trigger: Any = ManualTrigger()
@@ -245,8 +249,10 @@ async def csms(cfg: Settings) -> AsyncIterator[Csms]:
         raise ConfigError("setting trigger (CSMS_TRIGGER_ADDRESS) is required with a target")
     else:
         trigger = HttpTrigger(cfg.trigger, cfg.trigger_token, dialect=cfg.trigger_dialect)
+    operator = Csms(trigger)
+    request.node.stash[OPERATOR] = operator
     try:
-        yield Csms(trigger)
+        yield operator
     finally:
         await trigger.close()
 

@@ -2,9 +2,10 @@
 csmscheck checks around them that the OCTT does not make.
 
 The OCTT validates some fields of such a request (the case checks those with
-``assert_matches``); whether the request carries the rest of what the operator asked for,
-and whether the Central System read the charge point's answer right, are csmscheck checks:
-findings beside the verdict (``CSC-16-REQ-01``, ``CSC-16-RELAY-01``).
+``assert_matches``); whether the request carries the rest of what the operator asked for
+is the generic csmscheck check ``CSC-REQ-01`` of every requested call (``suite/requested.py``),
+and whether the Central System read the charge point's answer right is ``CSC-16-RELAY-01``:
+findings beside the verdict.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from csmscheck.expect import mismatches, step
 from csmscheck.station.replies import Reply
 from csmscheck.station.station import Station
 from csmscheck.station.v16 import Payload
-from csmscheck.suite.findings import check_matches
 from csmscheck.suite.operator import Csms
 from csmscheck.wire import CallError
 
@@ -48,13 +48,6 @@ async def csms_sends(station: Station, csms: Csms, action: str, payload: Payload
 
 def _show(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-def check_requested(station: Station, sent: Sent, step_label: str, expected: Payload) -> None:
-    """csmscheck check CSC-16-REQ-01: the request carries ``expected`` (what the operator asked for and
-    the OCTT does not validate)."""
-    check_matches(station, checks.AS_REQUESTED, sent.payload, expected,
-                  f"{step_label}: not what the operator asked for")
 
 
 def check_relayed(station: Station, sent: Sent, step_label: str) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from csmscheck.expect import absent_or, assert_matches
+from csmscheck.expect import assert_matches
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.station.v16 import energy_sample
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.v16.csms_calls import check_relayed, check_requested, csms_sends
+from csmscheck.suite.v16.csms_calls import check_relayed, csms_sends
 
 
 async def _refused_tag(station: Station, id_tag: str, status: str) -> None:
@@ -55,8 +55,6 @@ async def test_tc_026(station: Station, csms: Csms, cfg: Settings) -> None:
     sent = await csms_sends(station, csms, "RemoteStartTransaction",
                             {"connectorId": cfg.connector_id, "idTag": cfg.valid_id_token},
                             "Step 1: RemoteStartTransaction.req", reply={"status": "Rejected"})
-    check_requested(station, sent, "Step 1: RemoteStartTransaction.req",
-                    {"idTag": cfg.valid_id_token, "connectorId": absent_or(cfg.connector_id)})
     check_relayed(station, sent, "Step 2: RemoteStartTransaction.conf")
 
 
@@ -67,7 +65,6 @@ async def test_tc_028(station: Station, csms: Csms) -> None:
     unknown = states.running_transaction_id(station, "Charging state") + 1  # not the one the charge point runs
     sent = await csms_sends(station, csms, "RemoteStopTransaction", {"transactionId": unknown},
                             "Step 1: RemoteStopTransaction.req", reply={"status": "Rejected"})
-    check_requested(station, sent, "Step 1: RemoteStopTransaction.req", {"transactionId": unknown})
     check_relayed(station, sent, "Step 2: RemoteStopTransaction.conf")
 
 

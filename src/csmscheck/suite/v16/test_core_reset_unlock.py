@@ -8,7 +8,7 @@ from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.v16.csms_calls import check_relayed, check_requested, csms_sends
+from csmscheck.suite.v16.csms_calls import check_relayed, csms_sends
 
 
 async def _reset(station: Station, csms: Csms, reset_type: str) -> None:
@@ -28,7 +28,6 @@ async def _unlock(station: Station, csms: Csms, connector_id: int, status: str) 
     """
     sent = await csms_sends(station, csms, "UnlockConnector", {"connectorId": connector_id},
                             "Step 1: UnlockConnector.req", reply={"status": status})
-    check_requested(station, sent, "Step 1: UnlockConnector.req", {"connectorId": connector_id})
     check_relayed(station, sent, "Step 2: UnlockConnector.conf")
 
 
