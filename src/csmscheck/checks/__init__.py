@@ -6,13 +6,15 @@ supports a further check (a negative step, stored state read back, a requested f
 the case records it as a *finding* instead: reported with the case, failing it only with
 ``--strict``. Each check has a stable id and the rationale a CSMS engineer can look up.
 
-The checks of the conformance cases live beside this module, one per OCPP version
-(``checks.v201``, ``checks.v16``); checks that hold for every version live here.
+The checks of the conformance cases live in the modules of this package (``checks.v201``,
+``checks.v16``, and one module per area where that reads better); checks that hold for
+every version live here. ``all_checks()`` finds them all.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 
 
@@ -63,9 +65,10 @@ CSMS_FRAMES_WELL_FORMED = ExtraCheck(
 
 
 def all_checks() -> list[ExtraCheck]:
-    """Every csmscheck check of every version, in id order."""
+    """Every csmscheck check defined in this package (any module of it), in id order."""
+    modules = [__name__] + [f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__)]
     found: dict[str, ExtraCheck] = {}
-    for name in ("csmscheck.checks", "csmscheck.checks.v201", "csmscheck.checks.v16"):
+    for name in modules:
         for value in vars(importlib.import_module(name)).values():
             if isinstance(value, ExtraCheck):
                 found[value.id] = value

@@ -1,7 +1,8 @@
 """The ``@octt`` decorator: a test case's OCTT identity as pytest markers.
 
 Besides the OCTT's cases, csmscheck has cases of its own (``CC_<block>_<nn>`` for OCPP
-2.0.1, grouped by OCTT block; ``CC16_<nn>`` for OCPP 1.6, with their chapter): negative
+2.0.1, grouped by OCTT block, ``CC_RPC_<nn>`` for the OCPP-J framework; ``CC16_<nn>`` for
+OCPP 1.6, with their chapter or ``RPC``): negative
 steps and real-world inputs the OCTT has no case for. They carry the same marker with
 ``extra=True``; a failure of theirs is a csmscheck finding unless the run is ``--strict``.
 """
@@ -20,7 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _V16_ID = re.compile(r"^TC_\d{3}(_\d+)?$")
 _V201_ID = re.compile(r"^TC_([A-P])_\d{2,3}$")
 _CC16_ID = re.compile(r"^CC16_\d{2}$")
-_CC201_ID = re.compile(r"^CC_([A-P])_\d{2}$")
+_CC201_ID = re.compile(r"^CC_([A-P]|RPC)_\d{2}$")  # RPC: the OCPP-J framework (Part 4), not a functional block
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def selected(case: CaseId, selection: Sequence[str]) -> bool:
         if token in ("2.0.1", "201") and case.version == "2.0.1":
             return True
         block = token.removeprefix("2.0.1/").upper()
-        if case.version == "2.0.1" and len(block) == 1 and block == case.block:
+        if case.version == "2.0.1" and (len(block) == 1 or block == "RPC") and block == case.block:
             return True
         if token.startswith("1.6/") and case.version == "1.6" and token.removeprefix("1.6/") == case.block:
             return True
@@ -100,7 +101,7 @@ def valid_selection_token(token: str) -> bool:
     if text in ("1.6", "16", "1.6J", "2.0.1", "201") or text.startswith("1.6/"):
         return True
     block = text.removeprefix("2.0.1/").upper()
-    if len(block) == 1 and "A" <= block <= "P":
+    if (len(block) == 1 and "A" <= block <= "P") or block == "RPC":
         return True
     case = normalise_id(text)
     return any(pattern.match(case) for pattern in (_V16_ID, _V201_ID, _CC16_ID, _CC201_ID))
