@@ -9,10 +9,10 @@ status they answer with; a station that gives no answer raises
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from csmscheck.csms import items_per_message
 from csmscheck.csms.connection import StationConnection
@@ -136,8 +136,15 @@ async def set_items_per_message(csms: CsmsContext, version: OcppVersion, station
 
 async def create_token(csms: CsmsContext, id_token: str, type_: str, status: str, group_id: str | None,
                        expiry: datetime | None) -> None:
-    """Create or change an ID token the CSMS authorizes against."""
+    """Create or change an ID token the CSMS authorizes against.
+
+    Tokens are case-insensitive: the token known in another letter case is the one changed. The
+    expiry is stored in UTC, as everything in the database (an offset would be lost in SQLite).
+    """
     async with csms.store.session() as db:
-        row = await db.get(IdToken, id_token) or IdToken(id_token=id_token)
-        row.type, row.status, row.group_id, row.expiry = type_, status, group_id, expiry
+        row = await db.get(IdToken, id_token) or await db.scalar(
+            select(IdToken).where(func.upper(IdToken.id_token) == id_token.upper()).limit(1))
+        row = row or IdToken(id_token=id_token)
+        row.type, row.status, row.group_id = type_, status, group_id
+        row.expiry = expiry.astimezone(UTC) if expiry is not None and expiry.tzinfo else expiry
         db.add(row)

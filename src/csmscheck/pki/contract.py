@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
+from csmscheck.pki.certificates import new_root_certificate
+
 PrivateKey: TypeAlias = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384,
@@ -55,10 +57,15 @@ def load_ca(directory: Path) -> CertificateAuthority:
 
 
 def issue_contract_certificate(ca: CertificateAuthority, emaid: str, ocsp_url: str | None = None,
-                               days: int = 30) -> ContractCertificate:
-    """A contract certificate for ``emaid`` signed by ``ca``; with ``ocsp_url`` in its AIA extension."""
+                               days: int = 30, *, expired: bool = False) -> ContractCertificate:
+    """A contract certificate for ``emaid`` signed by ``ca``; with ``ocsp_url`` in its AIA extension.
+
+    ``expired``: its validity ended yesterday (it began ``days`` before that).
+    """
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
+    if expired:
+        now -= datetime.timedelta(days=days + 1)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, emaid),
@@ -92,3 +99,12 @@ def hash_data(cert: x509.Certificate, issuer: x509.Certificate, responder_url: s
         "serialNumber": format(request.serial_number, "x"),
         "responderURL": responder_url,
     }
+
+
+def impostor_ca(ca: CertificateAuthority) -> CertificateAuthority:
+    """A new root CA with the same name as ``ca`` but a key of its own: what it signs ``ca`` never did."""
+    names = ca.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cert, key = new_root_certificate(str(names[0].value) if names else "csmscheck impostor CA")
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise TypeError(f"unexpected root key type {type(key).__name__}")
+    return CertificateAuthority(cert, key)

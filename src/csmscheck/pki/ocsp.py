@@ -6,6 +6,11 @@ status the responder was started with; a request about another issuer is answere
 ``unauthorized``. Requests come as HTTP POST (``application/ocsp-request``) or as
 HTTP GET with the base64 request in the path (RFC 6960 appendix A.1).
 
+``forgery`` makes it answer what an OCSP client must not trust (RFC 6960 section 3.2),
+for csmscheck's negative cases: a response signed by a key the CA never certified
+(``untrusted-signer``), one whose nextUpdate has passed (``stale``), or one about another
+certificate than the one asked about (``other-certificate``).
+
     async with OcspResponder(ca, port=19080, status="revoked") as responder:
         ...
     assert responder.requests >= 1
@@ -34,6 +39,7 @@ from csmscheck.pki.contract import CertificateAuthority
 log = logging.getLogger("csmscheck.ocsp")
 
 CertStatus: TypeAlias = Literal["good", "revoked", "unknown"]
+Forgery: TypeAlias = Literal["untrusted-signer", "stale", "other-certificate"]
 _STATUS = {"good": ocsp.OCSPCertStatus.GOOD, "revoked": ocsp.OCSPCertStatus.REVOKED,
            "unknown": ocsp.OCSPCertStatus.UNKNOWN}
 _MAX_BODY = 64 * 1024
@@ -56,7 +62,7 @@ class OcspResponder:
     """Answers OCSP requests for certificates of ``ca`` with ``status``.
 
     ``delegate=True`` signs with a responder certificate the CA issued for OCSP signing
-    (RFC 6960 4.2.2.2) instead of the CA key itself.
+    (RFC 6960 4.2.2.2) instead of the CA key itself; ``forgery`` spoils the answer on purpose.
     """
 
     ca: CertificateAuthority
@@ -64,6 +70,7 @@ class OcspResponder:
     status: CertStatus = "good"
     host: str = "127.0.0.1"
     delegate: bool = False
+    forgery: Forgery | None = None
     received: list[ReceivedRequest] = field(default_factory=list)
     _server: asyncio.Server | None = field(default=None, repr=False)
     _signer: CertificateAuthority | None = field(default=None, repr=False)
@@ -80,7 +87,10 @@ class OcspResponder:
         return f"http://{host}:{self.port}/"
 
     async def start(self) -> OcspResponder:
-        self._signer = _delegated_signer(self.ca) if self.delegate else self.ca
+        if self.forgery == "untrusted-signer":
+            self._signer = _stranger(self.ca)
+        else:
+            self._signer = _delegated_signer(self.ca) if self.delegate else self.ca
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -150,14 +160,17 @@ class OcspResponder:
             return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         signer = self._signer or self.ca
         now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        this_update = now - datetime.timedelta(days=2) if self.forgery == "stale" else now
+        serial = request.serial_number + (1 if self.forgery == "other-certificate" else 0)
         revoked = self.status == "revoked"
         builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
-            issuer_name_hash=name_hash, issuer_key_hash=key_hash, serial_number=request.serial_number,
-            algorithm=algorithm, cert_status=_STATUS[self.status], this_update=now, next_update=now + _VALIDITY,
-            revocation_time=now - datetime.timedelta(days=1) if revoked else None,
+            issuer_name_hash=name_hash, issuer_key_hash=key_hash, serial_number=serial,
+            algorithm=algorithm, cert_status=_STATUS[self.status], this_update=this_update,
+            next_update=this_update + _VALIDITY,
+            revocation_time=this_update - datetime.timedelta(days=1) if revoked else None,
             revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
         ).responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
-        if self.delegate:
+        if signer is not self.ca:
             builder = builder.certificates([signer.cert])
         try:
             nonce = request.extensions.get_extension_for_class(x509.OCSPNonce)
@@ -193,5 +206,24 @@ def _delegated_signer(ca: CertificateAuthority) -> CertificateAuthority:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         .sign(ca.key, hashes.SHA256())
+    )
+    return CertificateAuthority(cert, key)
+
+
+def _stranger(ca: CertificateAuthority) -> CertificateAuthority:
+    """A self-signed OCSP signing certificate that bears the CA's name but was never issued by it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca.cert.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+        .sign(key, hashes.SHA256())
     )
     return CertificateAuthority(cert, key)

@@ -57,8 +57,10 @@ class Csms:
         finally:
             await self.set_registration_status(station, "Accepted")
 
-    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None) -> None:
-        await self.trigger.create_token(id_token, type_, status, group_id)
+    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None,
+                           cache_expiry: str | None = None) -> None:
+        """The CSMS knows ``id_token`` with ``status`` (in ``group_id``; valid until ``cache_expiry``, RFC 3339)."""
+        await self.trigger.create_token(id_token, type_, status, group_id, cache_expiry)
 
     async def set_basic_auth_password(self, station: Station, password: str) -> None:
         await self.trigger.set_basic_auth_password(station.id, password)

@@ -35,7 +35,9 @@ class Trigger(Protocol):
                                       version: OcppVersion = "2.0.1") -> None:
         """Make the CSMS answer the station's next BootNotification(s) with ``status``."""
 
-    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None) -> None: ...
+    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None,
+                           cache_expiry: str | None = None) -> None:
+        """Make the CSMS know ``id_token`` with ``status`` (in ``group_id``, valid until ``cache_expiry``)."""
 
     async def set_basic_auth_password(self, station_id: str, password: str) -> None: ...
 
@@ -117,11 +119,14 @@ class HttpTrigger:
             body["boots"] = boots
         await self._post("/api/octt/set-registration-status", body, what)
 
-    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None) -> None:
+    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None,
+                           cache_expiry: str | None = None) -> None:
         octt = self.dialect == "octt"
         body: Payload = {"token_id" if octt else "idToken": id_token, "type": type_, "status": status}
         if group_id is not None:
             body["group_id" if octt else "groupId"] = group_id
+        if cache_expiry is not None:
+            body["cache_expiry_date_time" if octt else "cacheExpiryDateTime"] = cache_expiry
         await self._post("/api/octt/create-token", body, f"create ID token {id_token} ({status})")
 
     async def set_basic_auth_password(self, station_id: str, password: str) -> None:
@@ -155,9 +160,11 @@ class ManualTrigger:
         times = f"the next {boots}" if boots else "every"
         await self._setup(f"Configure the CSMS to answer {times} BootNotification of {station_id} with {status}.")
 
-    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None) -> None:
+    async def create_token(self, id_token: str, type_: str, status: str, group_id: str | None = None,
+                           cache_expiry: str | None = None) -> None:
         group = f" in group {group_id}" if group_id else ""
-        await self._setup(f"Make sure the CSMS knows ID token {id_token} ({type_}) with status {status}{group}.")
+        until = f", valid until {cache_expiry}" if cache_expiry else ""
+        await self._setup(f"Make sure the CSMS knows ID token {id_token} ({type_}) with status {status}{group}{until}.")
 
     async def set_basic_auth_password(self, station_id: str, password: str) -> None:
         await self._setup(f"Set the basic auth password of {station_id} to {password!r} in the CSMS.")

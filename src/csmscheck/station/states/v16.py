@@ -17,6 +17,7 @@ from csmscheck.checks import v16 as checks
 from csmscheck.errors import StepFailed
 from csmscheck.expect import about_now, assert_matches, mismatches
 from csmscheck.station import v16
+from csmscheck.station.states.groups import check_parent
 from csmscheck.station.station import Station
 from csmscheck.station.v16 import ChargePointConfiguration, Payload
 
@@ -157,6 +158,7 @@ async def present_id_tag(station: Station, step: str, id_tag: str | None = None)
     """The driver presents ``id_tag`` (the configured valid one by default): Authorize, answered Accepted."""
     response = await authorize(station, id_tag, step=step)
     assert_matches(response, ACCEPTED_TAG, step)
+    check_parent(station, response, id_tag or station.cfg.valid_id_token, step)
     station.model.authorized = True
     return response
 
@@ -204,6 +206,7 @@ async def start_charging(station: Station, step: str, status_step: str, id_tag: 
     (its StatusNotification.conf: ``status_step``)."""
     response = await start_transaction(station, id_tag, step=step)
     assert_matches(response, ACCEPTED_TAG, step)
+    check_parent(station, response, id_tag or station.cfg.valid_id_token, step)
     await set_status(station, station.cfg.connector_id, "Charging", step=status_step)
     station.model.authorized = station.model.charging = station.model.ev_connected = True
     return response

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from csmscheck.checks import v201 as checks
 from csmscheck.expect import ABSENT, assert_matches, step
 from csmscheck.station import v201
+from csmscheck.station.states.groups import check_group
 from csmscheck.station.station import Station
 from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v201 import Payload
@@ -102,9 +104,13 @@ async def authorized(station: Station, token: Payload | None = None) -> None:
     with step("Authorized state"):
         response = await authorize(station, token)
     assert_matches(response, ACCEPTED_TOKEN, "Authorized state: Step 2: AuthorizeResponse")
+    check_group(station, checks.VALID_TOKEN_AUTHORIZED, response, token["idToken"],
+                "Authorized state: Step 2: AuthorizeResponse")
     with step("Authorized state"):
         response = await send_event(station, _event_type(station), "Authorized", token=token)
     assert_matches(response, ACCEPTED_TOKEN, "Authorized state: Step 4: TransactionEventResponse")
+    check_group(station, checks.VALID_TOKEN_IN_TRANSACTION, response, token["idToken"],
+                "Authorized state: Step 4: TransactionEventResponse")
     station.model.authorized = True
 
 
@@ -154,10 +160,13 @@ async def stop_authorized(station: Station, token: Payload | None = None) -> Non
         return
     await energy_transfer_started(station)
     await _transaction_runs(station)
+    token = token or valid_token(station)
     with step("StopAuthorized state"):
-        response = await send_event(station, "Updated", "StopAuthorized", token=token or valid_token(station),
+        response = await send_event(station, "Updated", "StopAuthorized", token=token,
                                     meter_context="Transaction.End")
     assert_matches(response, ACCEPTED_TOKEN, "StopAuthorized state: Step 2: TransactionEventResponse")
+    check_group(station, checks.VALID_TOKEN_IN_TRANSACTION, response, token["idToken"],
+                "StopAuthorized state: Step 2: TransactionEventResponse")
     station.model.stop_authorized, station.model.charging = True, False
 
 

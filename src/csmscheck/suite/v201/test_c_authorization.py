@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
 from csmscheck.checks import v201 as checks
-from csmscheck.errors import ConfigError, NotApplicable, StepFailed
+from csmscheck.errors import StepFailed
 from csmscheck.expect import assert_matches, one_of, step
-from csmscheck.pki.contract import CertificateAuthority, hash_data, issue_contract_certificate, load_ca
+from csmscheck.pki.contract import hash_data, issue_contract_certificate
 from csmscheck.pki.ocsp import CertStatus, OcspResponder
 from csmscheck.settings import Settings
 from csmscheck.station import Station
@@ -20,6 +19,7 @@ from csmscheck.station.states import v201 as states
 from csmscheck.suite.findings import check_matches
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
+from csmscheck.suite.v201.contracts import contract_ca, emaid
 
 Payload = dict[str, object]
 
@@ -256,24 +256,6 @@ async def test_tc_c_49(station: Station, cfg: Settings) -> None:
 # -- contract certificates (C07) over OCSP ---------------------------------------------------
 
 
-def _test_ca(cfg: Settings) -> CertificateAuthority:
-    if cfg.pki_dir is None:
-        raise NotApplicable("needs the CA the CSMS trusts for contract certificates: set pki_dir "
-                            "(CSMSCHECK_PKI_DIR) to a directory written by 'csmscheck certs'")
-    try:
-        return load_ca(cfg.pki_dir)
-    except FileNotFoundError as exc:
-        raise NotApplicable(f"needs the CA the CSMS trusts for contract certificates: pki_dir (CSMSCHECK_PKI_DIR) "
-                            f"{cfg.pki_dir} has no {Path(exc.filename or 'ca.pem').name}; write one with "
-                            f"'csmscheck certs'") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"setting pki_dir (CSMSCHECK_PKI_DIR): cannot load ca.pem/ca.key: {exc}") from None
-
-
-def emaid(cfg: Settings) -> Payload:
-    return msg.id_token(cfg.contract_emaid, "eMAID")
-
-
 def _asked(responder: OcspResponder, serial: int) -> None:
     """Step 2: the CSMS sent the responder an OCSP request about the contract certificate."""
     if responder.requests < 1:
@@ -287,7 +269,7 @@ def _asked(responder: OcspResponder, serial: int) -> None:
 async def _contract_session(station: Station, cfg: Settings, port: int, status: CertStatus,
                             full_certificate: bool) -> tuple[Payload, OcspResponder, int]:
     """Steps 1-4: EVConnectedPreSession, then an Authorize with the contract while a responder serves."""
-    ca = _test_ca(cfg)
+    ca = contract_ca(cfg)
     await states.ev_connected_pre_session(station)
     async with OcspResponder(ca, port=port, status=status, host=cfg.ocsp_host) as responder:
         if full_certificate:

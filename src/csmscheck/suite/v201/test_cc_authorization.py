@@ -1,0 +1,291 @@
+"""csmscheck's own authorization cases (OCPP 2.0.1): what the OCTT's block C and D cases do not try.
+
+Tokens in another letter case, tokens configured with a group and a cache expiry, refused
+tokens in a TransactionEvent, a token whose status changes, NoAuthorization and Central
+tokens; contract certificates the CSMS cannot verify (C07); a token blocked after it went
+into a station's local list (D01). A failure is a finding unless ``--strict``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from csmscheck.expect import Matcher, assert_matches, step
+from csmscheck.idtokens import emaid_check_digit, parse_emaid
+from csmscheck.pki.contract import hash_data, impostor_ca, issue_contract_certificate
+from csmscheck.pki.ocsp import CertStatus, Forgery, OcspResponder
+from csmscheck.settings import Settings
+from csmscheck.station import Station
+from csmscheck.station import v201 as msg
+from csmscheck.station.states import v201 as states
+from csmscheck.suite.marks import octt
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.v201.contracts import Payload, assert_refused, contract_ca, emaid, held_closed
+from csmscheck.suite.v201.token_steps import (
+    authorize_as,
+    deauthorized,
+    expiry_in,
+    other_case,
+    rfc3339_seconds,
+    shown,
+    start_as,
+    token_info,
+)
+
+# Tokens the cases have the CSMS create (ISO14443 UIDs: 8 hex digits), each for one case only.
+EXPIRING_TOKEN = "CC0C0200"
+CHANGING_TOKEN = "CC0C0400"
+CENTRAL_TOKEN = "CSMSCHECK-CENTRAL-C06"
+LISTED_TOKEN = "CC0D0100"
+
+REFUSED = {"invalid": ("Invalid", "Unknown"), "blocked": ("Blocked", "Invalid"), "expired": ("Expired", "Invalid")}
+"""What a CSMS may answer for the configured refused tokens: the statuses TC_C_02, TC_C_06 and TC_C_07 allow."""
+
+TOKEN_REQS = ["C01.FR.07", "C09.FR.02", "E01.FR.11", "E01.FR.12"]
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+
+@octt("CC_C_01", reqs=TOKEN_REQS)
+async def test_cc_c_01(station: Station, cfg: Settings) -> None:
+    """An idToken presented in another letter case is the configured one (identifiers are case-insensitive)."""
+    token = msg.id_token(other_case(cfg.valid_id_token), cfg.valid_id_token_type)
+    expected = token_info("Accepted", cfg.group_id)
+    await authorize_as(station, token, expected, 1)
+    await start_as(station, token, expected, 3)
+
+
+@octt("CC_C_02", reqs=TOKEN_REQS)
+async def test_cc_c_02(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A token configured with a group and a cache expiry is answered with both."""
+    expiry = expiry_in(days=1)
+    with step("Prerequisite: a token in the valid token's group, valid until tomorrow"):
+        await csms.create_token(EXPIRING_TOKEN, "ISO14443", "Accepted", cfg.group_id, rfc3339_seconds(expiry))
+    token = msg.id_token(EXPIRING_TOKEN, "ISO14443")
+    expected = token_info("Accepted", cfg.group_id, expiry)
+    await authorize_as(station, token, expected, 1)
+    await start_as(station, token, expected, 3)
+
+
+@octt("CC_C_03", reqs=["E01.FR.11", "E01.FR.12", "E05"])
+async def test_cc_c_03(station: Station, cfg: Settings) -> None:
+    """Unknown, blocked and expired tokens that start a transaction are refused in the TransactionEventResponse."""
+    tokens = {"invalid": msg.id_token(cfg.invalid_id_token, cfg.invalid_id_token_type),
+              "blocked": msg.id_token(cfg.blocked_id_token, cfg.blocked_id_token_type),
+              "expired": msg.id_token(cfg.expired_id_token, cfg.expired_id_token_type)}
+    at = 1
+    for role, token in tokens.items():
+        await start_as(station, token, token_info(REFUSED[role]), at)
+        await deauthorized(station, at + 2)
+        at += 3
+
+
+@octt("CC_C_04", reqs=["C01.FR.07"])
+async def test_cc_c_04(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A token the operator blocks is refused from then on, and accepted again once unblocked."""
+    token = msg.id_token(CHANGING_TOKEN, "ISO14443")
+    for at, status, expected in ((1, "Accepted", ("Accepted",)), (3, "Blocked", REFUSED["blocked"]),
+                                 (5, "Accepted", ("Accepted",))):
+        with step(f"Step {at}: the operator sets token {CHANGING_TOKEN} to {status}"):
+            await csms.create_token(CHANGING_TOKEN, "ISO14443", status, cfg.group_id)
+        await authorize_as(station, token, token_info(expected), at)
+
+
+@octt("CC_C_05", reqs=["E01.FR.11", "E01.FR.12"])
+async def test_cc_c_05(station: Station) -> None:
+    """A transaction of a station without means of authorization (idToken NoAuthorization, empty) is answered."""
+    no_authorization = msg.id_token("", "NoAuthorization")
+    await states.ev_connected_pre_session(station)
+    with step("Step 1"):  # the driver presses the start button
+        await states.send_event(station, "Updated", "Authorized", token=no_authorization)
+    with step("Step 3"):
+        await states.send_event(station, "Updated", "ChargingStateChanged", charging_state="Charging")
+    with step("Step 5"):
+        await states.connector_event(station, "Available")
+        await states.send_event(station, "Ended", "EVCommunicationLost", charging_state="Idle",
+                                stopped_reason="EVDisconnected", meter_context="Transaction.End")
+
+
+@octt("CC_C_06", reqs=["F01.FR.02", "E01.FR.11", "E01.FR.12"])
+async def test_cc_c_06(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A Central idToken the CSMS knows as valid starts a remote transaction it accepts."""
+    token = msg.id_token(CENTRAL_TOKEN, "Central")
+    with step("Prerequisite: a Central token the CSMS knows as Accepted"):
+        await csms.create_token(CENTRAL_TOKEN, "Central", "Accepted")
+    remote_start_id = secrets.randbelow(2**31 - 2) + 1
+    with step("Step 1"):
+        async with station.expect("RequestStartTransaction", reply={"status": "Accepted"}):
+            await csms.request(station, "RequestStartTransaction",
+                               {"idToken": token, "remoteStartId": remote_start_id, "evseId": cfg.evse_id})
+    # F01.FR.02: the station does not authorize a Central token itself; the transaction starts at once.
+    with step("Step 3"):
+        response = await states.send_event(station, "Started", "RemoteStart", token=token,
+                                           remote_start_id=remote_start_id)
+    assert_matches(response, token_info("Accepted"), f"Step 4: TransactionEventResponse for {shown(token)}")
+
+
+# -- contract certificates the CSMS cannot verify (C07) -------------------------------------------
+
+CONTRACT_REQS = ["C07.FR.04", "C07.FR.05"]
+CONTRACT_FEATURES = ["iso15118", "ocsp"]
+
+
+async def _present_hash_data(station: Station, cfg: Settings, port: int, why: str, *, status: CertStatus = "good",
+                             forgery: Forgery | None = None) -> None:
+    """EVConnectedPreSession; step 1: an Authorize with the OCSP data of a contract certificate the trusted CA
+    issued for the eMAID, while a responder answers ``status`` (spoiled by ``forgery``); step 2: refused."""
+    ca = contract_ca(cfg)
+    await states.ev_connected_pre_session(station)
+    async with OcspResponder(ca, port=port, status=status, host=cfg.ocsp_host, forgery=forgery) as responder:
+        contract = issue_contract_certificate(ca, cfg.contract_emaid)
+        with step("Step 1"):
+            response = await station.call("Authorize", {"idToken": emaid(cfg), "iso15118CertificateHashData": [
+                hash_data(contract.cert, ca.cert, responder.url)]})
+    assert_refused(response, f"Step 2: AuthorizeResponse for a contract certificate {why}")
+
+
+@octt("CC_C_10", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_10(station: Station, cfg: Settings) -> None:
+    """Contract certificate the OCSP responder does not know (status unknown) is not accepted."""
+    await _present_hash_data(station, cfg, 19083, "the OCSP responder reports unknown", status="unknown")
+
+
+@octt("CC_C_11", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_11(station: Station, cfg: Settings) -> None:
+    """Contract certificate whose OCSP responder is down (connection refused) is not accepted."""
+    ca = contract_ca(cfg)
+    await states.ev_connected_pre_session(station)
+    with held_closed(cfg.ocsp_host, 19084) as url:
+        contract = issue_contract_certificate(ca, cfg.contract_emaid)
+        with step("Step 1"):
+            response = await station.call("Authorize", {"idToken": emaid(cfg), "iso15118CertificateHashData": [
+                hash_data(contract.cert, ca.cert, url)]})
+    assert_refused(response, f"Step 2: AuthorizeResponse for a contract certificate whose OCSP responder {url} "
+                             f"refuses connections")
+
+
+@octt("CC_C_12", reqs=[*CONTRACT_REQS, "RFC 6960 3.2"], features=CONTRACT_FEATURES)
+async def test_cc_c_12(station: Station, cfg: Settings) -> None:
+    """Contract certificate with an OCSP response signed by a key the CA never certified is not accepted."""
+    await _present_hash_data(station, cfg, 19085, "whose OCSP response (good) is signed by a key the CA never "
+                             "certified", forgery="untrusted-signer")
+
+
+@octt("CC_C_13", reqs=[*CONTRACT_REQS, "RFC 6960 3.2"], features=CONTRACT_FEATURES)
+async def test_cc_c_13(station: Station, cfg: Settings) -> None:
+    """Contract certificate with an outdated OCSP response (nextUpdate passed) is not accepted."""
+    await _present_hash_data(station, cfg, 19086, "whose OCSP response (good) is outdated (nextUpdate passed)",
+                             forgery="stale")
+
+
+@octt("CC_C_14", reqs=[*CONTRACT_REQS, "RFC 6960 3.2"], features=CONTRACT_FEATURES)
+async def test_cc_c_14(station: Station, cfg: Settings) -> None:
+    """Contract certificate whose OCSP response is about another certificate is not accepted."""
+    await _present_hash_data(station, cfg, 19087, "whose OCSP response (good) is about another serial number",
+                             forgery="other-certificate")
+
+
+async def _present_certificate(station: Station, cfg: Settings, port: int, why: str, *, emaid_in_certificate: str,
+                               impostor: bool = False, expired: bool = False) -> None:
+    """EVConnectedPreSession; step 1: an Authorize for the configured eMAID with a whole contract certificate
+    (its AIA naming a responder that answers good); step 2: refused."""
+    trusted = contract_ca(cfg)
+    issuer = impostor_ca(trusted) if impostor else trusted
+    await states.ev_connected_pre_session(station)
+    async with OcspResponder(issuer, port=port, status="good", host=cfg.ocsp_host) as responder:
+        contract = issue_contract_certificate(issuer, emaid_in_certificate, ocsp_url=responder.url, expired=expired)
+        with step("Step 1"):
+            response = await station.call("Authorize", {"idToken": emaid(cfg), "certificate": contract.pem})
+    assert_refused(response, f"Step 2: AuthorizeResponse for a contract certificate {why}")
+
+
+def another_emaid(cfg: Settings) -> str:
+    """An eMAID of the same provider that is not the configured one."""
+    parts = parse_emaid(cfg.contract_emaid)
+    country, provider = (parts.country, parts.provider) if parts else ("NL", "CSM")
+    body = f"{country}{provider}C99999999".upper()
+    if body == (parts.body if parts else ""):
+        body = f"{country}{provider}C99999998".upper()
+    return body + emaid_check_digit(body)
+
+
+@octt("CC_C_15", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_15(station: Station, cfg: Settings) -> None:
+    """Contract certificate of another eMAID than the idToken presented is not accepted."""
+    other = another_emaid(cfg)
+    await _present_certificate(station, cfg, 19088, f"issued to {other}, not to the eMAID presented",
+                               emaid_in_certificate=other)
+
+
+@octt("CC_C_16", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_16(station: Station, cfg: Settings) -> None:
+    """Contract certificate that no CA the CSMS trusts signed (a CA of the same name) is not accepted."""
+    await _present_certificate(station, cfg, 19089, "signed by an impostor of the trusted CA (same name, other key)",
+                               emaid_in_certificate=cfg.contract_emaid, impostor=True)
+
+
+@octt("CC_C_17", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_17(station: Station, cfg: Settings) -> None:
+    """OCSP data of a contract certificate from a CA the CSMS does not know is not accepted."""
+    impostor = impostor_ca(contract_ca(cfg))
+    await states.ev_connected_pre_session(station)
+    async with OcspResponder(impostor, port=19089, status="good", host=cfg.ocsp_host) as responder:
+        contract = issue_contract_certificate(impostor, cfg.contract_emaid)
+        with step("Step 1"):
+            response = await station.call("Authorize", {"idToken": emaid(cfg), "iso15118CertificateHashData": [
+                hash_data(contract.cert, impostor.cert, responder.url)]})
+    assert_refused(response, "Step 2: AuthorizeResponse for OCSP data naming an issuer the CSMS does not trust")
+
+
+@octt("CC_C_18", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_18(station: Station, cfg: Settings) -> None:
+    """Expired contract certificate is not accepted, even when its OCSP responder answers good."""
+    await _present_certificate(station, cfg, 19088, "that expired yesterday", emaid_in_certificate=cfg.contract_emaid,
+                               expired=True)
+
+
+# -- local authorization list (D01) ---------------------------------------------------------------
+
+
+def _list_entry(token: str, status: str, group: str) -> Payload:
+    return {"idToken": msg.id_token(token, "ISO14443"),
+            "idTokenInfo": {"status": status, "groupIdToken": {"idToken": group, "type": "Central"}}}
+
+
+async def _send_update(station: Station, csms: Csms, version: int, entry: Payload, at: int) -> Payload:
+    """Step ``at``: the operator has the CSMS send a differential update numbered ``version`` (a CSMS that
+    numbers updates itself picks its own); the station accepts and from then on reports the version it got."""
+    with step(f"Step {at}"):
+        async with station.expect("SendLocalList", reply={"status": "Accepted"}) as got:
+            await csms.request(station, "SendLocalList", {"versionNumber": version, "updateType": "Differential",
+                                                          "localAuthorizationList": [entry]})
+    station.session.replies["GetLocalListVersion"] = {"versionNumber": got.payload["versionNumber"]}
+    return got.payload
+
+
+@octt("CC_D_01", reqs=["D01.FR.01", "C01.FR.07", "E01.FR.11"], features=["local_auth_list"])
+async def test_cc_d_01(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A token blocked after it went into the station's local list is refused online; the next update is numbered
+    above the first."""
+    token = msg.id_token(LISTED_TOKEN, "ISO14443")
+    with step("Prerequisite: a token in the valid token's group"):
+        await csms.create_token(LISTED_TOKEN, "ISO14443", "Accepted", cfg.group_id)
+    station.session.replies["GetLocalListVersion"] = {"versionNumber": cfg.local_list_version}
+    first = await _send_update(station, csms, cfg.local_list_version + 1,
+                               _list_entry(LISTED_TOKEN, "Accepted", cfg.group_id), 1)
+    with step(f"Step 3: the operator blocks token {LISTED_TOKEN}"):
+        await csms.create_token(LISTED_TOKEN, "ISO14443", "Blocked", cfg.group_id)
+    await authorize_as(station, token, token_info(REFUSED["blocked"]), 4)
+    await start_as(station, token, token_info(REFUSED["blocked"]), 6)
+    await deauthorized(station, 8)
+    second = await _send_update(station, csms, first["versionNumber"] + 1,
+                                _list_entry(LISTED_TOKEN, "Blocked", cfg.group_id), 9)
+    assert_matches(second, {"versionNumber": _above(first["versionNumber"])},
+                   "Step 9: SendLocalListRequest (the station holds the list of step 1)")
+
+
+def _above(bound: int) -> Any:
+    return Matcher(f"<an integer > {bound}, the version the station holds>",
+                   lambda v: isinstance(v, int) and not isinstance(v, bool) and v > bound)
