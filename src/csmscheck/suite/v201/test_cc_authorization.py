@@ -21,17 +21,9 @@ from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
+from csmscheck.suite.tokens import expiry_in, other_case, rfc3339_seconds
 from csmscheck.suite.v201.contracts import Payload, assert_refused, contract_ca, emaid, held_closed
-from csmscheck.suite.v201.token_steps import (
-    authorize_as,
-    deauthorized,
-    expiry_in,
-    other_case,
-    rfc3339_seconds,
-    shown,
-    start_as,
-    token_info,
-)
+from csmscheck.suite.v201.token_steps import authorize_as, deauthorized, shown, start_as, token_info
 
 # Tokens the cases have the CSMS create (ISO14443 UIDs: 8 hex digits), each for one case only.
 EXPIRING_TOKEN = "CC0C0200"
