@@ -116,15 +116,16 @@ async def test_cc16_25(station: Station, csms: Csms, cfg: Settings) -> None:
     """An idTag blocked after it went into the local list is refused online; the next update is numbered above."""
     with step("Prerequisite: an idTag of the valid idTag's group"):
         await csms.create_token(LISTED_TAG, "ISO14443", "Accepted", cfg.group_id)
-    first = await _send_update(station, csms, 1, "Accepted", 1)
-    with step(f"Step 3: the operator blocks idTag {LISTED_TAG}"):
+    await _authorize(station, LISTED_TAG, tag_info("Accepted", cfg.group_id), 1)
+    first = await _send_update(station, csms, 1, "Accepted", 3)
+    with step(f"Step 5: the operator blocks idTag {LISTED_TAG}"):
         await csms.create_token(LISTED_TAG, "ISO14443", "Blocked", cfg.group_id)
-    await _authorize(station, LISTED_TAG, tag_info("Blocked"), 4)
-    await _start(station, LISTED_TAG, tag_info("Blocked"), 6)
-    await _stop(station, "DeAuthorized", None, None, 10)
-    second = await _send_update(station, csms, first["listVersion"] + 1, "Blocked", 16)
+    await _authorize(station, LISTED_TAG, tag_info("Blocked"), 6)
+    await _start(station, LISTED_TAG, tag_info("Blocked"), 8)
+    await _stop(station, "DeAuthorized", None, None, 12)
+    second = await _send_update(station, csms, first["listVersion"] + 1, "Blocked", 18)
     assert_matches(second, {"listVersion": _above(first["listVersion"])},
-                   "Step 16: SendLocalList.req (the charge point holds the list of step 1)")
+                   "Step 18: SendLocalList.req (the charge point holds the list of step 3)")
 
 
 async def _send_update(station: Station, csms: Csms, version: int, status: str, at: int) -> Payload:

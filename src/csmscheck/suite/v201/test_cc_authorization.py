@@ -13,6 +13,7 @@ from typing import Any
 
 from csmscheck.expect import Matcher, assert_matches, step
 from csmscheck.idtokens import emaid_check_digit, parse_emaid
+from csmscheck.pki.certificates import pem_text
 from csmscheck.pki.contract import hash_data, impostor_ca, issue_contract_certificate
 from csmscheck.pki.ocsp import CertStatus, Forgery, OcspResponder
 from csmscheck.settings import Settings
@@ -28,7 +29,6 @@ from csmscheck.suite.v201.token_steps import authorize_as, deauthorized, shown, 
 # Tokens the cases have the CSMS create (ISO14443 UIDs: 8 hex digits), each for one case only.
 EXPIRING_TOKEN = "CC0C0200"
 CHANGING_TOKEN = "CC0C0400"
-CENTRAL_TOKEN = "CSMSCHECK-CENTRAL-C06"
 LISTED_TOKEN = "CC0D0100"
 
 REFUSED = {"invalid": ("Invalid", "Unknown"), "blocked": ("Blocked", "Invalid"), "expired": ("Expired", "Invalid")}
@@ -102,10 +102,10 @@ async def test_cc_c_05(station: Station) -> None:
 
 @octt("CC_C_06", reqs=["F01.FR.02", "E01.FR.11", "E01.FR.12"])
 async def test_cc_c_06(station: Station, csms: Csms, cfg: Settings) -> None:
-    """A Central idToken the CSMS knows as valid starts a remote transaction it accepts."""
-    token = msg.id_token(CENTRAL_TOKEN, "Central")
-    with step("Prerequisite: a Central token the CSMS knows as Accepted"):
-        await csms.create_token(CENTRAL_TOKEN, "Central", "Accepted")
+    """A remote start with a Central idToken (one the CSMS issues) is accepted in the transaction it starts."""
+    # IdTokenEnumType Central: an id generated centrally, by the CSMS, e.g. for a remote start; issued here
+    # through the operator's request, so the CSMS knows it without a token of its own table.
+    token = msg.id_token(f"CSMSCHECK-{secrets.token_hex(8).upper()}", "Central")
     remote_start_id = secrets.randbelow(2**31 - 2) + 1
     with step("Step 1"):
         async with station.expect("RequestStartTransaction", reply={"status": "Accepted"}):
@@ -182,14 +182,16 @@ async def test_cc_c_14(station: Station, cfg: Settings) -> None:
 async def _present_certificate(station: Station, cfg: Settings, port: int, why: str, *, emaid_in_certificate: str,
                                impostor: bool = False, expired: bool = False) -> None:
     """EVConnectedPreSession; step 1: an Authorize for the configured eMAID with a whole contract certificate
-    (its AIA naming a responder that answers good); step 2: refused."""
+    (its AIA naming a responder that answers good; an impostor's certificate comes with the impostor's root, as
+    a chain the EV presents); step 2: refused."""
     trusted = contract_ca(cfg)
     issuer = impostor_ca(trusted) if impostor else trusted
     await states.ev_connected_pre_session(station)
     async with OcspResponder(issuer, port=port, status="good", host=cfg.ocsp_host) as responder:
         contract = issue_contract_certificate(issuer, emaid_in_certificate, ocsp_url=responder.url, expired=expired)
+        chain = contract.pem + (pem_text(issuer.cert) if impostor else "")
         with step("Step 1"):
-            response = await station.call("Authorize", {"idToken": emaid(cfg), "certificate": contract.pem})
+            response = await station.call("Authorize", {"idToken": emaid(cfg), "certificate": chain})
     assert_refused(response, f"Step 2: AuthorizeResponse for a contract certificate {why}")
 
 
@@ -213,7 +215,7 @@ async def test_cc_c_15(station: Station, cfg: Settings) -> None:
 
 @octt("CC_C_16", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
 async def test_cc_c_16(station: Station, cfg: Settings) -> None:
-    """Contract certificate that no CA the CSMS trusts signed (a CA of the same name) is not accepted."""
+    """Contract certificate (with its root) from a CA the CSMS does not trust (same name, other key) is not accepted."""
     await _present_certificate(station, cfg, 19089, "signed by an impostor of the trusted CA (same name, other key)",
                                emaid_in_certificate=cfg.contract_emaid, impostor=True)
 
@@ -264,18 +266,19 @@ async def test_cc_d_01(station: Station, csms: Csms, cfg: Settings) -> None:
     token = msg.id_token(LISTED_TOKEN, "ISO14443")
     with step("Prerequisite: a token in the valid token's group"):
         await csms.create_token(LISTED_TOKEN, "ISO14443", "Accepted", cfg.group_id)
+    await authorize_as(station, token, token_info("Accepted", cfg.group_id), 1)
     station.session.replies["GetLocalListVersion"] = {"versionNumber": cfg.local_list_version}
     first = await _send_update(station, csms, cfg.local_list_version + 1,
-                               _list_entry(LISTED_TOKEN, "Accepted", cfg.group_id), 1)
-    with step(f"Step 3: the operator blocks token {LISTED_TOKEN}"):
+                               _list_entry(LISTED_TOKEN, "Accepted", cfg.group_id), 3)
+    with step(f"Step 5: the operator blocks token {LISTED_TOKEN}"):
         await csms.create_token(LISTED_TOKEN, "ISO14443", "Blocked", cfg.group_id)
-    await authorize_as(station, token, token_info(REFUSED["blocked"]), 4)
-    await start_as(station, token, token_info(REFUSED["blocked"]), 6)
-    await deauthorized(station, 8)
+    await authorize_as(station, token, token_info(REFUSED["blocked"]), 6)
+    await start_as(station, token, token_info(REFUSED["blocked"]), 8)
+    await deauthorized(station, 10)
     second = await _send_update(station, csms, first["versionNumber"] + 1,
-                                _list_entry(LISTED_TOKEN, "Blocked", cfg.group_id), 9)
+                                _list_entry(LISTED_TOKEN, "Blocked", cfg.group_id), 11)
     assert_matches(second, {"versionNumber": _above(first["versionNumber"])},
-                   "Step 9: SendLocalListRequest (the station holds the list of step 1)")
+                   "Step 11: SendLocalListRequest (the station holds the list of step 3)")
 
 
 def _above(bound: int) -> Any:
