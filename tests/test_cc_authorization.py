@@ -18,6 +18,7 @@ from typing import Any
 import httpcore  # noqa: F401
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from faults import alter_sent, assert_failed, assert_finding, patch_handler, run_case, run_cases
 from faults201 import finding_not_failure
 from sqlalchemy import select
@@ -35,7 +36,8 @@ from csmscheck.csms.router import ROUTES, Payload
 from csmscheck.csms.store import Store
 
 CC_CASES = ["CC_C_01", "CC_C_02", "CC_C_03", "CC_C_04", "CC_C_05", "CC_C_06", "CC_C_10", "CC_C_11", "CC_C_12",
-            "CC_C_13", "CC_C_14", "CC_C_15", "CC_C_16", "CC_C_17", "CC_C_18", "CC_D_01",
+            "CC_C_13", "CC_C_14", "CC_C_15", "CC_C_16", "CC_C_17", "CC_C_18", "CC_C_19", "CC_C_20", "CC_C_21",
+            "CC_D_01",
             "CC16_20", "CC16_21", "CC16_22", "CC16_23", "CC16_25"]
 NOT_ACCEPTED = 'idTokenInfo.status: expected <anything but "Accepted">, got "Accepted"'
 
@@ -183,6 +185,40 @@ def test_expired_certificate_accepted(pytester: pytest.Pytester, bundled: Bundle
 
     monkeypatch.setattr(ocsp_client, "_chain_problem", no_expiry)
     cc_finding(pytester, bundled, "CC_C_18", "that expired yesterday", NOT_ACCEPTED)
+
+
+def test_valid_contract_authorizes_a_blocked_emaid(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: a contract certificate that checks out authorizes the eMAID whatever the CSMS knows of it."""
+    def contract_decides(_req: Payload, resp: Payload) -> None:
+        if resp.get("certificateStatus") == "Accepted":
+            resp["idTokenInfo"]["status"] = "Accepted"
+
+    patch_handler(monkeypatch, "2.0.1", "Authorize", contract_decides)
+    cc_finding(pytester, bundled, "CC_C_19", "Step 2: AuthorizeResponse for the blocked eMAID NLCSMC00000019",
+               "idTokenInfo.status: expected <one of 'Blocked', 'Invalid'>, got \"Accepted\"")
+
+
+def test_only_sha256_hash_data(pytester: pytest.Pytester, bundled: BundledCsms,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: OCSP data is only understood with SHA-256 hashes; SHA-384 and SHA-512 ones are refused."""
+    monkeypatch.setattr(ocsp_client, "_HASHES", {"SHA256": hashes.SHA256})
+    cc_finding(pytester, bundled, "CC_C_20", "Step 2: AuthorizeResponse for a valid contract certificate, OCSP data "
+               "hashed with SHA384", 'idTokenInfo.status: expected "Accepted", got "Invalid"')
+
+
+def test_try_later_read_as_good(pytester: pytest.Pytester, bundled: BundledCsms,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: any OCSP answer the responder gives counts as 'good', whatever its responseStatus."""
+    real = ocsp_client.read_response
+
+    def any_answer(response: x509.ocsp.OCSPResponse, *args: Any) -> Any:
+        if response.response_status != x509.ocsp.OCSPResponseStatus.SUCCESSFUL:
+            return "good", "answered"
+        return real(response, *args)
+
+    monkeypatch.setattr(ocsp_client, "read_response", any_answer)
+    cc_finding(pytester, bundled, "CC_C_21", "whose OCSP responder answers tryLater", NOT_ACCEPTED)
 
 
 # -- tokens (2.0.1) ------------------------------------------------------------------------------------------

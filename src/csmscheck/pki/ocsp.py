@@ -8,8 +8,9 @@ HTTP GET with the base64 request in the path (RFC 6960 appendix A.1).
 
 ``forgery`` makes it answer what an OCSP client must not trust (RFC 6960 section 3.2),
 for csmscheck's negative cases: a response signed by a key the CA never certified
-(``untrusted-signer``), one whose nextUpdate has passed (``stale``), or one about another
-certificate than the one asked about (``other-certificate``).
+(``untrusted-signer``), one whose nextUpdate has passed (``stale``), one about another
+certificate than the one asked about (``other-certificate``), or no status at all but
+"try later" (``try-later``, RFC 6960 section 2.3).
 
     async with OcspResponder(ca, port=19080, status="revoked") as responder:
         ...
@@ -39,7 +40,7 @@ from csmscheck.pki.contract import CertificateAuthority
 log = logging.getLogger("csmscheck.ocsp")
 
 CertStatus: TypeAlias = Literal["good", "revoked", "unknown"]
-Forgery: TypeAlias = Literal["untrusted-signer", "stale", "other-certificate"]
+Forgery: TypeAlias = Literal["untrusted-signer", "stale", "other-certificate", "try-later"]
 _STATUS = {"good": ocsp.OCSPCertStatus.GOOD, "revoked": ocsp.OCSPCertStatus.REVOKED,
            "unknown": ocsp.OCSPCertStatus.UNKNOWN}
 _MAX_BODY = 64 * 1024
@@ -158,6 +159,8 @@ class OcspResponder:
         name_hash, key_hash = _issuer_hashes(self.ca.cert, algorithm)
         if (request.issuer_name_hash, request.issuer_key_hash) != (name_hash, key_hash):
             return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        if self.forgery == "try-later":
+            return _unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
         signer = self._signer or self.ca
         now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         this_update = now - datetime.timedelta(days=2) if self.forgery == "stale" else now

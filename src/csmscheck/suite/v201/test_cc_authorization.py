@@ -195,13 +195,14 @@ async def _present_certificate(station: Station, cfg: Settings, port: int, why: 
     assert_refused(response, f"Step 2: AuthorizeResponse for a contract certificate {why}")
 
 
-def another_emaid(cfg: Settings) -> str:
-    """An eMAID of the same provider that is not the configured one."""
+def another_emaid(cfg: Settings, instance: str = "C99999999") -> str:
+    """An eMAID of the configured one's provider with contract ``instance`` (9 characters), with its check
+    character; another instance if that is the configured eMAID."""
     parts = parse_emaid(cfg.contract_emaid)
     country, provider = (parts.country, parts.provider) if parts else ("NL", "CSM")
-    body = f"{country}{provider}C99999999".upper()
+    body = f"{country}{provider}{instance}".upper()
     if body == (parts.body if parts else ""):
-        body = f"{country}{provider}C99999998".upper()
+        body = body[:-1] + ("1" if body[-1] != "1" else "2")
     return body + emaid_check_digit(body)
 
 
@@ -238,6 +239,48 @@ async def test_cc_c_18(station: Station, cfg: Settings) -> None:
     """Expired contract certificate is not accepted, even when its OCSP responder answers good."""
     await _present_certificate(station, cfg, 19088, "that expired yesterday", emaid_in_certificate=cfg.contract_emaid,
                                expired=True)
+
+
+@octt("CC_C_19", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_19(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A valid contract certificate does not authorize an eMAID the CSMS knows as blocked."""
+    blocked = another_emaid(cfg, "C00000019")
+    with step(f"Prerequisite: the CSMS knows eMAID {blocked} as Blocked"):
+        await csms.create_token(blocked, "eMAID", "Blocked")
+    ca = contract_ca(cfg)
+    await states.ev_connected_pre_session(station)
+    async with OcspResponder(ca, port=19083, status="good", host=cfg.ocsp_host) as responder:
+        contract = issue_contract_certificate(ca, blocked)
+        with step("Step 1"):
+            response = await station.call("Authorize", {"idToken": msg.id_token(blocked, "eMAID"),
+                                                        "iso15118CertificateHashData": [
+                                                            hash_data(contract.cert, ca.cert, responder.url)]})
+    assert_matches(response, token_info(REFUSED["blocked"]),
+                   f"Step 2: AuthorizeResponse for the blocked eMAID {blocked} with a valid contract certificate")
+
+
+@octt("CC_C_20", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_20(station: Station, cfg: Settings) -> None:
+    """OCSP data hashed with SHA-384 and SHA-512 (OCSPRequestDataType) is checked like SHA-256's: accepted."""
+    ca = contract_ca(cfg)
+    await states.ev_connected_pre_session(station)
+    at = 1
+    for algorithm in ("SHA384", "SHA512"):
+        async with OcspResponder(ca, port=19083, status="good", host=cfg.ocsp_host) as responder:
+            contract = issue_contract_certificate(ca, cfg.contract_emaid)
+            with step(f"Step {at}"):
+                response = await station.call("Authorize", {"idToken": emaid(cfg), "iso15118CertificateHashData": [
+                    hash_data(contract.cert, ca.cert, responder.url, algorithm)]})
+        assert_matches(response, {"idTokenInfo": {"status": "Accepted"}, "certificateStatus": "Accepted"},
+                       f"Step {at + 1}: AuthorizeResponse for a valid contract certificate, OCSP data hashed with "
+                       f"{algorithm}")
+        at += 2
+
+
+@octt("CC_C_21", reqs=[*CONTRACT_REQS, "RFC 6960 2.3"], features=CONTRACT_FEATURES)
+async def test_cc_c_21(station: Station, cfg: Settings) -> None:
+    """Contract certificate whose OCSP responder answers 'try later' (no status) is not accepted."""
+    await _present_hash_data(station, cfg, 19083, "whose OCSP responder answers tryLater", forgery="try-later")
 
 
 # -- local authorization list (D01) ---------------------------------------------------------------
