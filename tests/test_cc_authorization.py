@@ -10,13 +10,16 @@ every case with ``--strict``.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+import socket
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # httpx imports httpcore on first use; if that happens inside a pytester run, pytester's
 # sys.modules restore drops it and later httpx errors stop mapping to httpx exceptions.
 import httpcore  # noqa: F401
+import httpx
 import pytest
+from conftest import RunningCsms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from faults import alter_sent, assert_failed, assert_finding, patch_handler, run_case, run_cases
@@ -34,6 +37,12 @@ from csmscheck.csms.handlers.v201 import transactions as transactions201
 from csmscheck.csms.models import IdToken, Transaction
 from csmscheck.csms.router import ROUTES, Payload
 from csmscheck.csms.store import Store
+from csmscheck.errors import NotApplicable
+from csmscheck.pki import generate_pki
+from csmscheck.pki.certificates import pem_text
+from csmscheck.pki.contract import CertificateAuthority, impostor_ca, issue_contract_certificate, load_ca
+from csmscheck.pki.ocsp import Forgery, OcspResponder
+from csmscheck.suite.v201.contracts import held_closed
 
 CC_CASES = ["CC_C_01", "CC_C_02", "CC_C_03", "CC_C_04", "CC_C_05", "CC_C_06", "CC_C_10", "CC_C_11", "CC_C_12",
             "CC_C_13", "CC_C_14", "CC_C_15", "CC_C_16", "CC_C_17", "CC_C_18", "CC_C_19", "CC_C_20", "CC_C_21",
@@ -439,3 +448,76 @@ def test_1_6_stop_answers_the_starting_tag(pytester: pytest.Pytester, bundled: B
     monkeypatch.setitem(ROUTES["1.6"].handlers, "StopTransaction", starting_tag)
     cc_finding(pytester, bundled, "CC16_23", "Step 8: StopTransaction.conf for idTag 'CC160230'",
                'idTagInfo.status: expected "Blocked", got "Accepted"')
+
+
+# -- the suite's responder: each forgery is refused by a careful OCSP client for its own reason ----------------
+
+
+@pytest.fixture(scope="module")
+def contract_authority(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
+    directory = tmp_path_factory.mktemp("pki")
+    generate_pki(directory, ["CS1"])
+    return load_ca(directory)
+
+
+@pytest.mark.parametrize(("forgery", "reason"), [
+    (None, "OCSP: good"),
+    ("untrusted-signer", "OCSP response not signed by the issuer or a responder it delegated to"),
+    ("stale", "OCSP response outdated"),
+    ("other-certificate", "OCSP response does not mention the certificate"),
+    ("try-later", "OCSP responder answered TRY_LATER"),
+])
+async def test_responder_forgeries(contract_authority: CertificateAuthority, forgery: Forgery | None,
+                                   reason: str) -> None:
+    ca = contract_authority
+    contract = issue_contract_certificate(ca, "NLCSMC00000001X")
+    async with OcspResponder(ca, forgery=forgery) as responder:
+        cert_id = ocsp_client.CertId(hashes.SHA256(), *ocsp_client._issuer_hashes(ca.cert, hashes.SHA256()),
+                                     contract.cert.serial_number, responder.url)
+        outcome, why = await ocsp_client.query(cert_id, ca.cert)
+    assert (outcome, why) == ("good" if forgery is None else "unavailable", reason)
+
+
+async def test_impostor_ca_has_the_name_not_the_key(contract_authority: CertificateAuthority) -> None:
+    impostor = impostor_ca(contract_authority)
+    assert impostor.cert.subject == contract_authority.cert.subject
+    assert impostor.cert.public_key() != contract_authority.cert.public_key()
+    contract = issue_contract_certificate(impostor, "NLCSMC00000001X")
+    verdict = await ocsp_client.check_contract("NLCSMC00000001X", contract.pem + pem_text(impostor.cert), None,
+                                               [contract_authority.cert])
+    assert verdict.certificate_status == "CertChainError", verdict
+
+
+def test_expired_contract_certificate(contract_authority: CertificateAuthority) -> None:
+    contract = issue_contract_certificate(contract_authority, "NLCSMC00000001X", expired=True)
+    assert contract.cert.not_valid_after_utc < datetime.now(UTC) - timedelta(hours=12)
+    assert contract.cert.not_valid_before_utc < contract.cert.not_valid_after_utc
+
+
+async def test_a_port_held_closed_refuses_connections() -> None:
+    with held_closed("127.0.0.1", 0) as url:
+        assert url.startswith("http://127.0.0.1:")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(NotApplicable, match=f"cannot hold port {port} on 127.0.0.1 closed"), \
+                held_closed("127.0.0.1", port):
+            pass
+
+
+async def test_create_token_changes_the_token_in_any_letter_case_and_keeps_its_expiry_in_utc(
+        reference_csms: RunningCsms) -> None:
+    """The trigger API's create-token: tokens are case-insensitive; an expiry with an offset is the same instant."""
+    async with httpx.AsyncClient(base_url=reference_csms.api) as api:
+        for body in ({"idToken": "CAFE0001", "status": "Accepted", "groupId": "G1"},
+                     {"idToken": "cafe0001", "status": "Blocked", "cacheExpiryDateTime": "2030-01-01T02:00:00+02:00"}):
+            assert (await api.post("/api/octt/create-token", json=body)).status_code == 200
+    store = Store(reference_csms.db_url)
+    try:
+        async with store.session() as db:
+            rows = (await db.scalars(select(IdToken).where(IdToken.id_token.in_(["CAFE0001", "cafe0001"])))).all()
+    finally:
+        await store.close()
+    assert [(r.id_token, r.status, r.group_id) for r in rows] == [("CAFE0001", "Blocked", None)]
+    assert authorization.as_utc(rows[0].expiry) == datetime(2030, 1, 1, tzinfo=UTC)
