@@ -16,7 +16,7 @@ PARENT_ID_TAG = ExtraCheck(
     "idTagInfo tells the charge point an idTag's status and its parent-identifier (OCPP 1.6 IdTagInfo, "
     "parentIdTag); a charge point lets another idTag with the same parent idTag stop a transaction, or use a "
     "reservation made for the parent (section 5.13), which works only when the Central System reports the "
-    "parent: for an idTag configured in a group, Authorize.conf, StartTransaction.conf and StopTransaction.conf "
-    "carry that group as parentIdTag.",
-    "OCPP 1.6 §4.1, §4.8, §4.10, §5.13 (IdTagInfo.parentIdTag, 'Parent idTag')",
+    "parent: for an idTag configured in a group, Authorize.conf and StartTransaction.conf carry that group "
+    "as parentIdTag.",
+    "OCPP 1.6 §4.1, §4.8, §5.13 (IdTagInfo.parentIdTag, 'Parent idTag')",
 )

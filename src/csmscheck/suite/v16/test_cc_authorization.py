@@ -113,7 +113,10 @@ async def test_cc16_23(station: Station, csms: Csms, cfg: Settings) -> None:
 
 @octt("CC16_25", chapter="3.14", reqs=["OCPP 1.6 §4.1", "§4.8", "§5.15"], features=["local_auth_list"])
 async def test_cc16_25(station: Station, csms: Csms, cfg: Settings) -> None:
-    """An idTag blocked after it went into the local list is refused online; the next update is numbered above."""
+    """An idTag blocked after it went into the local list is refused online.
+
+    The update that tells the charge point is numbered above the list it holds.
+    """
     with step("Prerequisite: an idTag of the valid idTag's group"):
         await csms.create_token(LISTED_TAG, "ISO14443", "Accepted", cfg.group_id)
     await _authorize(station, LISTED_TAG, tag_info("Accepted", cfg.group_id), 1)

@@ -304,8 +304,10 @@ async def _send_update(station: Station, csms: Csms, version: int, entry: Payloa
 
 @octt("CC_D_01", reqs=["D01.FR.01", "C01.FR.07", "E01.FR.11"], features=["local_auth_list"])
 async def test_cc_d_01(station: Station, csms: Csms, cfg: Settings) -> None:
-    """A token blocked after it went into the station's local list is refused online; the next update is numbered
-    above the first."""
+    """A token blocked after it went into the station's local list is refused online.
+
+    The update that tells the station is numbered above the list it holds.
+    """
     token = msg.id_token(LISTED_TOKEN, "ISO14443")
     with step("Prerequisite: a token in the valid token's group"):
         await csms.create_token(LISTED_TOKEN, "ISO14443", "Accepted", cfg.group_id)
