@@ -40,13 +40,19 @@ from csmscheck.csms.store import Store
 from csmscheck.errors import NotApplicable
 from csmscheck.pki import generate_pki
 from csmscheck.pki.certificates import pem_text
-from csmscheck.pki.contract import CertificateAuthority, impostor_ca, issue_contract_certificate, load_ca
+from csmscheck.pki.contract import (
+    CertificateAuthority,
+    impostor_ca,
+    issue_contract_certificate,
+    issue_sub_ca,
+    load_ca,
+)
 from csmscheck.pki.ocsp import Forgery, OcspResponder
 from csmscheck.suite.v201.contracts import held_closed
 
 CC_CASES = ["CC_C_01", "CC_C_02", "CC_C_03", "CC_C_04", "CC_C_05", "CC_C_06", "CC_C_10", "CC_C_11", "CC_C_12",
             "CC_C_13", "CC_C_14", "CC_C_15", "CC_C_16", "CC_C_17", "CC_C_18", "CC_C_19", "CC_C_20", "CC_C_21",
-            "CC_D_01",
+            "CC_C_22", "CC_C_23", "CC_C_24", "CC_D_01",
             "CC16_20", "CC16_21", "CC16_22", "CC16_23", "CC16_25"]
 NOT_ACCEPTED = 'idTokenInfo.status: expected <anything but "Accepted">, got "Accepted"'
 
@@ -228,6 +234,37 @@ def test_try_later_read_as_good(pytester: pytest.Pytester, bundled: BundledCsms,
 
     monkeypatch.setattr(ocsp_client, "read_response", any_answer)
     cc_finding(pytester, bundled, "CC_C_21", "whose OCSP responder answers tryLater", NOT_ACCEPTED)
+
+
+def test_response_signature_not_verified(pytester: pytest.Pytester, bundled: BundledCsms,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the response's signer is identified but its signature never verified."""
+    monkeypatch.setattr(ocsp_client, "_signature_valid", lambda *_args: True)
+    cc_finding(pytester, bundled, "CC_C_22", "names the CA as signer but its signature does not verify", NOT_ACCEPTED)
+
+
+def test_only_the_leaf_checked(pytester: pytest.Pytester, bundled: BundledCsms,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the CSMS asks OCSP about the contract certificate only, not about the sub-CA that issued it."""
+    monkeypatch.setattr(ocsp_client, "_chain_look_ups", lambda *_args: [])
+    cc_finding(pytester, bundled, "CC_C_23", "Step 2: AuthorizeResponse for a contract certificate (good) whose "
+               "sub-CA is revoked", 'idTokenInfo.status: expected "Invalid", got "Accepted"',
+               'certificateStatus: expected "CertificateRevoked", got "Accepted"')
+
+
+def test_sub_ca_not_followed(pytester: pytest.Pytester, bundled: BundledCsms,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: only certificates a trusted root signed directly are valid; a mobility operator's sub-CA is not followed."""
+    real = ocsp_client._chain_problem
+
+    def direct_only(chain: list[x509.Certificate], anchors: list[x509.Certificate], id_token: str) -> Any:
+        if ocsp_client._issuer_of(chain[0], anchors) is None:
+            return ocsp_client.ContractVerdict("CertChainError", "Invalid", "not signed by a trusted root")
+        return real(chain, anchors, id_token)
+
+    monkeypatch.setattr(ocsp_client, "_chain_problem", direct_only)
+    cc_finding(pytester, bundled, "CC_C_24", "Step 2: AuthorizeResponse for a valid contract certificate issued by a "
+               "sub-CA of the trusted CA", 'idTokenInfo.status: expected "Accepted", got "Invalid"')
 
 
 # -- tokens (2.0.1) ------------------------------------------------------------------------------------------
@@ -463,6 +500,7 @@ def contract_authority(tmp_path_factory: pytest.TempPathFactory) -> CertificateA
 @pytest.mark.parametrize(("forgery", "reason"), [
     (None, "OCSP: good"),
     ("untrusted-signer", "OCSP response not signed by the issuer or a responder it delegated to"),
+    ("bad-signature", "OCSP response signature invalid"),
     ("stale", "OCSP response outdated"),
     ("other-certificate", "OCSP response does not mention the certificate"),
     ("try-later", "OCSP responder answered TRY_LATER"),
@@ -521,3 +559,18 @@ async def test_create_token_changes_the_token_in_any_letter_case_and_keeps_its_e
         await store.close()
     assert [(r.id_token, r.status, r.group_id) for r in rows] == [("CAFE0001", "Blocked", None)]
     assert authorization.as_utc(rows[0].expiry) == datetime(2030, 1, 1, tzinfo=UTC)
+
+
+async def test_the_chain_of_a_presented_certificate_is_checked_over_ocsp(
+        contract_authority: CertificateAuthority) -> None:
+    """C07.FR.05: the reference CSMS asks about the sub-CA too, at the responder its AIA names."""
+    ca = contract_authority
+    async with OcspResponder(ca, status="revoked") as root_responder:
+        sub_ca = issue_sub_ca(ca, "MO Sub-CA", ocsp_url=root_responder.url)
+        async with OcspResponder(sub_ca, status="good") as responder:
+            contract = issue_contract_certificate(sub_ca, "NLCSMC00000001X", ocsp_url=responder.url)
+            verdict = await ocsp_client.check_contract("NLCSMC00000001X", contract.pem + pem_text(sub_ca.cert),
+                                                       None, [ca.cert])
+    assert (verdict.certificate_status, verdict.token_status) == ("CertificateRevoked", "Invalid"), verdict
+    assert [r.serial_number for r in responder.received] == [contract.cert.serial_number]
+    assert [r.serial_number for r in root_responder.received] == [sub_ca.cert.serial_number]

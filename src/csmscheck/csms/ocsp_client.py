@@ -4,7 +4,8 @@ The station sends either the certificate's OCSP data (``iso15118CertificateHashD
 issuer hashes, serial number, responder URL) or the certificate itself. With the
 certificate the CSMS first checks it chains to a root it trusts, is valid now and names
 the eMAID presented; it then finds the responder in the Authority Information Access
-extension. Either way it asks the responder (RFC 6960, HTTP POST), trusts the answer
+extension, of the certificate and of each sub-CA between it and the trusted root (C07.FR.05
+verifies the chain too). Either way it asks the responder (RFC 6960, HTTP POST), trusts the answer
 only when the certificate's issuer or a responder that issuer delegated to signed it,
 and maps the outcome to the AuthorizeResponse:
 
@@ -127,6 +128,7 @@ async def check_contract(id_token: str, certificate_pem: str | None, hash_data: 
             if url is None:
                 return ContractVerdict("NoCertificateAvailable", "Unknown", "certificate names no OCSP responder")
             cert_ids.append((_cert_id_of(leaf, issuer, url), issuer))
+            cert_ids.extend(_chain_look_ups(issuer, chain[1:], anchors))
     for entry in hash_data or ():
         cert_ids.append(_resolve(entry, known))
     if not cert_ids:
@@ -135,6 +137,25 @@ async def check_contract(id_token: str, certificate_pem: str | None, hash_data: 
     look_ups = [query(*item, timeout=timeout) for item in cert_ids if not isinstance(item, ContractVerdict)]
     verdicts += [_verdict(outcome, reason) for outcome, reason in await asyncio.gather(*look_ups)]
     return max(verdicts, key=lambda v: _SEVERITY.get(v.certificate_status, 1))
+
+
+def _chain_look_ups(cert: x509.Certificate, pool: Sequence[x509.Certificate],
+                    anchors: Sequence[x509.Certificate]) -> list[tuple[CertId, x509.Certificate]]:
+    """The OCSP look-ups of the sub-CAs from ``cert`` up to a trusted root: each that names a responder is
+    asked there (one that names none is trusted on its verified chain alone)."""
+    look_ups: list[tuple[CertId, x509.Certificate]] = []
+    current = cert
+    for _ in range(6):
+        if any(current == anchor for anchor in anchors):
+            break
+        parent = _issuer_of(current, [*pool, *anchors])
+        if parent is None:
+            break
+        url = _ocsp_url(current)
+        if url is not None:
+            look_ups.append((_cert_id_of(current, parent, url), parent))
+        current = parent
+    return look_ups
 
 
 def _resolve(entry: dict[str, Any],

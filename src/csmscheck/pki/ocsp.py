@@ -8,7 +8,8 @@ HTTP GET with the base64 request in the path (RFC 6960 appendix A.1).
 
 ``forgery`` makes it answer what an OCSP client must not trust (RFC 6960 section 3.2),
 for csmscheck's negative cases: a response signed by a key the CA never certified
-(``untrusted-signer``), one whose nextUpdate has passed (``stale``), one about another
+(``untrusted-signer``), one that names the CA as its signer but whose signature does not
+verify (``bad-signature``), one whose nextUpdate has passed (``stale``), one about another
 certificate than the one asked about (``other-certificate``), or no status at all but
 "try later" (``try-later``, RFC 6960 section 2.3).
 
@@ -40,7 +41,7 @@ from csmscheck.pki.contract import CertificateAuthority
 log = logging.getLogger("csmscheck.ocsp")
 
 CertStatus: TypeAlias = Literal["good", "revoked", "unknown"]
-Forgery: TypeAlias = Literal["untrusted-signer", "stale", "other-certificate", "try-later"]
+Forgery: TypeAlias = Literal["untrusted-signer", "bad-signature", "stale", "other-certificate", "try-later"]
 _STATUS = {"good": ocsp.OCSPCertStatus.GOOD, "revoked": ocsp.OCSPCertStatus.REVOKED,
            "unknown": ocsp.OCSPCertStatus.UNKNOWN}
 _MAX_BODY = 64 * 1024
@@ -181,7 +182,11 @@ class OcspResponder:
         except x509.ExtensionNotFound:
             pass
         response = builder.sign(signer.key, hashes.SHA256())
-        return response.public_bytes(serialization.Encoding.DER)
+        der = response.public_bytes(serialization.Encoding.DER)
+        if self.forgery == "bad-signature":  # one bit of the signature flipped: it no longer verifies
+            at = der.rfind(response.signature) + len(response.signature) - 1
+            der = der[:at] + bytes([der[at] ^ 1]) + der[at + 1:]
+        return der
 
 
 def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 from csmscheck.expect import Matcher, assert_matches, step
 from csmscheck.idtokens import emaid_check_digit, parse_emaid
 from csmscheck.pki.certificates import pem_text
-from csmscheck.pki.contract import hash_data, impostor_ca, issue_contract_certificate
+from csmscheck.pki.contract import hash_data, impostor_ca, issue_contract_certificate, issue_sub_ca
 from csmscheck.pki.ocsp import CertStatus, Forgery, OcspResponder
 from csmscheck.settings import Settings
 from csmscheck.station import Station
@@ -281,6 +281,45 @@ async def test_cc_c_20(station: Station, cfg: Settings) -> None:
 async def test_cc_c_21(station: Station, cfg: Settings) -> None:
     """Contract certificate whose OCSP responder answers 'try later' (no status) is not accepted."""
     await _present_hash_data(station, cfg, 19083, "whose OCSP responder answers tryLater", forgery="try-later")
+
+
+@octt("CC_C_22", reqs=[*CONTRACT_REQS, "RFC 6960 3.2"], features=CONTRACT_FEATURES)
+async def test_cc_c_22(station: Station, cfg: Settings) -> None:
+    """Contract certificate whose OCSP response names the CA but carries a signature that does not verify is not
+    accepted."""
+    await _present_hash_data(station, cfg, 19085, "whose OCSP response (good) names the CA as signer but its "
+                             "signature does not verify", forgery="bad-signature")
+
+
+async def _present_chain(station: Station, cfg: Settings, sub_ca_status: CertStatus) -> Payload:
+    """EVConnectedPreSession; step 1: an Authorize for the eMAID with its certificate and the mobility operator's
+    sub-CA that issued it (signed by the trusted CA). The leaf's responder (19086) answers good, the sub-CA's
+    (19087, the trusted CA's responder) ``sub_ca_status``."""
+    ca = contract_ca(cfg)
+    await states.ev_connected_pre_session(station)
+    async with OcspResponder(ca, port=19087, status=sub_ca_status, host=cfg.ocsp_host) as root_responder:
+        sub_ca = issue_sub_ca(ca, "csmscheck MO Sub-CA", ocsp_url=root_responder.url)
+        async with OcspResponder(sub_ca, port=19086, status="good", host=cfg.ocsp_host) as responder:
+            contract = issue_contract_certificate(sub_ca, cfg.contract_emaid, ocsp_url=responder.url)
+            with step("Step 1"):
+                return await station.call("Authorize", {"idToken": emaid(cfg),
+                                                        "certificate": contract.pem + pem_text(sub_ca.cert)})
+
+
+@octt("CC_C_23", reqs=[*CONTRACT_REQS, "C07.FR.16"], features=CONTRACT_FEATURES)
+async def test_cc_c_23(station: Station, cfg: Settings) -> None:
+    """Contract certificate whose sub-CA is revoked is refused as revoked (the chain is checked, not the leaf only)."""
+    response = await _present_chain(station, cfg, "revoked")
+    assert_matches(response, {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertificateRevoked"},
+                   "Step 2: AuthorizeResponse for a contract certificate (good) whose sub-CA is revoked")
+
+
+@octt("CC_C_24", reqs=CONTRACT_REQS, features=CONTRACT_FEATURES)
+async def test_cc_c_24(station: Station, cfg: Settings) -> None:
+    """Contract certificate issued by a sub-CA of the trusted root (chain presented, all good) is accepted."""
+    response = await _present_chain(station, cfg, "good")
+    assert_matches(response, {"idTokenInfo": {"status": "Accepted"}, "certificateStatus": "Accepted"},
+                   "Step 2: AuthorizeResponse for a valid contract certificate issued by a sub-CA of the trusted CA")
 
 
 # -- local authorization list (D01) ---------------------------------------------------------------
