@@ -31,7 +31,9 @@ from csmscheck.csms import authorization, ocsp_client, operations
 from csmscheck.csms.authorization import TokenVerdict
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.handlers.v16 import core as core16
+from csmscheck.csms.handlers.v16 import local_list as local_list16
 from csmscheck.csms.handlers.v201 import authorize as authorize201
+from csmscheck.csms.handlers.v201 import local_list as local_list201
 from csmscheck.csms.handlers.v201 import remote_control
 from csmscheck.csms.handlers.v201 import transactions as transactions201
 from csmscheck.csms.models import IdToken, Transaction
@@ -52,8 +54,8 @@ from csmscheck.suite.v201.contracts import held_closed
 
 CC_CASES = ["CC_C_01", "CC_C_02", "CC_C_03", "CC_C_04", "CC_C_05", "CC_C_06", "CC_C_10", "CC_C_11", "CC_C_12",
             "CC_C_13", "CC_C_14", "CC_C_15", "CC_C_16", "CC_C_17", "CC_C_18", "CC_C_19", "CC_C_20", "CC_C_21",
-            "CC_C_22", "CC_C_23", "CC_C_24", "CC_D_01",
-            "CC16_20", "CC16_21", "CC16_22", "CC16_23", "CC16_25"]
+            "CC_C_22", "CC_C_23", "CC_C_24", "CC_D_01", "CC_D_02",
+            "CC16_20", "CC16_21", "CC16_22", "CC16_23", "CC16_25", "CC16_26"]
 NOT_ACCEPTED = 'idTokenInfo.status: expected <anything but "Accepted">, got "Accepted"'
 
 
@@ -420,6 +422,29 @@ def test_listed_token_blocked_too_late(pytester: pytest.Pytester, bundled: Bundl
     _set_up_once(monkeypatch)
     cc_finding(pytester, bundled, "CC_D_01", "AuthorizeResponse for 'CC0D0100' (ISO14443)",
                "idTokenInfo.status: expected ")
+
+
+def test_full_list_filled_without_groups(pytester: pytest.Pytester, bundled: BundledCsms,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the CSMS fills a Full list's entries with each token's status but not its group."""
+    real = local_list201.known_entry
+
+    async def status_only(connection: StationConnection, entry: dict[str, Any]) -> dict[str, Any]:
+        filled = await real(connection, entry)
+        return filled | {"idTokenInfo": {"status": filled["idTokenInfo"]["status"]}}
+
+    monkeypatch.setattr(local_list201, "known_entry", status_only)
+    cc_finding(pytester, bundled, "CC_D_02", "Step 1: SendLocalListRequest entry for 'A0000001' (ISO14443)",
+               "idTokenInfo.groupIdToken: missing")
+
+
+def test_1_6_full_list_of_accepted_tags_only(pytester: pytest.Pytester, bundled: BundledCsms,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the Central System lists every idTag as Accepted, whatever it knows of it."""
+    monkeypatch.setattr(local_list16, "id_tag_info", lambda verdict: authorization.id_tag_info(
+        dataclasses.replace(verdict, status="Accepted")))
+    cc_finding(pytester, bundled, "CC16_26", "Step 1: SendLocalList.req entry for idTag 'B0000C06'",
+               'idTagInfo.status: expected "Blocked", got "Accepted"')
 
 
 def test_1_6_list_version_never_advances(pytester: pytest.Pytester, bundled: BundledCsms,

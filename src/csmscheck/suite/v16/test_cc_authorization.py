@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from csmscheck.errors import StepFailed
 from csmscheck.expect import Matcher, assert_matches, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
@@ -146,3 +147,20 @@ async def _send_update(station: Station, csms: Csms, version: int, status: str, 
 def _above(bound: int) -> Any:
     return Matcher(f"<an integer > {bound}, the version the charge point holds>",
                    lambda v: isinstance(v, int) and not isinstance(v, bool) and v > bound)
+
+
+@octt("CC16_26", chapter="3.14", reqs=["OCPP 1.6 §5.15", "AuthorizationData.idTagInfo"], features=["local_auth_list"])
+async def test_cc16_26(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A Full list of idTags the operator names without idTagInfo carries what the Central System knows of each."""
+    known = {cfg.valid_id_token: tag_info("Accepted", cfg.group_id), cfg.valid_id_token_2: tag_info(
+        "Accepted", cfg.group_id), cfg.blocked_id_token: tag_info("Blocked"), cfg.expired_id_token: tag_info("Expired")}
+    # A Full update's entries each need their idTagInfo (AuthorizationData); the operator names the idTags only.
+    update = {"listVersion": 1, "updateType": "Full", "localAuthorizationList": [{"idTag": tag} for tag in known]}
+    sent = await csms_sends(station, csms, "SendLocalList", update, "Step 1: SendLocalList.req",
+                            reply={"status": "Accepted"})
+    entries = {entry["idTag"].upper(): entry for entry in sent.payload.get("localAuthorizationList", [])}
+    for id_tag, expected in known.items():
+        label = f"Step 1: SendLocalList.req entry for idTag {id_tag!r}"
+        if id_tag.upper() not in entries:
+            raise StepFailed(f"{label}: expected the idTag in the Full list, got a list without it")
+        assert_matches(entries[id_tag.upper()], expected, label)

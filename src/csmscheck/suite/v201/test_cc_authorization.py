@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from csmscheck.errors import StepFailed
 from csmscheck.expect import Matcher, assert_matches, step
 from csmscheck.idtokens import emaid_check_digit, parse_emaid
 from csmscheck.pki.certificates import pem_text
@@ -368,3 +369,30 @@ async def test_cc_d_01(station: Station, csms: Csms, cfg: Settings) -> None:
 def _above(bound: int) -> Any:
     return Matcher(f"<an integer > {bound}, the version the station holds>",
                    lambda v: isinstance(v, int) and not isinstance(v, bool) and v > bound)
+
+
+@octt("CC_D_02", reqs=["D01.FR.01", "D01.FR.06", "C09.FR.02", "AuthorizationData.idTokenInfo"],
+      features=["local_auth_list"])
+async def test_cc_d_02(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A Full list of tokens the operator names without idTokenInfo carries what the CSMS knows of each."""
+    station.session.replies["GetLocalListVersion"] = {"versionNumber": cfg.local_list_version}
+    known = {cfg.valid_id_token: (msg.id_token(cfg.valid_id_token, cfg.valid_id_token_type),
+                                  token_info("Accepted", cfg.group_id)),
+             cfg.valid_id_token_2: (msg.id_token(cfg.valid_id_token_2, cfg.valid_id_token_type_2),
+                                    token_info("Accepted", cfg.group_id)),
+             cfg.blocked_id_token: (msg.id_token(cfg.blocked_id_token, cfg.blocked_id_token_type),
+                                    token_info(REFUSED["blocked"])),
+             cfg.expired_id_token: (msg.id_token(cfg.expired_id_token, cfg.expired_id_token_type),
+                                    token_info(REFUSED["expired"]))}
+    # A Full update's entries each need their idTokenInfo (AuthorizationData); the operator names the tokens only.
+    with step("Step 1"):
+        async with station.expect("SendLocalList", reply={"status": "Accepted"}) as got:
+            await csms.request(station, "SendLocalList", {
+                "versionNumber": cfg.local_list_version + 1, "updateType": "Full",
+                "localAuthorizationList": [{"idToken": token} for token, _ in known.values()]})
+    sent = {entry["idToken"]["idToken"].upper(): entry for entry in got.payload.get("localAuthorizationList", [])}
+    for id_token, (token, expected) in known.items():
+        label = f"Step 1: SendLocalListRequest entry for {shown(token)}"
+        if id_token.upper() not in sent:
+            raise StepFailed(f"{label}: expected the token in the Full list, got a list without it")
+        assert_matches(sent[id_token.upper()], expected, label)

@@ -1,7 +1,9 @@
 """OCPP 1.6 Local Auth List Management: what the CSMS learns from SendLocalList and GetLocalListVersion.
 
-The operator sends lists through the trigger API; the CSMS records the version and the
-entries a station accepted, so it knows what each station authorizes offline.
+The operator sends lists through the trigger API; the CSMS fills in what it knows of an
+idTag named without idTagInfo in a Full update (where every entry needs one), and records
+the version and the entries a station accepted, so it knows what each station authorizes
+offline.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csmscheck.csms.authorization import id_tag_info, verdict_for
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.router import Payload, on_response
+from csmscheck.csms.router import Payload, on_response, shapes
 from csmscheck.csms.store import now
 from csmscheck.csms.v16_models import LocalAuthEntry, LocalAuthList
 from csmscheck.timestamps import parse_time
@@ -22,6 +25,20 @@ async def list_state(db: AsyncSession, station_id: str) -> LocalAuthList:
         state = LocalAuthList(station_id=station_id, version=0, supported=True, updated_at=now())
         db.add(state)
     return state
+
+
+@shapes("1.6", "SendLocalList")
+async def fill_full_list(connection: StationConnection, request: Payload) -> list[Payload]:
+    """A Full update's entries carry the idTagInfo the Central System knows for their idTag, unless the operator
+    gave one (without it a Differential entry removes the idTag)."""
+    if request["updateType"] != "Full" or not request.get("localAuthorizationList"):
+        return [request]
+    entries = []
+    for entry in request["localAuthorizationList"]:
+        if "idTagInfo" not in entry:
+            entry = entry | {"idTagInfo": id_tag_info(await verdict_for(connection.csms.store, entry["idTag"]))}
+        entries.append(entry)
+    return [request | {"localAuthorizationList": entries}]
 
 
 @on_response("1.6", "SendLocalList")

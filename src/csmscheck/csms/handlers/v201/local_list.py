@@ -3,8 +3,9 @@
 The CSMS owns the numbering of a station's list (D01.FR.01, D01.FR.18): it learns the
 station's version from GetLocalListVersion answers and accepted SendLocalList requests,
 and numbers every update it sends above it, whatever version the operator proposed.
-It also keeps each idToken once per list (D01.FR.06) and records what the station
-accepted, so it knows the list the station holds.
+It also keeps each idToken once per list (D01.FR.06), fills in what it knows of a token
+the operator named without idTokenInfo in a Full update (where every entry needs one),
+and records what the station accepted, so it knows the list the station holds.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from csmscheck.csms.authorization import id_token_info, verdict_for
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.local_list_models import LocalListEntry, LocalListVersion
 from csmscheck.csms.router import Payload, on_response, shapes
@@ -52,9 +54,20 @@ async def number_update(connection: StationConnection, request: Payload) -> list
     shaped: Payload = {k: v for k, v in request.items() if k != "localAuthorizationList"}
     shaped["versionNumber"] = version
     entries = unique_entries(request.get("localAuthorizationList", []))
+    if request["updateType"] == "Full":
+        entries = [await known_entry(connection, entry) for entry in entries]
     if entries:
         shaped["localAuthorizationList"] = entries
     return [shaped]
+
+
+async def known_entry(connection: StationConnection, entry: dict[str, Any]) -> dict[str, Any]:
+    """A Full update's entry with the idTokenInfo the CSMS knows for its token, unless the operator gave one
+    (in a Full update an entry without idTokenInfo means nothing; in a Differential one it removes the token)."""
+    if "idTokenInfo" in entry:
+        return entry
+    verdict = await verdict_for(connection.csms.store, entry["idToken"]["idToken"])
+    return entry | {"idTokenInfo": id_token_info(verdict)}
 
 
 @on_response("2.0.1", "GetLocalListVersion")
