@@ -2,8 +2,9 @@
 
 Tokens in another letter case, tokens configured with a group and a cache expiry, refused
 tokens in a TransactionEvent, a token whose status changes, NoAuthorization and Central
-tokens; contract certificates the CSMS cannot verify (C07); a token blocked after it went
-into a station's local list (D01). A failure is a finding unless ``--strict``.
+tokens; contract certificates the CSMS cannot verify, a blocked eMAID, other hash
+algorithms and sub-CA chains (C07); a token blocked after it went into a station's local
+list, and a Full list named by token only (D01). A failure is a finding unless ``--strict``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
+from csmscheck.station.v201 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.tokens import expiry_in, other_case, rfc3339_seconds
-from csmscheck.suite.v201.contracts import Payload, assert_refused, contract_ca, emaid, held_closed
+from csmscheck.suite.v201.contracts import assert_refused, contract_ca, emaid, held_closed
 from csmscheck.suite.v201.token_steps import authorize_as, deauthorized, shown, start_as, token_info
 
 # Tokens the cases have the CSMS create (ISO14443 UIDs: 8 hex digits), each for one case only.
