@@ -52,9 +52,7 @@ from csmscheck.pki.contract import (
 from csmscheck.pki.ocsp import Forgery, OcspResponder
 from csmscheck.suite.v201.contracts import held_closed
 
-CC_CASES = ["CC_C_01", "CC_C_02", "CC_C_03", "CC_C_04", "CC_C_05", "CC_C_06", "CC_C_10", "CC_C_11", "CC_C_12",
-            "CC_C_13", "CC_C_14", "CC_C_15", "CC_C_16", "CC_C_17", "CC_C_18", "CC_C_19", "CC_C_20", "CC_C_21",
-            "CC_C_22", "CC_C_23", "CC_C_24", "CC_D_01", "CC_D_02",
+CC_CASES = [*(f"CC_C_{n:02d}" for n in (*range(1, 8), *range(10, 25))), "CC_D_01", "CC_D_02",
             "CC16_20", "CC16_21", "CC16_22", "CC16_23", "CC16_25", "CC16_26"]
 NOT_ACCEPTED = 'idTokenInfo.status: expected <anything but "Accepted">, got "Accepted"'
 
@@ -396,6 +394,24 @@ def test_no_authorization_token_refused_with_a_callerror(pytester: pytest.Pytest
 
     monkeypatch.setitem(ROUTES["2.0.1"].handlers, "TransactionEvent", non_empty)
     cc_finding(pytester, bundled, "CC_C_05", "Step 1: TransactionEvent: the CSMS answered CALLERROR")
+
+
+def test_stop_answered_for_the_starting_token(pytester: pytest.Pytester, bundled: BundledCsms,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: a TransactionEvent's idTokenInfo is about the token the transaction started with."""
+    real = ROUTES["2.0.1"].handlers["TransactionEvent"]
+
+    async def starting_token(connection: StationConnection, request: Payload) -> Payload:
+        async with connection.csms.store.session() as db:
+            tx = await db.scalar(select(Transaction).filter_by(
+                station_id=connection.station_id, transaction_id=request["transactionInfo"]["transactionId"]))
+        if tx is not None and tx.id_token and "idToken" in request:
+            request = {**request, "idToken": {"idToken": tx.id_token, "type": tx.id_token_type}}
+        return await real(connection, request)
+
+    monkeypatch.setitem(ROUTES["2.0.1"].handlers, "TransactionEvent", starting_token)
+    cc_finding(pytester, bundled, "CC_C_07", "Step 2: TransactionEventResponse for 'CC0C0700' (ISO14443)",
+               "idTokenInfo.status: expected <one of 'Blocked', 'Invalid'>, got \"Accepted\"")
 
 
 def test_central_token_unknown(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -32,6 +32,7 @@ from csmscheck.suite.v201.token_steps import authorize_as, deauthorized, shown, 
 # Tokens the cases have the CSMS create (ISO14443 UIDs: 8 hex digits), each for one case only.
 EXPIRING_TOKEN = "CC0C0200"
 CHANGING_TOKEN = "CC0C0400"
+STOPPING_TOKEN = "CC0C0700"
 LISTED_TOKEN = "CC0D0100"
 
 REFUSED = {"invalid": ("Invalid", "Unknown"), "blocked": ("Blocked", "Invalid"), "expired": ("Expired", "Invalid")}
@@ -119,6 +120,20 @@ async def test_cc_c_06(station: Station, csms: Csms, cfg: Settings) -> None:
         response = await states.send_event(station, "Started", "RemoteStart", token=token,
                                            remote_start_id=remote_start_id)
     assert_matches(response, token_info("Accepted"), f"Step 4: TransactionEventResponse for {shown(token)}")
+
+
+@octt("CC_C_07", reqs=["E01.FR.11", "E01.FR.12", "C09.FR.03"])
+async def test_cc_c_07(station: Station, csms: Csms, cfg: Settings) -> None:
+    """The answer to a StopAuthorized event is about the token that stopped the transaction, not the starting one."""
+    with step("Prerequisite: a token of the valid token's group, blocked since the station cached it"):
+        await csms.create_token(STOPPING_TOKEN, "ISO14443", "Blocked", cfg.group_id)
+    await states.energy_transfer_started(station)
+    token = msg.id_token(STOPPING_TOKEN, "ISO14443")
+    # The station let the cached token of the same group stop the transaction (C09.FR.03, offline authorization).
+    with step("Step 1"):
+        response = await states.send_event(station, "Updated", "StopAuthorized", token=token,
+                                           meter_context="Transaction.End")
+    assert_matches(response, token_info(REFUSED["blocked"]), f"Step 2: TransactionEventResponse for {shown(token)}")
 
 
 # -- contract certificates the CSMS cannot verify (C07) -------------------------------------------
