@@ -39,7 +39,7 @@ V201, V16 = ROUTES["2.0.1"], ROUTES["1.6"]
 CASES_201 = ["CC_H_01", "CC_H_02", "CC_H_03", "CC_H_04", "CC_H_05", "CC_H_06", "CC_F_01", "CC_F_02", "CC_F_03",
              "CC_F_04", "CC_F_05", "CC_F_06", "CC_G_01", "CC_G_02"]
 CASES_16 = ["CC16_70", "CC16_71", "CC16_72", "CC16_73", "CC16_74", "CC16_75", "CC16_80", "CC16_81", "CC16_82",
-            "CC16_83"]
+            "CC16_83", "CC16_84"]
 NOT_AT_THIS_TIME = 'idTokenInfo.status: expected "Accepted", got "NotAtThisTime"'
 INVALID = 'idTagInfo.status: expected "Accepted", got "Invalid"'
 REPORTED = "CSC-201-F-03"
@@ -448,6 +448,19 @@ def test_profile_3_station_admitted_on_profile_1_is_found_by_cc16_83(pytester: p
     monkeypatch.setattr(security_profile, "admitted_profiles", any_profile)
     cc_finding(pytester, bundled, "CC16_83", "Step 1: connecting CP16_SP3, a security profile 3 charge point, over "
                "security profile 1 (ws:// with basic authentication): expected a refusal, got a connection")
+
+
+def test_lower_profile_admitted_after_an_upgrade_is_found_by_cc16_84(pytester: pytest.Pytester,
+                                                                     bundled: BundledCsms,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS never makes a move to a higher profile final: the old profile stays open."""
+    async def never_final(_db: Any, _station_id: str, _profile: int) -> None:
+        return None
+
+    monkeypatch.setattr(security_profile, "connected_with", never_final)
+    cc_finding(pytester, bundled, "CC16_84", "Step 4: connecting with security profile 1 after the charge point "
+               "connected with profile 2: expected a refusal (no downgrade), got a connection")
+    assert run_case(pytester, bundled, "TC_085")["outcome"] == "passed"  # the profile was set back to 1
 
 
 def test_the_forged_csrs_are_what_they_claim() -> None:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -35,7 +36,7 @@ from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v16 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.plugin import StationFactory
+from csmscheck.suite.plugin import StationFactory, endpoint_for
 from csmscheck.suite.v16.csms_calls import check_relayed, csms_sends
 from csmscheck.timestamps import parse_time, rfc3339
 
@@ -318,3 +319,52 @@ async def test_cc16_83(cfg: Settings, make_station: StationFactory) -> None:
                             f"security profile {profile} ({how}): expected a refusal, got a connection")
     if problems:
         raise StepFailed("\n".join(problems))
+
+
+async def _set_security_profile(cfg: Settings, station_id: str, profile: int) -> int:
+    """Operator set-up, never an OCTT step: the station's security profile in the CSMS, through the trigger API's
+    ``…/set-security-profile`` (the original OCTT suite's route). Returns the HTTP status."""
+    headers = {"Authorization": f"Bearer {cfg.trigger_token}"} if cfg.trigger_token else {}
+    async with httpx.AsyncClient(base_url=str(cfg.trigger).rstrip("/"), headers=headers, timeout=30.0) as client:
+        try:
+            response = await client.post(f"/api/octt/1.6/{station_id}/set-security-profile",
+                                         json={"security_profile": profile})
+        except httpx.HTTPError:
+            return 0
+    return response.status_code
+
+
+@octt("CC16_84", chapter="3.21", reqs=["OCPP 1.6 security whitepaper: Security Profiles, SecurityProfile key"],
+      features=[*SECURITY, "tls", "basic_auth"])
+async def test_cc16_84(station: Station, csms: Csms, cfg: Settings) -> None:
+    """Security profile raised from 1 to 2 - once connected with 2, the charge point is refused on 1."""
+    if cfg.target_sp2 is None or cfg.pki_dir is None:
+        raise NotApplicable("needs security profile 2: CSMS_SP2_ADDRESS and CSMSCHECK_PKI_DIR")
+    if cfg.manual or await _set_security_profile(cfg, station.id, 1) != 200:
+        raise NotApplicable("the case needs the trigger API to set a charge point's security profile back "
+                            "(POST …/set-security-profile), which this CSMS does not offer")
+    profile_1 = station.endpoint
+
+    async def set_back() -> None:
+        await station.close()
+        station.endpoint = profile_1
+        if await _set_security_profile(cfg, station.id, 1) != 200:
+            raise StepFailed("Clean-up: the trigger API did not set the charge point's security profile back to 1")
+
+    try:
+        sent = await csms_sends(station, csms, "ChangeConfiguration", {"key": "SecurityProfile", "value": "2"},
+                                "Step 1: ChangeConfiguration.req", reply={"status": "Accepted"})
+        assert_matches(sent.payload, {"key": "SecurityProfile", "value": "2"}, "Step 1: ChangeConfiguration.req")
+        check_relayed(station, sent, "Step 2: ChangeConfiguration.conf")
+        await security.reconnect_with(station, endpoint_for(cfg, 2, station.id),
+                                      "Step 3: reconnecting with security profile 2 (TLS and basic authentication)")
+        await station.close()
+        station.endpoint = profile_1
+        if await security.refused(station) is None:
+            raise StepFailed("Step 4: connecting with security profile 1 after the charge point connected with "
+                             "profile 2: expected a refusal (no downgrade), got a connection")
+    except BaseException:
+        with suppress(Exception):  # the case's own failure is the one to report
+            await set_back()
+        raise
+    await set_back()
