@@ -36,8 +36,8 @@ from csmscheck.pki.forged_csr import csr_signed_with_another_key, weak_key_csr
 from csmscheck.wire.errors import ErrorCode
 
 V201, V16 = ROUTES["2.0.1"], ROUTES["1.6"]
-CASES_201 = ["CC_H_01", "CC_H_02", "CC_H_03", "CC_H_04", "CC_H_05", "CC_H_06", "CC_F_01", "CC_F_02", "CC_F_03",
-             "CC_F_04", "CC_F_05", "CC_F_06", "CC_G_01", "CC_G_02"]
+CASES_201 = ["CC_H_01", "CC_H_02", "CC_H_03", "CC_H_04", "CC_H_05", "CC_H_06", "CC_H_07", "CC_F_01", "CC_F_02",
+             "CC_F_03", "CC_F_04", "CC_F_05", "CC_F_06", "CC_G_01", "CC_G_02"]
 CASES_16 = ["CC16_70", "CC16_71", "CC16_72", "CC16_73", "CC16_74", "CC16_75", "CC16_80", "CC16_81", "CC16_82",
             "CC16_83", "CC16_84"]
 NOT_AT_THIS_TIME = 'idTokenInfo.status: expected "Accepted", got "NotAtThisTime"'
@@ -151,6 +151,15 @@ def test_reservation_not_replaced_is_found_by_cc_h_05(pytester: pytest.Pytester,
     monkeypatch.setitem(V201.response_hooks, "ReserveNow", [keep_first])
     cc_finding(pytester, bundled, "CC_H_05", "Step 12: TransactionEventResponse for A0000002 on EVSE 1 (reservation",
                "moved to EVSE 2 (H01.FR.02))", NOT_AT_THIS_TIME)
+
+
+def test_driver_on_a_reserved_evse_told_the_token_is_invalid_is_found_by_cc_h_07(
+        pytester: pytest.Pytester, bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS turns another driver away from a reserved EVSE with Invalid, which the station caches."""
+    monkeypatch.setattr(reservation201, "HELD_FOR_ANOTHER", "Invalid")
+    cc_finding(pytester, bundled, "CC_H_07", "Step 5: TransactionEventResponse for A0000002 on EVSE 1, reserved for "
+               'A0000001: idTokenInfo.status: expected "Accepted" or a status that keeps the valid token usable '
+               'elsewhere (NotAtThisTime or NotAtThisLocation), got "Invalid"')
 
 
 def test_refused_cancellation_reported_as_done_is_a_finding_of_cc_h_03(pytester: pytest.Pytester,

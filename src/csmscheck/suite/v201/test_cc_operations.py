@@ -2,9 +2,9 @@
 
 Negative and real-world scenarios the OCTT has no case for. A reservation holds its own
 EVSE for its holder until it is used, cancelled or over: other drivers are served
-elsewhere, and on that EVSE once it is over (whether the CSMS also refuses another driver
-on the reserved EVSE during the reservation, OCPP leaves to the CSMS; these cases never
-ask). A remote start with a token the CSMS itself issued is the CSMS's own transaction.
+elsewhere, and on that EVSE once it is over. Whether the CSMS also refuses another driver
+on the reserved EVSE during the reservation OCPP leaves to the CSMS; if it does, it must not
+say the token is bad. A remote start with a token the CSMS itself issued is the CSMS's own transaction.
 The operator's requests arrive as asked (CSC-REQ-01), and what the station answered is
 what the CSMS reports (CSC-201-F-03).
 """
@@ -31,6 +31,7 @@ from csmscheck.suite.operator import Csms
 from csmscheck.suite.v201.operations_steps import (
     ACCEPTED,
     Payload,
+    authorized,
     charges_and_leaves,
     fresh_id,
     holder,
@@ -43,6 +44,7 @@ from csmscheck.suite.v201.operations_steps import (
     reservation,
     reservation_ended,
     reserve,
+    shown,
     starts,
 )
 from csmscheck.timestamps import parse_time, rfc3339
@@ -164,6 +166,37 @@ async def test_cc_h_06(station: Station, csms: Csms, cfg: Settings, held: list[i
     await charges_and_leaves(station, other_driver(cfg), cfg.evse_id, ("Step 5", "Step 7", "Step 9"),
                              f"the reservation names no EVSE and the station keeps EVSE {kept} for it")
     await charges_and_leaves(station, holder(cfg), kept, ("Step 11", "Step 13", "Step 15"),
+                             "the reservation's own idToken, naming the reservation", reservation_id=request["id"])
+    held.remove(request["id"])
+
+
+# Statuses that turn a driver away from a reserved EVSE without saying anything false of the token (a station caches
+# what the CSMS says of a token, C10): it may be used, only not here or not now.
+TURNED_AWAY = ("NotAtThisTime", "NotAtThisLocation")
+
+
+@octt("CC_H_07", reqs=["H01", "H03", "E01.FR.11", "C10"], features=RESERVATION)
+async def test_cc_h_07(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
+    """Another driver on the reserved EVSE - accepted or turned away, never told the token is bad."""
+    request = await reserve(station, csms, reservation(cfg, evse_id=cfg.evse_id), held, "Step 1")
+    await report_status(station, "Reserved", cfg.evse_id, "Step 3")
+    other = other_driver(cfg)
+    tx = station.model.new_transaction(cfg.evse_id, 1)
+    with step("Step 5"):
+        response = await station.call("TransactionEvent", msg.transaction_event(tx, "Started", "Authorized",
+                                                                                  token=other))
+    tx.started = True
+    status = response.get("idTokenInfo", {}).get("status")
+    if status not in ("Accepted", *TURNED_AWAY):
+        raise StepFailed(f"Step 5: TransactionEventResponse for {other['idToken']} on EVSE {cfg.evse_id}, reserved "
+                         f"for {cfg.valid_id_token}: idTokenInfo.status: expected \"Accepted\" or a status that keeps "
+                         f"the valid token usable elsewhere ({' or '.join(TURNED_AWAY)}), got {shown(status)}")
+    with step("Step 7"):
+        await states.send_event(station, "Ended", "Deauthorized" if status != "Accepted" else "EVConnectTimeout",
+                                stopped_reason="DeAuthorized" if status != "Accepted" else "Timeout")
+    await authorized(station, other, "Step 9", "the token is valid; only EVSE "
+                                                f"{cfg.evse_id} is reserved for another driver")
+    await charges_and_leaves(station, holder(cfg), cfg.evse_id, ("Step 11", "Step 13", "Step 15"),
                              "the reservation's own idToken, naming the reservation", reservation_id=request["id"])
     held.remove(request["id"])
 
