@@ -472,6 +472,17 @@ def test_lower_profile_admitted_after_an_upgrade_is_found_by_cc16_84(pytester: p
     assert run_case(pytester, bundled, "TC_085")["outcome"] == "passed"  # the profile was set back to 1
 
 
+def test_security_profile_change_not_taken_is_found_by_cc16_84(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS sends SecurityProfile=2 but never admits the charge point on profile 2."""
+    async def not_taken(_store: Any, _station_id: str, _value: str) -> bool:
+        return False
+
+    monkeypatch.setattr(security_profile, "request_change", not_taken)
+    cc_finding(pytester, bundled, "CC16_84", "Step 3: reconnecting with security profile 2 (TLS and basic "
+               "authentication): the Central System refused the connection: HTTP 403")
+
+
 def test_the_forged_csrs_are_what_they_claim() -> None:
     """The CSR without proof of possession fails only its signature; the weak one only its key size."""
     forged = x509.load_pem_x509_csr(csr_signed_with_another_key("CP16_SP1").encode())
