@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from cryptography import x509
 from faults import alter_sent, assert_failed, assert_finding, misreport_answer, run_case, run_cases
-from faults201 import finding_not_failure
+from faults201 import finding_not_failure, transcript
 from sqlalchemy import select
 
 from csmscheck.bundled import BundledCsms
-from csmscheck.csms import security_certificates, security_profile
+from csmscheck.csms import operations, security_certificates, security_profile
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.handlers.v16 import reservation as reservation16
 from csmscheck.csms.handlers.v16 import security as security16
@@ -169,6 +169,23 @@ def test_refused_cancellation_reported_as_done_is_a_finding_of_cc_h_03(pytester:
     finding_not_failure(pytester, bundled, "CC_H_03", REPORTED,
                         'Step 7: CancelReservationResponse: the CSMS reported the station\'s answer as '
                         '{"status":"Accepted"}, but the station answered {"status":"Rejected"}')
+
+
+@pytest.mark.parametrize("case", ["CC_H_03", "CC16_74"])
+def test_cancellation_of_a_used_reservation_declined_passes(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                            monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    """A CSMS that knows the reservation was used may refuse the operator's cancellation and send nothing."""
+    real = operations.relay
+
+    async def knows_better(csms: Any, version: Any, station_id: str, action: str, payload: Payload) -> Any:
+        if action == "CancelReservation":
+            raise operations.TriggerError(409, f"reservation {payload['reservationId']} was already used")
+        return await real(csms, version, station_id, action, payload)
+
+    monkeypatch.setattr(operations, "relay", knows_better)
+    entry = run_case(pytester, bundled, case, strict=True)
+    assert entry["outcome"] == "passed" and not entry.get("findings"), entry
+    assert not [frame for _, _, frame in transcript(pytester, case) if '"CancelReservation"' in frame]
 
 
 def test_cancellation_of_another_reservation_is_found_by_cc_h_03(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -6,6 +6,7 @@ CSMS reports to its operator of the station's answer is csmscheck check CSC-201-
 
 from __future__ import annotations
 
+import re
 import secrets
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -86,6 +87,12 @@ async def operator_asks(station: Station, csms: Csms, action: str, payload: Payl
             reported = await csms.request(station, action, payload)
     check_reported(station, reported, got.answer, f"{label}: {action}Response")
     return got.payload
+
+
+def declined(exc: StepFailed) -> bool:
+    """The CSMS refused the operator's request itself (the trigger API answered HTTP 4xx), sending nothing: what a
+    CSMS may do when it knows the request is pointless (cancelling a reservation that was used)."""
+    return bool(re.search(r"the trigger API could not make the CSMS send \w+ to \S+: HTTP 4\d\d", str(exc)))
 
 
 def require(payload: Payload, expected: Payload, label: str) -> None:
