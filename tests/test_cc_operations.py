@@ -132,7 +132,7 @@ def test_occupied_answer_taken_as_a_reservation_is_found_by_cc_h_04(pytester: py
         await real(connection, request, response if response["status"] == "Rejected" else {"status": "Accepted"})
 
     monkeypatch.setitem(V201.response_hooks, "ReserveNow", [only_rejected_refuses])
-    cc_finding(pytester, bundled, "CC_H_04", "Step 4: TransactionEventResponse for A0000002 on EVSE 1 (the station "
+    cc_finding(pytester, bundled, "CC_H_04", "Step 5: TransactionEventResponse for A0000002 on EVSE 1 (the station "
                "answered the ReserveNowRequest Occupied)", NOT_AT_THIS_TIME)
 
 

@@ -149,7 +149,8 @@ async def test_cc16_72(station: Station, csms: Csms, cfg: Settings) -> None:
         await extra.report_connector(station, cfg.connector_id, "Reserved", "Step 4: StatusNotification.conf")
         await _session(station, cfg.connector_id, cfg.valid_id_token, 6, "the idTag of the reservation, naming it",
                        reservation_id=reservation_id)
-    # A StartTransaction.req naming the used reservation again: judged on its idTag alone.
+    # A StartTransaction.req naming the used reservation again: nothing is reserved any more, so it is judged on its
+    # idTag alone (an Invalid would also go into the charge point's authorization cache for a valid idTag).
     await _session(station, cfg.connector_id, cfg.valid_id_token_2, 12,
                    f"reservation {reservation_id} ended with the transaction of step 8", reservation_id=reservation_id)
 
@@ -162,7 +163,8 @@ async def test_cc16_73(station: Station, csms: Csms, cfg: Settings) -> None:
     request = await _reserve(station, csms, payload, ("Step 1", "Step 2"))
     reservation_id = request["reservationId"]
     await extra.report_connector(station, cfg.connector_id, "Reserved", "Step 4: StatusNotification.conf")
-    # Nobody comes: the reservation expires (past it, on a clock a little off too) and the connector is free again.
+    # Nobody comes: the reservation expires (past it, on a clock a little off too) and the connector is free again;
+    # a StartTransaction.req still naming it is judged on its idTag alone.
     await scenario_wait((parse_time(request["expiryDate"]) - datetime.now(UTC)).total_seconds() + 2.0)
     await extra.report_connector(station, cfg.connector_id, "Available", "Step 6: StatusNotification.conf")
     await _session(station, cfg.connector_id, cfg.valid_id_token_2, 8,

@@ -134,10 +134,10 @@ async def test_cc_h_03(station: Station, csms: Csms, cfg: Settings, held: list[i
 async def test_cc_h_04(station: Station, csms: Csms, cfg: Settings, held: list[int]) -> None:
     """ReserveNow answered Occupied, Faulted or Unavailable - no reservation holds the EVSE."""
     for number, status in enumerate(("Occupied", "Faulted", "Unavailable")):
-        base = 1 + 6 * number
+        base = 1 + 8 * number
         await reserve(station, csms, reservation(cfg, evse_id=cfg.evse_id), held, f"Step {base} ({status})", status)
         await charges_and_leaves(station, other_driver(cfg), cfg.evse_id,
-                                 (f"Step {base + 2}", f"Step {base + 3}", f"Step {base + 5}"),
+                                 (f"Step {base + 2}", f"Step {base + 4}", f"Step {base + 6}"),
                                  f"the station answered the ReserveNowRequest {status}")
 
 
