@@ -57,6 +57,15 @@ def test_a_certificate_may_be_rewrapped_and_is_shown_by_its_digest() -> None:
                               'expected "<PEM, SHA-256 ')
 
 
+def test_a_timestamp_may_be_written_another_way() -> None:
+    asked = {"expiryDateTime": "2030-01-01T12:00:00.000Z", "idToken": {"idToken": "A", "type": "Central"}}
+    assert _findings("ReserveNow", asked, asked | {"expiryDateTime": "2030-01-01T13:00:00+01:00"}) == []
+    assert _findings("ReserveNow", asked, asked | {"expiryDateTime": "2030-01-01T12:00:00Z"}) == []
+    assert _findings("ReserveNow", asked, asked | {"expiryDateTime": "2030-01-01T12:05:00Z"}) == [
+        'ReserveNowRequest, as asked through the trigger API: expiryDateTime: expected "2030-01-01T12:00:00Z", '
+        'got "2030-01-01T12:05:00Z"']
+
+
 def test_1_6_names_the_request_the_1_6_way() -> None:
     assert _findings("UnlockConnector", {"connectorId": 1}, {"connectorId": 2}, version="1.6") == [
         "UnlockConnector.req, as asked through the trigger API: connectorId: expected 1, got 2"]

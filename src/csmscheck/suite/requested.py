@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import orjson
@@ -21,6 +23,7 @@ from csmscheck.checks import AS_REQUESTED
 from csmscheck.expect import mismatches
 from csmscheck.station.session import ReceivedCall
 from csmscheck.station.station import Station
+from csmscheck.timestamps import parse_time
 
 Payload = dict[str, Any]
 
@@ -33,6 +36,8 @@ CSMS_CHOSEN: dict[str, tuple[str, ...]] = {
     "RemoteStartTransaction": ("chargingProfile.chargingProfileId",),
 }
 """Fields (dotted paths) a CSMS may fill in itself, per action."""
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 @dataclass
@@ -99,14 +104,20 @@ def _without(payload: Payload, paths: tuple[str, ...]) -> Payload:
 
 
 def _normalised(value: Any) -> Any:
-    """PEM text compared by its content, not its line breaks (a CSMS may re-wrap a certificate it passes
-    on), and shown by a short digest of it."""
+    """Values compared by what they mean, not how they are written: PEM text by its content (a CSMS may
+    re-wrap a certificate it passes on), shown by a short digest; a timestamp as the UTC second it names
+    (a CSMS may write another offset or fewer decimals)."""
     if isinstance(value, dict):
         return {key: _normalised(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_normalised(item) for item in value]
     if isinstance(value, str) and "-----BEGIN" in value:
         return f"<PEM, SHA-256 {hashlib.sha256(''.join(value.split()).encode()).hexdigest()[:16]}>"
+    if isinstance(value, str) and _TIMESTAMP.match(value):
+        try:
+            return parse_time(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            return value
     return value
 
 
