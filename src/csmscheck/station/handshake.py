@@ -65,7 +65,11 @@ async def knock(station: Station, attempt: Attempt) -> Outcome:
                               subprotocols=attempt.subprotocols, username=attempt.username)
     except websockets.InvalidStatus as exc:
         code = exc.response.status_code
-        return Outcome(400 <= code < 500, connect_failure(exc, session.timeout))
+        if 400 <= code < 500:
+            return Outcome(True, connect_failure(exc, session.timeout))
+        status = f"HTTP {code} {exc.response.reason_phrase}".rstrip()
+        kind = "a server error" if code >= 500 else "neither an upgrade nor a refusal"
+        return Outcome(False, f"the CSMS answered the upgrade with {status}, {kind} (a refusal is a 4xx status)")
     except websockets.NegotiationError as exc:
         return Outcome(False, f"the CSMS upgraded the connection with a subprotocol the station did not offer "
                               f"({exc})")
