@@ -84,6 +84,18 @@ def test_heartbeat_interval_on_a_pending_boot_is_a_finding_of_tc_b_30(pytester: 
                         "retry interval, CSMSCHECK_PENDING_INTERVAL), got 300")
 
 
+def test_heartbeat_interval_on_a_rejected_boot_is_a_finding_of_cc_b_01(pytester: pytest.Pytester,
+                                                                        bundled: BundledCsms,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same bug on a Rejected boot; the case waits the declared retry interval, not the 300 s it was given."""
+    patch_handler(monkeypatch, "2.0.1", "BootNotification",
+                  lambda _req, resp: resp["status"] != "Accepted" and resp.update(interval=300))
+    entry = run_case(pytester, bundled, "CC_B_01")
+    assert_finding(entry, "CSC-BOOT-02", "Step 2: BootNotificationResponse: expected interval 1 with status Rejected",
+                   "got 300")
+    assert entry["duration_s"] < 30, entry
+
+
 @pytest.mark.parametrize(("version", "case", "label"), [("2.0.1", "TC_B_01", "Step 2: BootNotificationResponse"),
                                                         ("1.6", "TC_001", "Step 2: BootNotification.conf")])
 def test_stale_boot_time_is_a_finding(pytester: pytest.Pytester, bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch,
@@ -95,12 +107,18 @@ def test_stale_boot_time_is_a_finding(pytester: pytest.Pytester, bundled: Bundle
                         f"{label}: expected currentTime within 2 minutes of now, got \"{hour_ago}\"")
 
 
-def test_the_bundled_csms_takes_the_runs_heartbeat_interval() -> None:
+async def test_the_bundled_csms_answers_with_the_runs_heartbeat_interval() -> None:
+    """CONFIGURED_HEARTBEAT_INTERVAL seeds the bundled CSMS: an Accepted boot carries it; Pending ones the retry
+    interval, which the run's settings then know (CSC-BOOT-01/02 hold against it)."""
     csms = BundledCsms(Settings(heartbeat_interval=42))
     try:
         assert csms.settings_for(Settings()).pending_interval == BUNDLED_PENDING_INTERVAL
-        config = csms.csms.config  # type: ignore[attr-defined]
-        assert (config.heartbeat_interval, config.pending_interval) == (42, BUNDLED_PENDING_INTERVAL)
+        session = StationSession("CP201_SP1", "2.0.1", timeout=5.0)
+        await session.connect(csms.endpoints.ws, password=Settings().basic_auth_password)
+        answer = await session.call("BootNotification", {"reason": "PowerUp",
+                                                         "chargingStation": {"vendorName": "v", "model": "m"}})
+        await session.close()
+        assert (answer["status"], answer["interval"]) == ("Accepted", 42)
     finally:
         csms.stop()
 

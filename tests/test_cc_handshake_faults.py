@@ -107,6 +107,20 @@ def test_refusal_that_drops_the_stations_own_connection_fails(pytester: pytest.P
            "the CSMS closed the connection (code 1008")
 
 
+def test_401_without_a_challenge_fails_cc16_06(pytester: pytest.Pytester, bundled: BundledCsms,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the 401 answer to a wrong password carries no WWW-Authenticate challenge."""
+    real = Listener._refuse
+
+    def bare(self: Listener, connection: Any, status: HTTPStatus, reason: str,
+             headers: dict[str, str] | None = None) -> Any:
+        return real(self, connection, status, reason)
+
+    monkeypatch.setattr(Listener, "_refuse", bare)
+    caught(pytester, bundled, "CC16_06", "Step 2: the CSMS refused a connection of CP16_SP1 with a wrong password "
+           "with HTTP 401 but without a WWW-Authenticate challenge")
+
+
 # -- unknown station and subprotocols ------------------------------------------------------------
 
 

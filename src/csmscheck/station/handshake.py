@@ -51,6 +51,8 @@ class Outcome:
     refused: bool
     how: str
     upgraded: bool = False  # the WebSocket opened (and, when refused, the CSMS closed it at once)
+    status: int | None = None  # the HTTP status of a refused upgrade
+    challenge: str | None = None  # its WWW-Authenticate header
 
 
 async def knock(station: Station, attempt: Attempt) -> Outcome:
@@ -66,7 +68,8 @@ async def knock(station: Station, attempt: Attempt) -> Outcome:
     except websockets.InvalidStatus as exc:
         code = exc.response.status_code
         if 400 <= code < 500:
-            return Outcome(True, connect_failure(exc, session.timeout))
+            return Outcome(True, connect_failure(exc, session.timeout), status=code,
+                           challenge=exc.response.headers.get("WWW-Authenticate"))
         status = f"HTTP {code} {exc.response.reason_phrase}".rstrip()
         kind = "a server error" if code >= 500 else "neither an upgrade nor a refusal"
         return Outcome(False, f"the CSMS answered the upgrade with {status}, {kind} (a refusal is a 4xx status)")
@@ -136,6 +139,9 @@ async def expect_refused(station: Station, attempt: Attempt, label: str, what: s
     outcome = await try_handshake(station, attempt)
     if not outcome.refused:
         raise StepFailed(f"{label}: expected the CSMS to refuse {what} ({REFUSALS}), but {outcome.how}")
+    if outcome.status == 401 and not outcome.challenge:
+        raise StepFailed(f"{label}: the CSMS refused {what} with HTTP 401 but without a WWW-Authenticate challenge, "
+                         f"which a 401 answer must carry (RFC 7235 §3.1; OCPP's basic authentication is RFC 7617)")
     return outcome
 
 

@@ -27,9 +27,15 @@ def describe(answer: CallResult | CallError) -> str:
 
 def retry_interval(response: Payload, cfg: Settings) -> float:
     """How long a station waits before it boots again after a Pending or Rejected answer: the interval the CSMS
-    gave, or (when that is 0 and the station chooses) its configured heartbeat interval, as the OCTT does."""
+    gave, or (when that is 0 and the station chooses) its configured heartbeat interval, as the OCTT does.
+
+    Where the run knows the CSMS's retry interval (``pending_interval``) and the CSMS gave a longer one, the
+    station waits the declared one: CSC-BOOT-02 reports the difference, and the case need not wait out, say,
+    a heartbeat interval given by mistake.
+    """
     interval = response.get("interval")
-    return float(interval) if isinstance(interval, int) and interval > 0 else float(cfg.heartbeat_interval)
+    given = float(interval) if isinstance(interval, int) and interval > 0 else float(cfg.heartbeat_interval)
+    return given if cfg.pending_interval is None else min(given, float(cfg.pending_interval))
 
 
 async def wait_out(station: Station, response: Payload, label: str) -> None:
