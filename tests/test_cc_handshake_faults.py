@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from faults import assert_failed, assert_finding, run_case, run_cases
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request
 from websockets.typing import Subprotocol
 
 import csmscheck.csms.app as app_module
@@ -25,6 +27,7 @@ from csmscheck.csms.models import Station
 from csmscheck.csms.server import Listener
 from csmscheck.pki import Pki
 from csmscheck.settings import load_settings
+from csmscheck.station.session import StationSession
 from csmscheck.wire.versions import OcppVersion, subprotocol_of
 
 CASES = ["CC_B_07", "CC_B_08", "CC_B_09", "CC_B_10", "CC_B_11", "CC_B_12", "CC16_05", "CC16_06", "CC16_07",
@@ -261,3 +264,26 @@ def test_certificate_of_an_unknown_ca_accepted_fails_cc16_13(pytester: pytest.Py
            "presenting a certificate in its name from a CA the Central System does not trust",
            "answered its BootNotification with a CALLRESULT")
     assert_finding(run_case(pytester, unverifying_csms, "CC16_13"), "CC16_13", "Step 2: expected the CSMS to refuse")
+
+
+# -- the station side: an attempt offering no subprotocol sends no Sec-WebSocket-Protocol header -------------
+
+
+async def test_an_empty_offer_sends_no_subprotocol_header() -> None:
+    seen: list[list[str]] = []
+
+    def record(_connection: ServerConnection, request: Request) -> None:
+        seen.append(request.headers.get_all("Sec-WebSocket-Protocol"))
+
+    async def idle(ws: ServerConnection) -> None:
+        await ws.wait_closed()
+
+    async with serve(idle, "127.0.0.1", 0, process_request=record) as listening:
+        url = f"ws://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+        session = StationSession("CS1", "2.0.1", timeout=5.0)
+        await session.connect(url, subprotocols=[])
+        await session.close()
+        await session.connect(url)
+        await session.close()
+    assert seen == [[], ["ocpp2.0.1"]]
+    assert "offering no subprotocol" in session.transcript.frames[0].text
