@@ -320,6 +320,7 @@ async def test_station_list_shows_registration(reference_csms: RunningCsms, api:
     assert set(stations) >= {"CP201_SP1", "CP202_SP2", "CP202_SP3", "CP16_SP1", "CP16_SP3"}
     assert stations["CP202_SP3"] | {"lastBootAt": None} == {
         "stationId": "CP202_SP3", "ocppVersion": "2.0.1", "securityProfile": 3, "connected": True,
-        "bootStatus": "Accepted", "vendor": "csmscheck", "model": "TestStation", "lastBootAt": None}
+        "bootStatus": "Accepted", "vendor": "csmscheck", "model": "TestStation", "serialNumber": None,
+        "firmwareVersion": None, "lastBootAt": None}
     assert stations["CP16_SP3"]["securityProfile"] == 3 and stations["CP16_SP3"]["ocppVersion"] == "1.6"
     assert (await api.get("/api/stations/NO_SUCH")).status_code == 404

@@ -21,9 +21,13 @@ class BundledCsms:
         self._dir = Path(tempfile.mkdtemp(prefix="csmscheck-"))
         pki = generate_pki(self._dir / "pki", [settings.cp201_sp3, settings.cp16_sp3])
         self.pki_dir = pki.directory
-        # A short Pending interval: TC_B_02 waits it out before booting again, and a run should stay quick.
+        # The run's heartbeat interval is the CSMS's. A short Pending interval unless the run sets one: TC_B_02
+        # waits it out before booting again, and a run should stay quick.
+        self.pending_interval = (BUNDLED_PENDING_INTERVAL if settings.pending_interval is None
+                                 else settings.pending_interval)
         config = CsmsConfig(ws_port=0, tls_port=0, mtls_port=0, api_port=0, db=f"sqlite:///{self._dir / 'csms.db'}",
-                            pki_dir=self.pki_dir, pending_interval=BUNDLED_PENDING_INTERVAL, seed=settings)
+                            pki_dir=self.pki_dir, heartbeat_interval=settings.heartbeat_interval,
+                            pending_interval=self.pending_interval, seed=settings)
         self._thread = CsmsThread(config)
         self.endpoints = self._thread.start()
 
@@ -32,10 +36,10 @@ class BundledCsms:
         return self._thread.csms
 
     def settings_for(self, settings: Settings) -> Settings:
-        """The run's settings pointed at this CSMS."""
+        """The run's settings pointed at this CSMS (with the retry interval it gives)."""
         return settings.replace(target=self.endpoints.ws, target_sp2=self.endpoints.wss_tls,
                                 target_sp3=self.endpoints.wss_mtls, trigger=self.endpoints.api,
-                                pki_dir=self.pki_dir)
+                                pki_dir=self.pki_dir, pending_interval=self.pending_interval)
 
     def stop(self) -> None:
         try:

@@ -65,6 +65,8 @@ class Settings:
     connector_type: str = field(default="cType2", metadata=_env("CONFIGURED_CONNECTOR_TYPE"))
     number_of_evses: int = field(default=2, metadata=_env("CONFIGURED_NUMBER_OF_EVSES"))
     heartbeat_interval: int = field(default=300, metadata=_env("CONFIGURED_HEARTBEAT_INTERVAL"))
+    # The interval the CSMS gives with a Pending or Rejected boot (its retry interval); none: not checked.
+    pending_interval: int | None = field(default=None, metadata=_env("CSMSCHECK_PENDING_INTERVAL"))
 
     # ID tokens the CSMS knows: ISO14443 UIDs (4 bytes, 8 hex digits) whose first digit says the
     # role (A accepted, B blocked, E expired, 0 unknown to the CSMS, FF the master pass); the
@@ -276,8 +278,9 @@ def _check(settings: Settings) -> None:
         raise ConfigError("setting charging_rate_unit (CONFIGURED_CHARGING_RATE_UNIT) must be A or W")
     if settings.number_phases not in (1, 2, 3):
         raise ConfigError("setting number_phases (CONFIGURED_NUMBER_PHASES) must be 1, 2 or 3")
-    for name in ("expiry_date_offset", "stack_level", "schedule_duration", "start_period", "max_setup_failures"):
-        if getattr(settings, name) < 0:
+    for name in ("expiry_date_offset", "stack_level", "schedule_duration", "start_period", "max_setup_failures",
+                 "heartbeat_interval", "pending_interval"):
+        if (getattr(settings, name) or 0) < 0:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must not be negative")
     if settings.security_profile not in (1, 2, 3):
         raise ConfigError("setting security_profile (CONFIGURED_SECURITY_PROFILE) must be 1, 2 or 3")

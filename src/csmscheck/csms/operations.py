@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 Payload = dict[str, Any]
 UNTIL_CHANGED = 2**31 - 1  # boots an operator's registration status lasts when no count is given
+# OCPP 1.6 §4.2: while a charge point's registration is Pending, the Central System does not send these.
+_NOT_WHILE_PENDING_16 = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
 
 
 class TriggerError(Exception):
@@ -72,6 +74,9 @@ async def relay(csms: CsmsContext, version: OcppVersion, station_id: str, action
     if problems:
         raise TriggerError(400, f"invalid {action} request", [str(p) for p in problems])
     connection = connected(csms, version, station_id)
+    if version == "1.6" and connection.boot_status == "Pending" and action in _NOT_WHILE_PENDING_16:
+        raise TriggerError(409, f"charge point {station_id!r} is Pending: OCPP 1.6 allows no {action} until the "
+                                "Central System accepts it")
     return await connection.request(action, payload, csms.config.call_timeout)
 
 

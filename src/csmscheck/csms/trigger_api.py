@@ -33,7 +33,8 @@ CANONICAL: list[str | Enum] = ["csmscheck"]
 CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "invalid payload (with the schema errors)"},
     404: {"description": "unknown version or action, or the station is not connected"},
-    409: {"description": "the station speaks the other OCPP version"},
+    409: {"description": "the station speaks the other OCPP version, or its state forbids the call (a 1.6 "
+                        "RemoteStartTransaction or RemoteStopTransaction while it is Pending)"},
 }
 
 
@@ -142,4 +143,5 @@ def _station_view(station: Station, connected: bool) -> dict[str, Any]:
     return {"stationId": station.id, "ocppVersion": station.ocpp_version,
             "securityProfile": station.security_profile, "connected": connected,
             "bootStatus": station.last_boot_status, "vendor": station.vendor, "model": station.model,
+            "serialNumber": station.serial_number, "firmwareVersion": station.firmware_version,
             "lastBootAt": station.last_boot_at.isoformat() if station.last_boot_at else None}

@@ -48,7 +48,8 @@ _CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "when the station gave no answer"},
     400: {"description": "invalid payload (with the schema errors)"},
     404: {"description": "unknown version or action, or the station is not connected"},
-    409: {"description": "the station speaks the other OCPP version"},
+    409: {"description": "the station speaks the other OCPP version, or its state forbids the call (a 1.6 "
+                        "RemoteStartTransaction or RemoteStopTransaction while it is Pending)"},
 }
 
 

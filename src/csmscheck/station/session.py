@@ -114,14 +114,17 @@ class StationSession:
         subprotocols: list[str] | None = None,
         username: str | None = None,
     ) -> None:
-        """Open the WebSocket to ``base_url/<station id>``; raise on any handshake refusal."""
+        """Open the WebSocket to ``base_url/<station id>``; raise on any handshake refusal.
+
+        ``subprotocols`` defaults to the station's own version; an empty list offers none at all.
+        """
         headers = {}
         if password is not None:
             token = base64.b64encode(f"{username or self.station_id}:{password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         url = f"{base_url.rstrip('/')}/{self.station_id}"
-        offered = subprotocols or [subprotocol_of(self.version)]
-        how = [f"offering {', '.join(offered)}"]
+        offered = [subprotocol_of(self.version)] if subprotocols is None else subprotocols
+        how = [f"offering {', '.join(offered)}" if offered else "offering no subprotocol"]
         if password is not None:
             how.append(f"basic auth as {username or self.station_id}")
         if ssl_context is not None:
@@ -130,7 +133,7 @@ class StationSession:
         try:
             self._ws = await websockets.connect(
                 url,
-                subprotocols=[websockets.Subprotocol(p) for p in offered],
+                subprotocols=[websockets.Subprotocol(p) for p in offered] or None,
                 additional_headers=headers,
                 ssl=ssl_context,
                 compression=None,

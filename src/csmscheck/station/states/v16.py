@@ -17,6 +17,7 @@ from csmscheck.checks import v16 as checks
 from csmscheck.errors import StepFailed
 from csmscheck.expect import about_now, assert_matches, mismatches
 from csmscheck.station import v16
+from csmscheck.station.registration import check_boot_response
 from csmscheck.station.states.groups import check_parent
 from csmscheck.station.station import Station
 from csmscheck.station.v16 import ChargePointConfiguration, Payload
@@ -76,6 +77,7 @@ async def boot(station: Station, *, expect_status: str | None = "Accepted",
     response = await checked_call(station, "BootNotification", v16.boot_notification(station.cfg), step)
     if expect_status is not None:
         assert_matches(response, {"status": expect_status}, step)
+    check_boot_response(station, response, step)
     station.model.booted = response["status"] == "Accepted"
     return response
 

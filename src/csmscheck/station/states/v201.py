@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from csmscheck.checks import v201 as checks
 from csmscheck.expect import ABSENT, assert_matches, step
 from csmscheck.station import v201
+from csmscheck.station.registration import check_boot_response
 from csmscheck.station.states.groups import check_group
 from csmscheck.station.station import Station
 from csmscheck.station.timing import scenario_wait
@@ -35,6 +36,7 @@ async def boot(station: Station, reason: str = "PowerUp", *, expect_status: str 
         response = await station.call("BootNotification", v201.boot_notification(station.cfg, reason))
     if expect_status is not None:
         assert_matches(response, {"status": expect_status}, f"{label}: BootNotificationResponse")
+    check_boot_response(station, response, f"{label}: BootNotificationResponse")
     station.model.booted = response["status"] == "Accepted"
     return response
 
