@@ -16,6 +16,7 @@ from csmscheck.cli import main
 from csmscheck.errors import ConfigError
 from csmscheck.settings import load_settings
 from csmscheck.suite.capabilities import (
+    CSMSCHECK_ONLY,
     FEATURES,
     FEATURES_BY_KEY,
     REQUIRES,
@@ -61,6 +62,8 @@ def test_every_implemented_case_is_catalogued_with_its_version_and_block(capsys:
     rows = [line.split()[:3] for line in capsys.readouterr().out.splitlines()]
     assert len(rows) > 150
     for case_id, version, block in rows:
+        if case_id.startswith("CC"):  # csmscheck's own cases are not the OCTT's
+            continue
         assert case_id in CATALOGUE, case_id
         assert (CATALOGUE[case_id].version, CATALOGUE[case_id].block) == (version, block)
 
@@ -72,7 +75,7 @@ def test_features_name_only_catalogued_cases_and_say_where_they_come_from() -> N
     assert len(FEATURES_BY_KEY) == len(FEATURES)
     for feature in FEATURES:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", feature.key), feature.key
-        assert feature.cases, feature.key
+        assert feature.cases or feature.key in CSMSCHECK_ONLY, feature.key
         assert feature.cases <= CATALOGUE.keys(), feature.cases - CATALOGUE.keys()
         assert feature.title and feature.basis and "\n" not in feature.description
         assert set(feature.refs) <= {"1.6", "2.0.1"}
