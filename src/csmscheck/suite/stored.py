@@ -154,11 +154,13 @@ def _meter_differences(sent: SentTransaction, stored: StoredTransaction) -> list
             and abs(energy - (stop - start)) > ENERGY_TOLERANCE_WH:
         found.append((check, f"energyWh: expected {stop - start:g} (meterStopWh {stop:g} - meterStartWh {start:g}), "
                              f"got {energy:g}"))
-    if sent.stopped and sent.meter_start_wh is not None and sent.meter_stop_wh is not None and energy is not None:
+    if sent.stopped and sent.meter_start_wh is not None and sent.meter_stop_wh is not None:
+        # The energy billed is the one value a stopped transaction's read-back must state.
         metered = sent.meter_stop_wh - sent.meter_start_wh
-        if abs(energy - metered) > ENERGY_TOLERANCE_WH:
+        if energy is None or abs(energy - metered) > ENERGY_TOLERANCE_WH:
             found.append((check, f"energyWh: expected {metered:g} (the station metered {sent.meter_start_wh:g} Wh "
-                                 f"at the start and {sent.meter_stop_wh:g} Wh at the stop), got {energy:g}"))
+                                 f"at the start and {sent.meter_stop_wh:g} Wh at the stop), got "
+                                 f"{'none' if energy is None else f'{energy:g}'}"))
     return found
 
 

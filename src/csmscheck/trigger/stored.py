@@ -4,7 +4,8 @@
 :class:`StoredTransaction`: the CSMS's own view of the transaction, from its database.
 The suite compares it with what the station sent (csmscheck checks ``CSC-TX-nn``).
 Every field but the id may be ``null``: a CSMS states what it keeps, and only what it
-states is checked. Times are instants (RFC 3339 with ``Z`` or an offset; one without a
+states is checked, except the energy of a stopped transaction whose start and stop the
+station metered (what the CSMS bills). Times are instants (RFC 3339 with ``Z`` or an offset; one without a
 zone is read as UTC), energies in Wh. An unknown transaction is ``404`` with a
 :class:`UnknownTransaction` body, which names the transaction: any other ``404`` means
 the CSMS does not serve the route.
@@ -51,7 +52,8 @@ class StoredTransaction(BaseModel):
     meterStopWh: float | None = Field(default=None, description="the energy register at the stop, in Wh "
                                       "(1.6: meterStop; 2.0.1: the Transaction.End reading); null while it runs")
     energyWh: float | None = Field(default=None, description="energy delivered: meterStopWh - meterStartWh once "
-                                   "stopped; while it runs, the latest register reading minus meterStartWh")
+                                   "stopped (required then, when the station metered a start and a stop); while "
+                                   "it runs, the latest register reading minus meterStartWh")
     totalCost: float | None = Field(default=None, description="2.0.1: the final cost (the running cost while it "
                                     "runs), as reported to the station")
     events: list[StoredEvent] | None = Field(default=None, description="2.0.1: the TransactionEvents applied, "

@@ -356,11 +356,12 @@ def phases(total: float, context: str, *, measurand: str = REGISTER) -> list[Pay
 
 @octt("CC_J_01", reqs=["J02.FR.19"], features=[READBACK])
 async def test_cc_j_01(station: Station, csms: Csms) -> None:
-    """Meter values with a register row per phase beside the total: the total is the register."""
+    """Meter values with a register row per phase beside the total (before it, or after): the total is the
+    register."""
     await metered(station, csms,
                   readings(*phases(12_000, "Transaction.Begin"), sample(12_000, "Transaction.Begin")),
-                  [readings(*phases(13_500, "Sample.Periodic"), sample(13_500, "Sample.Periodic"))],
-                  readings(*phases(15_000, "Transaction.End"), sample(15_000, "Transaction.End")))
+                  [readings(sample(13_500, "Sample.Periodic"), *phases(13_500, "Sample.Periodic"))],
+                  readings(sample(15_000, "Transaction.End"), *phases(15_000, "Transaction.End")))
 
 
 @octt("CC_J_02", reqs=["J02.FR.19"], features=[READBACK])
