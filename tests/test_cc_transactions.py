@@ -31,7 +31,7 @@ from csmscheck.csms.store import now
 from csmscheck.settings import load_settings
 from csmscheck.wire.errors import ErrorCode
 
-CC_201 = ["CC_E_01", "CC_E_02", "CC_E_03", "CC_E_04", "CC_E_05", "CC_E_06", "CC_E_07", "CC_I_01", "CC_J_01",
+CC_201 = ["CC_E_01", "CC_E_02", "CC_E_03", "CC_E_04", "CC_E_05", "CC_E_06", "CC_E_07", "CC_E_08", "CC_I_01", "CC_J_01",
           "CC_J_02", "CC_J_03", "CC_J_04", "CC_J_05", "CC_J_06"]
 CC_16 = ["CC16_40", "CC16_41", "CC16_42", "CC16_43", "CC16_44", "CC16_45", "CC16_46", "CC16_47"]
 READ_BACK_CASES = ["TC_E_21", "TC_E_39", "TC_I_02", "TC_J_10", "TC_005_1", "TC_039"]
@@ -168,6 +168,17 @@ def test_stored_cost_not_the_final_one_is_a_finding_of_tc_i_02(pytester: pytest.
                         [keep_running_cost if o is cost.transaction_cost else o for o in observers])
     finding_not_failure(pytester, bundled, "TC_I_02", "CSC-TX-06",
                         "totalCost: expected 1.25 (the final cost the CSMS sent the station), got 0.25")
+
+
+def test_latest_token_kept_is_a_finding_of_tc_c_47(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS keeps the idToken of the latest event: the master pass that stopped the transaction replaces the
+    driver who started it."""
+    break_apply(monkeypatch, lambda tx, request: "idToken" in request
+                and setattr(tx, "id_token", request["idToken"]["idToken"]))
+    defaults = load_settings(environ={})
+    finding_not_failure(pytester, bundled, "TC_C_47", "CSC-TX-01", f'idToken: expected "{defaults.valid_id_token}" '
+                        f'(as the station reported it), got "{defaults.masterpass_id_token}"')
 
 
 def test_1_6_stop_time_of_arrival_is_a_finding_of_tc_039(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -369,6 +380,53 @@ def test_missing_stop_reason_not_local_fails_cc_e_07(pytester: pytest.Pytester, 
                   'stoppedReason: expected "Local" (the station\'s reason), got none')
 
 
+def test_evse_and_connector_swapped_fail_cc_e_05(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def swapped(tx: Transaction, request: Payload) -> None:
+        if "evse" in request:
+            tx.evse_id, tx.connector_id = request["evse"].get("connectorId"), request["evse"]["id"]
+
+    break_apply(monkeypatch, swapped)
+    assert_failed(run_case(pytester, bundled, "CC_E_05", strict=True), "Step 5: read back transaction",
+                  "evseId: expected 2 (as the station reported it), got 1",
+                  "connectorId: expected 1 (as the station reported it), got 2")
+
+
+def test_transactions_only_from_started_events_fail_cc_e_08(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS answers events of a transaction it has no Started event for, but drops them."""
+    started: set[str] = set()
+
+    async def started_only(store: Any, station_id: str, request: Payload, verdict: Any = None) -> Any:
+        tx_id = request["transactionInfo"]["transactionId"]
+        if request["eventType"] == "Started":
+            started.add(tx_id)
+        if tx_id not in started:
+            return None
+        return await transaction_events.record_event(store, station_id, request, verdict)
+
+    monkeypatch.setattr(v201_transactions, "record_event", started_only)
+    assert_failed(run_case(pytester, bundled, "CC_E_08", strict=True), "Step 3: read back transaction",
+                  "the CSMS has no transaction")
+
+
+def test_charging_state_by_arrival_fails_cc_e_02(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS takes the chargingState of the event that arrived last, not of the latest one."""
+    break_apply(monkeypatch, lambda tx, request: "chargingState" in request["transactionInfo"]
+                and setattr(tx, "charging_state", request["transactionInfo"]["chargingState"]))
+    real = transaction_events._derive_state
+
+    async def keep_arrival_order(db: Any, tx: Transaction) -> None:
+        arrived = tx.charging_state
+        await real(db, tx)
+        tx.charging_state = arrived
+
+    monkeypatch.setattr(transaction_events, "_derive_state", keep_arrival_order)
+    assert_failed(run_case(pytester, bundled, "CC_E_02", strict=True), "Step 5: read back transaction",
+                  'chargingState: expected "Idle" (the latest the station reported, by event time), got "SuspendedEV"')
+
+
 # -- csmscheck's own cases: I ---------------------------------------------------------------------
 
 
@@ -447,6 +505,19 @@ def test_measurand_left_out_not_the_register_fails_cc_j_02(pytester: pytest.Pyte
     monkeypatch.setattr(meter, "sample_row", lambda *args: real(*args[:-1], {"measurand": ""} | args[-1]))
     assert_failed(run_case(pytester, bundled, "CC_J_02", strict=True), "Step 4: read back transaction",
                   "energyWh: expected 1200 (the station metered 3000 Wh at the start and 4200 Wh at the stop), "
+                  "got none")
+
+
+def test_1_6_meter_values_not_attached_fail_cc16_44(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS looks the transaction of a MeterValues.req up by the integer id, which it keeps as text: the
+    readings are never the transaction's."""
+    async def integer_lookup(real: Handler, connection: StationConnection, request: Payload) -> Payload:
+        return await real(connection, {k: v for k, v in request.items() if k != "transactionId"})
+
+    wrap_handler(monkeypatch, "1.6", "MeterValues", integer_lookup)
+    assert_failed(run_case(pytester, bundled, "CC16_44", strict=True), "Step 3 (after readings 1): read back "
+                  "transaction", "energyWh: expected 1500 (the register the charge point reported minus meterStart), "
                   "got none")
 
 

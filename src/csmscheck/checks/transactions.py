@@ -16,7 +16,7 @@ TRANSACTION_STORED = ExtraCheck(
     "CSC-TX-01",
     "A transaction the CSMS acknowledged is a transaction it keeps: it answered the station's TransactionEvents "
     "(2.0.1) or gave the transaction its id (1.6), so it bills and reports it, and reading it back finds it "
-    "in the documented shape.",
+    "in the documented shape, on the EVSE and connector and for the idToken (1.6: idTag) the station named.",
     "J02.FR.19, E01 (2.0.1); OCPP 1.6 §4.8, §4.10",
 )
 
@@ -48,7 +48,8 @@ EVENTS_APPLIED_ONCE = ExtraCheck(
     "CSC-TX-05",
     "Every TransactionEvent the CSMS answered is applied to its transaction, each seqNo once: a station resends "
     "an event whose answer it lost and delivers its offline queue late, out of order or with gaps, and neither "
-    "counts twice nor reopens a transaction that ended.",
+    "counts twice nor reopens a transaction that ended; the transaction's state (its chargingState) follows event "
+    "time, not arrival order.",
     "E01.FR.07 (seqNo), J02.FR.19, E04, E12",
 )
 

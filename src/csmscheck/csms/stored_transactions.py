@@ -29,7 +29,8 @@ async def stored_transaction(store: Store, version: OcppVersion, station_id: str
         energy = await _energy(db, tx, version)
     return StoredTransaction(
         transactionId=tx.transaction_id, stationId=tx.station_id, evseId=tx.evse_id, connectorId=tx.connector_id,
-        idToken=tx.id_token, remoteStartId=tx.remote_start_id, startedAt=as_utc(tx.started_at),
+        idToken=tx.id_token, remoteStartId=tx.remote_start_id, chargingState=tx.charging_state,
+        startedAt=as_utc(tx.started_at),
         stoppedAt=as_utc(tx.stopped_at) if tx.stopped_at else None, stoppedReason=tx.stopped_reason,
         meterStartWh=tx.meter_start_wh, meterStopWh=tx.meter_stop_wh, energyWh=energy, totalCost=tx.total_cost,
         events=events)

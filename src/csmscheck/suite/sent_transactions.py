@@ -49,6 +49,10 @@ class SentTransaction:
     meter_stop_wh: float | None = None
     final_cost: float | None = None  # the totalCost the CSMS answered the Ended event with
     remote_start_id: int | None = None
+    evse_id: int | None = None  # 1.6: the connector
+    connector_id: int | None = None
+    id_token: str | None = None  # the first idToken (1.6: idTag) of the transaction
+    charging_state: str | None = None  # the latest one reported, by event time
     authorized: bool = False  # the CSMS accepted an idToken of the transaction
     events: dict[int, SentEvent] = field(default_factory=dict)
 
@@ -119,6 +123,7 @@ def sent_201(station: Station, transaction_id: str) -> SentTransaction | None:
     tx = SentTransaction(transaction_id, "2.0.1")
     begins: list[tuple[datetime, float]] = []
     ends: list[tuple[datetime, float]] = []
+    states: list[tuple[datetime, int, str]] = []
     for request, response in answered_calls(station, "TransactionEvent"):
         info = request["transactionInfo"]
         if info["transactionId"] != transaction_id or request["seqNo"] in tx.events:
@@ -133,12 +138,19 @@ def sent_201(station: Station, transaction_id: str) -> SentTransaction | None:
             tx.final_cost = response.get("totalCost")
         if "remoteStartId" in info:
             tx.remote_start_id = info["remoteStartId"]
+        if "chargingState" in info:
+            states.append((stamp, request["seqNo"], info["chargingState"]))
+        if "evse" in request and tx.evse_id is None:
+            tx.evse_id, tx.connector_id = request["evse"]["id"], request["evse"].get("connectorId")
+        if "idToken" in request and tx.id_token is None:
+            tx.id_token = request["idToken"]["idToken"]
         if response.get("idTokenInfo", {}).get("status") == "Accepted":
             tx.authorized = True
         begins += registers(request.get("meterValue", []), "Transaction.Begin")
         ends += registers(request.get("meterValue", []), "Transaction.End")
     if not tx.events:
         return None
+    tx.charging_state = max(states)[2] if states else None
     # The first Transaction.Begin reading and the last Transaction.End one, by time (a queue arrives out of order).
     tx.meter_start_wh = min(begins, key=lambda r: r[0])[1] if begins else None
     tx.meter_stop_wh = max(ends, key=lambda r: r[0])[1] if ends and tx.stopped else None
@@ -151,7 +163,8 @@ def sent_16(station: Station, transaction_id: str) -> SentTransaction | None:
     for request, response in answered_calls(station, "StartTransaction"):
         if str(response.get("transactionId")) == transaction_id:  # the latest start given this id
             tx = SentTransaction(transaction_id, "1.6", started_at=parse_time(request["timestamp"]),
-                                 meter_start_wh=float(request["meterStart"]),
+                                 meter_start_wh=float(request["meterStart"]), evse_id=request["connectorId"],
+                                 connector_id=request["connectorId"], id_token=request["idTag"],
                                  authorized=response["idTagInfo"]["status"] == "Accepted")
     if tx is None:
         return None

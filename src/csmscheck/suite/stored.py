@@ -130,10 +130,19 @@ def differences(sent: SentTransaction, stored: StoredTransaction) -> list[Differ
                _time(stored.startedAt))
     found += _meter_differences(sent, stored)
     found += _event_differences(sent, stored)
-    if sent.final_cost is not None and stored.totalCost is not None \
-            and abs(stored.totalCost - sent.final_cost) > COST_TOLERANCE:
+    if sent.final_cost is not None and (stored.totalCost is None
+                                        or abs(stored.totalCost - sent.final_cost) > COST_TOLERANCE):
         differ(checks.COST_STORED, "totalCost", f"{sent.final_cost:g} (the final cost the CSMS sent the station)",
-               f"{stored.totalCost:g}")
+               "none" if stored.totalCost is None else f"{stored.totalCost:g}")
+    for name, expected, got in (("evseId", sent.evse_id, stored.evseId),
+                                ("connectorId", sent.connector_id, stored.connectorId),
+                                ("idToken", sent.id_token, stored.idToken)):
+        if expected is not None and got is not None and got != expected:
+            differ(checks.TRANSACTION_STORED, name, f"{_quoted(expected) if isinstance(expected, str) else expected} "
+                   "(as the station reported it)", _quoted(got) if isinstance(got, str) else str(got))
+    if sent.charging_state is not None and stored.chargingState not in (None, sent.charging_state):
+        differ(checks.EVENTS_APPLIED_ONCE, "chargingState", f"{_quoted(sent.charging_state)} (the latest the station "
+               "reported, by event time)", _quoted(stored.chargingState))
     if sent.remote_start_id is not None and stored.remoteStartId is not None \
             and stored.remoteStartId != sent.remote_start_id:
         differ(checks.REMOTE_START_STORED, "remoteStartId", f"{sent.remote_start_id} (the station named it)",

@@ -4,8 +4,9 @@
 :class:`StoredTransaction`: the CSMS's own view of the transaction, from its database.
 The suite compares it with what the station sent (csmscheck checks ``CSC-TX-nn``).
 Every field but the id may be ``null``: a CSMS states what it keeps, and only what it
-states is checked, except the energy of a stopped transaction whose start and stop the
-station metered (what the CSMS bills). Times are instants (RFC 3339 with ``Z`` or an offset; one without a
+states is checked; what it bills is required: the energy once the station reported the
+register at the start and later, the final cost once it told the station one, and the
+stop time and reason of a stopped transaction. Times are instants (RFC 3339 with ``Z`` or an offset; one without a
 zone is read as UTC), energies in Wh. An unknown transaction is ``404`` with a
 :class:`UnknownTransaction` body, which names the transaction: any other ``404`` means
 the CSMS does not serve the route.
@@ -43,6 +44,8 @@ class StoredTransaction(BaseModel):
     connectorId: int | None = None
     idToken: str | None = Field(default=None, description="the idToken (1.6: idTag) that started the transaction")
     remoteStartId: int | None = Field(default=None, description="2.0.1: the remote start that caused it (F02)")
+    chargingState: str | None = Field(default=None, description="2.0.1: the latest chargingState the station "
+                                      "reported, by event time (not by arrival)")
     startedAt: datetime | None = Field(default=None, description="when the transaction started (UTC)")
     stoppedAt: datetime | None = Field(default=None, description="when it stopped (UTC); null while it runs")
     stoppedReason: str | None = Field(default=None, description="why it stopped (Local when the station named "
@@ -52,10 +55,10 @@ class StoredTransaction(BaseModel):
     meterStopWh: float | None = Field(default=None, description="the energy register at the stop, in Wh "
                                       "(1.6: meterStop; 2.0.1: the Transaction.End reading); null while it runs")
     energyWh: float | None = Field(default=None, description="energy delivered: meterStopWh - meterStartWh once "
-                                   "stopped (required then, when the station metered a start and a stop); while "
-                                   "it runs, the latest register reading minus meterStartWh")
+                                   "stopped; while it runs, the latest register reading minus meterStartWh. "
+                                   "Required once the station reported the register at the start and later")
     totalCost: float | None = Field(default=None, description="2.0.1: the final cost (the running cost while it "
-                                    "runs), as reported to the station")
+                                    "runs), as reported to the station; required once it sent a final cost")
     events: list[StoredEvent] | None = Field(default=None, description="2.0.1: the TransactionEvents applied, "
                                              "each once, by seqNo; 1.6: empty")
 

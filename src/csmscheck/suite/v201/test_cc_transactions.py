@@ -229,8 +229,11 @@ async def test_cc_e_04(station: Station, csms: Csms) -> None:
 
 @octt("CC_E_05", reqs=["E04", "E12"], features=[READBACK])
 async def test_cc_e_05(station: Station, csms: Csms) -> None:
-    """A transaction started and ended while the station was offline, delivered after it reconnected."""
-    session = Session.start(station)
+    """A transaction started and ended while the station was offline (on its other EVSE), delivered after it
+    reconnected."""
+    cfg = station.cfg
+    evse_id = next((e for e in range(1, cfg.number_of_evses + 1) if e != cfg.evse_id), cfg.evse_id)
+    session = Session(station, station.model.new_transaction(evse_id, 1))
     queue = [
         session.started(when=ago(50), offline=True, meter=readings(sample(30_000, "Transaction.Begin")),
                         charging_state="Charging"),
@@ -292,6 +295,21 @@ async def test_cc_e_07(station: Station, csms: Csms) -> None:
     await session.send("Step 1", session.started(meter=readings(sample(400, "Transaction.Begin"))))
     await session.send("Step 2 (stoppedReason left out)", session.event(
         "Ended", "StopAuthorized", token=states.valid_token(station), meter=readings(sample(900, "Transaction.End"))))
+    await session.stored(csms, "Step 3")
+
+
+@octt("CC_E_08", reqs=["E01.FR.07", "J02.FR.19"], features=[READBACK])
+async def test_cc_e_08(station: Station, csms: Csms) -> None:
+    """A transaction whose Started event never arrived (the station's queue overflowed): its Updated and Ended
+    events make the transaction all the same."""
+    session = Session.start(station)
+    session.tx.seq_no = 1  # seqNo 0, the Started event, was lost; the first event that arrives names the EVSE
+    await session.send("Step 1 (Updated, seqNo 1)", session.event(
+        "Updated", "ChargingStateChanged", token=states.valid_token(station), charging_state="Charging",
+        meter=readings(sample(3300, "Sample.Periodic"))))
+    await session.send("Step 2 (Ended, seqNo 2)", session.event(
+        "Ended", "EVCommunicationLost", charging_state="Idle", stopped_reason="EVDisconnected",
+        meter=readings(sample(4100, "Transaction.End"))))
     await session.stored(csms, "Step 3")
 
 
