@@ -115,13 +115,18 @@ async def test_cc16_41(station: Station) -> None:
 @octt("CC16_42", chapter="3.2", reqs=["OCPP 1.6 §4.8"])
 async def test_cc16_42(station: Station) -> None:
     """Each transaction gets its own positive id: two in a row on one connector, one beside on another."""
-    other_connector = 2 if station.cfg.connector_id != 2 else 1
+    cfg = station.cfg
+    other = next((c for c in range(1, cfg.number_of_evses + 1) if c != cfg.connector_id), None)
     first = await start(station, "Step 1: StartTransaction.conf (transaction 1)", 100)
     await stop(station, "Step 2: StopTransaction.conf (transaction 1)", first, 600)
     second = await start(station, "Step 3: StartTransaction.conf (transaction 2)", 600)
-    third = await start(station, f"Step 4: StartTransaction.conf (transaction 3, connector {other_connector})", 9000,
-                        connector_id=other_connector)
-    await stop(station, "Step 5: StopTransaction.conf (transaction 2)", second, 1100)
+    if other is None:  # a single connector: the third transaction follows the second
+        await stop(station, "Step 4: StopTransaction.conf (transaction 2)", second, 1100)
+        third = await start(station, "Step 5: StartTransaction.conf (transaction 3)", 1100)
+    else:  # the third runs beside the second
+        third = await start(station, f"Step 4: StartTransaction.conf (transaction 3, connector {other})", 9000,
+                            connector_id=other)
+        await stop(station, "Step 5: StopTransaction.conf (transaction 2)", second, 1100)
     await stop(station, "Step 6: StopTransaction.conf (transaction 3)", third, 9500)
     ids = {"transaction 1": first, "transaction 2": second, "transaction 3": third}
     for name, given in ids.items():
