@@ -563,6 +563,20 @@ def test_kwh_taken_as_wh_fails_cc_j_05_and_cc16_44(pytester: pytest.Pytester, bu
                   "got -19978.5")
 
 
+def test_running_cost_of_the_register_itself_fails_cc_j_05(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSMS costs the register reading of an Updated event as it is, not minus the register at the start."""
+    def whole_register(request: Payload, response: Payload) -> None:
+        if request["eventType"] == "Updated" and "totalCost" in response:
+            rows = meter.sampled_rows("", None, None, request["meterValue"])
+            response["totalCost"] = float(tariff.Tariff.from_settings(load_settings(environ={})).cost(rows[-1].value))
+
+    patch_observer(monkeypatch, cost.transaction_cost, whole_register)
+    assert_failed(run_case(pytester, bundled, "CC_J_05", strict=True),
+                  "Step 2: TransactionEventRequest (Updated, readings 1) running cost: TransactionEventResponse: "
+                  "totalCost: expected 0.38 (the tariff for 1500 Wh is 0.375, to the cent), got 5.63")
+
+
 def test_negative_values_refused_fail_cc_j_06_and_cc16_46(pytester: pytest.Pytester, bundled: BundledCsms,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSMS parses readings as unsigned numbers and fails on a negative one."""

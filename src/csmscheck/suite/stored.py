@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
 from csmscheck.checks import ExtraCheck
 from csmscheck.checks import transactions as checks
@@ -27,7 +25,7 @@ from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states.ended import on_transaction_end
-from csmscheck.suite.capabilities import Capabilities, load_capabilities
+from csmscheck.suite.capabilities import load_capabilities
 from csmscheck.suite.sent_transactions import SentTransaction, sent_transaction
 from csmscheck.timestamps import rfc3339
 from csmscheck.trigger.client import HttpTrigger, TransactionNotStored, Trigger
@@ -64,14 +62,9 @@ def _run(cfg: Settings) -> _Run:
     return run
 
 
-@cache
-def _capabilities(path: Path) -> Capabilities:
-    return load_capabilities(path)
-
-
 def declares(cfg: Settings, feature: str) -> bool:
     """The CSMS declares ``feature`` (no capabilities file: it declares everything)."""
-    return cfg.capabilities is None or feature in _capabilities(cfg.capabilities).declared
+    return cfg.capabilities is None or feature in load_capabilities(cfg.capabilities).declared
 
 
 def readable(cfg: Settings) -> bool:

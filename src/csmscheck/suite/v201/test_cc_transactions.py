@@ -27,7 +27,7 @@ from csmscheck.station.model import Transaction
 from csmscheck.station.states import v201 as states
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
-from csmscheck.suite.sent_transactions import sent_201
+from csmscheck.suite.sent_transactions import register_wh, sent_201
 from csmscheck.suite.stored import assert_stored, declares
 from csmscheck.timestamps import rfc3339
 
@@ -135,22 +135,34 @@ def check_cost(response: Payload, cfg: Settings, energy_wh: float, label: str, *
                          f"{exact.normalize()}, to the cent), got {response['totalCost']}")
 
 
+def register_of(meter: list[Payload]) -> float | None:
+    """The energy register (Wh) among the readings, as csmscheck reads it."""
+    wh = [register_wh(sampled) for reading in meter for sampled in reading["sampledValue"]]
+    return next((value for value in wh if value is not None), None)
+
+
 async def metered(station: Station, csms: Csms, begin: list[Payload], updates: list[list[Payload]],
                   end: list[Payload]) -> None:
     """A transaction whose events carry ``begin`` (Transaction.Begin), ``updates`` (one Updated event each) and
-    ``end`` (Transaction.End) readings; the CSMS keeps the register the station metered, and costs it so."""
+    ``end`` (Transaction.End) readings; the CSMS keeps the register the station metered, and costs it so (the
+    running cost, if it reports one, and the final cost)."""
     session = Session.start(station)
+    costed = declares(station.cfg, TARIFF)
     await session.send("Step 1: TransactionEventRequest (Started, Transaction.Begin readings)",
                        session.started(meter=begin))
     for number, meter in enumerate(updates, start=1):
-        await session.send(f"Step 2: TransactionEventRequest (Updated, readings {number})",
-                           session.event("Updated", "MeterValuePeriodic", meter=meter, charging_state="Charging"))
+        label = f"Step 2: TransactionEventRequest (Updated, readings {number})"
+        response = await session.send(label, session.event("Updated", "MeterValuePeriodic", meter=meter,
+                                                           charging_state="Charging"))
+        start, so_far = register_of(begin), register_of(meter)
+        if costed and start is not None and so_far is not None:
+            check_cost(response, station.cfg, so_far - start, f"{label} running cost", required=False)
     response = await session.send("Step 3: TransactionEventRequest (Ended, Transaction.End readings)", session.event(
         "Ended", "EVCommunicationLost", meter=end, charging_state="Idle", stopped_reason="EVDisconnected"))
     await session.stored(csms, "Step 4")
     sent = sent_201(station, session.tx.id)
     start, stop = (sent.meter_start_wh, sent.meter_stop_wh) if sent else (None, None)
-    if declares(station.cfg, TARIFF) and start is not None and stop is not None:
+    if costed and start is not None and stop is not None:
         check_cost(response, station.cfg, stop - start, "Step 3", required=False)
 
 
