@@ -484,8 +484,9 @@ def test_phase_rows_taken_for_the_register_fail_cc_j_01(pytester: pytest.Pyteste
     real = meter.sample_row
     monkeypatch.setattr(meter, "sample_row", lambda *args: real(*args[:-1], {
         k: v for k, v in args[-1].items() if k != "phase"}))
-    assert_failed(run_case(pytester, bundled, "CC_J_01", strict=True), "Step 4: read back transaction",
-                  "meterStartWh: expected 12000 Wh (the register the station reported), got 4000")
+    assert_failed(run_case(pytester, bundled, "CC_J_01", strict=True), "Step 2: TransactionEventRequest (Updated, "
+                  "readings 1) running cost: TransactionEventResponse: totalCost: expected 0.38 (the tariff for 1500 "
+                  "Wh is 0.375, to the cent), got 0.13")
 
 
 def test_phase_rows_taken_for_the_register_fail_cc16_45(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -541,23 +542,26 @@ def test_first_sampled_value_taken_for_the_register_fails_cc_j_03(
         return real(station_id, transaction_pk, evse_id, firsts)
 
     monkeypatch.setattr(transaction_events, "sampled_rows", first_only)
-    assert_failed(run_case(pytester, bundled, "CC_J_03", strict=True), "Step 4: read back transaction",
-                  "meterStartWh: expected 8000 Wh (the register the station reported), got 7400")
+    assert_failed(run_case(pytester, bundled, "CC_J_03", strict=True), "Step 2: TransactionEventRequest (Updated, "
+                  "readings 1) running cost: TransactionEventResponse: totalCost: expected 0.28 (the tariff for 1100 "
+                  "Wh is 0.275, to the cent), got 0.0")
 
 
 def test_multiplier_ignored_fails_cc_j_04(pytester: pytest.Pytester, bundled: BundledCsms,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     real = meter.normalise
     monkeypatch.setattr(meter, "normalise", lambda value, unit, multiplier=0: real(value, unit))
-    assert_failed(run_case(pytester, bundled, "CC_J_04", strict=True), "Step 4: read back transaction",
-                  "meterStartWh: expected 12345 Wh (the register the station reported), got 12.345")
+    assert_failed(run_case(pytester, bundled, "CC_J_04", strict=True), "Step 2: TransactionEventRequest (Updated, "
+                  "readings 1) running cost: TransactionEventResponse: totalCost: expected 0.34 (the tariff for 1355 "
+                  "Wh is 0.33875, to the cent), got 34.25")
 
 
 def test_kwh_taken_as_wh_fails_cc_j_05_and_cc16_44(pytester: pytest.Pytester, bundled: BundledCsms,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(meter.SCALED_UNITS, "kWh")
-    assert_failed(run_case(pytester, bundled, "CC_J_05", strict=True), "Step 4: read back transaction",
-                  "meterStopWh: expected 23750 Wh (the register the station reported), got 23.75")
+    assert_failed(run_case(pytester, bundled, "CC_J_05", strict=True), "Step 2: TransactionEventRequest (Updated, "
+                  "readings 1) running cost: TransactionEventResponse: totalCost: expected 0.38 (the tariff for 1500 "
+                  "Wh is 0.375, to the cent), got 0.0")
     assert_failed(run_case(pytester, bundled, "CC16_44", strict=True), "Step 3 (after readings 1): read back "
                   "transaction", "energyWh: expected 1500 (the register the charge point reported minus meterStart), "
                   "got -19978.5")

@@ -19,6 +19,7 @@ from typing import Any
 from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
+from csmscheck.station.states import v16_transaction_ids
 from csmscheck.station.v16 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
@@ -49,10 +50,12 @@ def with_offset(moment: datetime, hours: float) -> str:
 
 async def start(station: Station, step: str, meter_start: int, *, connector_id: int | None = None,
                 timestamp: str | None = None) -> int:
-    """StartTransaction.req for the valid idTag; the Central System must answer it with an id."""
+    """StartTransaction.req for the valid idTag; the Central System must answer it with an id (which joins the
+    run's ids, csmscheck check CSC-16-TX-01)."""
     payload = {"connectorId": connector_id or station.cfg.connector_id, "idTag": station.cfg.valid_id_token,
                "meterStart": meter_start, "timestamp": timestamp or rfc3339()}
     response = await states.checked_call(station, "StartTransaction", payload, step)
+    v16_transaction_ids.record(station, payload, response, step)
     transaction_id: int = response["transactionId"]
     return transaction_id
 
