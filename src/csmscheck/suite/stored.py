@@ -5,8 +5,8 @@ the suite reads the CSMS's view of it through the trigger API (``GET …/transac
 and compares it with the station's own account (:mod:`csmscheck.suite.sent_transactions`):
 stop reason, meter start and stop, energy, start and stop times, the TransactionEvents
 applied (each once), the final cost. A difference is a finding of a ``CSC-TX`` check; the
-OCTT verdict is never touched. csmscheck's own transaction cases call :func:`differences`
-and :func:`read_stored` themselves and fail on what they find.
+OCTT verdict is never touched. csmscheck's own transaction cases read back with
+:func:`assert_stored` (or :func:`read_stored`) and fail on what they find.
 
 It reads back only where it can: not in manual mode, not when the capabilities file leaves
 out ``transaction_readback``, not once the CSMS answered that it does not serve the route.
@@ -16,7 +16,7 @@ A CSMS that stores asynchronously gets ``SETTLE_S`` seconds to show what it stor
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from csmscheck.checks import ExtraCheck
@@ -49,7 +49,6 @@ Difference = tuple[ExtraCheck, str]
 class _Run:
     settings: Settings  # held, so its id() is not reused by another run's settings
     route_missing: str | None = None  # why the CSMS cannot be read back (it does not serve the route)
-    read: set[tuple[str, str]] = field(default_factory=set)
 
 
 _RUNS: dict[int, _Run] = {}
@@ -101,8 +100,9 @@ def _quoted(value: str | None) -> str:
 def differences(sent: SentTransaction, stored: StoredTransaction) -> list[Difference]:
     """Every way the stored view differs from what the station sent, one sentence each.
 
-    A field the CSMS leaves null is not compared (it does not keep it), except what must be
-    there once the transaction stopped: the stop time and reason.
+    A field the CSMS leaves null is not compared (it does not keep it), except what it bills:
+    the stop time and reason of a stopped transaction, its energy once the station metered a
+    start and a stop, the final cost once the CSMS sent one.
     """
     found: list[Difference] = []
 
@@ -245,16 +245,14 @@ async def read_back_ended(station: Station, transaction_id: str) -> None:
     if sent is None:
         return
     _final_cost_sent(station, sent)
-    run = _run(station.cfg)
-    if not readable(station.cfg) or (station.id, transaction_id) in run.read:
+    if not readable(station.cfg):
         return
-    run.read.add((station.id, transaction_id))
     label = f"Read back transaction {transaction_id} (what the CSMS stored)"
     trigger = trigger_for(station.cfg)
     try:
         stored = await read_stored(trigger, station, transaction_id, sent)
     except NotApplicable as exc:
-        run.route_missing = str(exc)
+        _run(station.cfg).route_missing = str(exc)
         return
     except StepFailed as exc:
         station.findings.check(checks.TRANSACTION_STORED, False, f"{label}: {exc}")

@@ -294,10 +294,14 @@ async def test_cc_e_06(station: Station, csms: Csms) -> None:
                        "Step 3: the station's RequestStartTransactionResponse as the trigger API relayed it")
     await session.send("Step 4", session.event(
         "Ended", "StopAuthorized", token=token, stopped_reason="Local", charging_state="EVConnected"))
-    if declares(station.cfg, READBACK):
+    if not declares(station.cfg, READBACK):
+        return
+    try:
         stored = await session.stored(csms, "Step 5")
-        assert_matches(stored.model_dump(mode="json"), {"remoteStartId": remote_start_id},
-                       f"Step 5: read back transaction {session.tx.id}: the remote start that caused it")
+    except NotApplicable:
+        return  # nothing can be read back: steps 1-4 are the case
+    assert_matches(stored.model_dump(mode="json"), {"remoteStartId": remote_start_id},
+                   f"Step 5: read back transaction {session.tx.id}: the remote start that caused it")
 
 
 @octt("CC_E_07", reqs=["E03.FR.05"], features=[READBACK])
