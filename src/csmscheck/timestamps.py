@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 
 
 def parse_time(value: str) -> datetime:
-    """Parse an OCPP timestamp; one without a zone is taken as UTC."""
+    """Parse an OCPP timestamp into the instant it names, in UTC; one without a zone is taken as UTC.
+
+    Always UTC, so a time stored without its zone (SQLite keeps none) still names the same
+    instant: ``12:00:00+02:00`` is ``10:00:00Z``, never ``12:00:00Z``.
+    """
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def rfc3339(moment: datetime | None = None) -> str:

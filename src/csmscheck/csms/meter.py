@@ -65,7 +65,14 @@ def _number(raw: Any) -> float | None:
 
 def sample_row(station_id: str, transaction_pk: int | None, evse_id: int | None, timestamp: Any,
                sample: dict[str, Any]) -> MeterValue | None:
-    """One sampled value (2.0.1 or 1.6) as a row, or None when its value is not a number."""
+    """One sampled value (2.0.1 or 1.6) as a row, or None when its value is not a number.
+
+    A 1.6 value in format SignedData is the meter's signed record, not a reading, even when
+    it happens to look like a number.
+    """
+    if sample.get("format") == "SignedData":
+        log.info("1.6 SignedData meter value not stored as a reading")
+        return None
     number = _number(sample.get("value"))
     if number is None:
         log.info("meter value without a numeric value skipped: %r", sample.get("value"))

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
-from csmscheck.csms import items_per_message
+from csmscheck.csms import items_per_message, stored_transactions
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.models import IdToken, Station
 from csmscheck.csms.passwords import new_password, remember_password
 from csmscheck.csms.security_models import SecurityProfileChange
+from csmscheck.trigger.stored import StoredTransaction
 from csmscheck.wire import CallError, CallResult, validators
 from csmscheck.wire.versions import OcppVersion
 
@@ -153,3 +154,18 @@ async def create_token(csms: CsmsContext, id_token: str, type_: str, status: str
         row.type, row.status, row.group_id = type_, status, group_id
         row.expiry = expiry.astimezone(UTC) if expiry is not None and expiry.tzinfo else expiry
         db.add(row)
+
+
+# -- read-back: what the CSMS stored -----------------------------------------------------
+
+
+async def stored_transaction(csms: CsmsContext, version: OcppVersion, station_id: str,
+                             transaction_id: str) -> StoredTransaction | None:
+    """The station's transaction as the CSMS stored it; None for an unknown station or transaction."""
+    async with csms.store.session() as db:
+        station = await db.get(Station, station_id)
+    if station is None:
+        return None
+    if station.ocpp_version != version:
+        raise TriggerError(409, f"station {station_id!r} speaks OCPP {station.ocpp_version}, not {version}")
+    return await stored_transactions.stored_transaction(csms.store, version, station_id, transaction_id)

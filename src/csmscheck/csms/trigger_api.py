@@ -27,6 +27,7 @@ from csmscheck.csms.operations import TriggerError
 from csmscheck.csms.trigger_dialect import add_dialect_routes
 from csmscheck.csms.trigger_models import BasicAuthPassword, Done, OcppReply, RegistrationSpec, TokenSpec
 from csmscheck.trigger.actions import action_from_kebab
+from csmscheck.trigger.stored import StoredTransaction, UnknownTransaction
 from csmscheck.wire import CallError
 
 CANONICAL: list[str | Enum] = ["csmscheck"]
@@ -106,6 +107,24 @@ def create_api(csms: CsmsContext) -> FastAPI:
         """Answer the station's next BootNotification(s) with ``status`` (e.g. Pending to provision it first)."""
         await operations.set_registration_status(csms, spec.stationId, spec.status, spec.boots)
         return Done()
+
+    @api.get("/api/octt/{version}/{station_id}/transactions/{transaction_id}", response_model=StoredTransaction,
+             dependencies=guarded, tags=CANONICAL,
+             responses={404: {"model": UnknownTransaction, "description": "the CSMS knows no such transaction of "
+                              "the station (or no such station)"},
+                        409: {"description": "the station speaks the other OCPP version"}})
+    async def read_transaction(version: str, station_id: str, transaction_id: str) -> Any:
+        """What the CSMS stored about a transaction: start and stop (UTC), meter start and stop, energy (Wh),
+        stop reason, total cost and the TransactionEvents it applied (2.0.1), from its database.
+
+        ``transaction_id`` is the station's id (2.0.1) or the id the CSMS gave (1.6)."""
+        stored = await operations.stored_transaction(csms, operations.ocpp_version(version), station_id,
+                                                     transaction_id)
+        if stored is None:
+            unknown = UnknownTransaction(detail=f"station {station_id!r} has no transaction {transaction_id!r}",
+                                         stationId=station_id, transactionId=transaction_id)
+            return JSONResponse(unknown.model_dump(), status_code=404)
+        return stored
 
     @api.get("/api/stations", dependencies=guarded)
     async def list_stations() -> list[dict[str, Any]]:

@@ -1,20 +1,22 @@
 """How a virtual station answers the CSMS: reply policies as data, not subclasses.
 
-A reply is a payload dict, a function of the request payload that returns one, or a
+A reply is a payload dict, a function of the request payload that returns one (or a
+coroutine function, for a station that does something before it answers), or a
 :class:`~csmscheck.wire.CallError` to answer with a CALLERROR. A policy maps an action
 to its reply; tests override single actions with ``session.expect(action, reply=...)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 from csmscheck.wire import CallError
 from csmscheck.wire.versions import OcppVersion
 
 Payload: TypeAlias = dict[str, Any]
-Reply: TypeAlias = Payload | Callable[[Payload], Payload] | CallError
+Reply: TypeAlias = (Payload | Callable[[Payload], Payload] | Callable[[Payload], Awaitable[Payload | CallError]]
+                    | CallError)
 ReplyPolicy: TypeAlias = dict[str, Reply]
 
 _ACCEPTED: Payload = {"status": "Accepted"}
@@ -77,7 +79,8 @@ def default_replies(version: OcppVersion) -> ReplyPolicy:
     return dict(_V16_DEFAULTS if version == "1.6" else _V201_DEFAULTS)
 
 
-def reply_payload(reply: Reply, request: Payload) -> Payload | CallError:
+def reply_payload(reply: Reply, request: Payload) -> Payload | CallError | Awaitable[Payload | CallError]:
+    """The answer to ``request``; awaitable when the reply does something first."""
     if callable(reply):
         return reply(request)
     return reply

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -366,7 +367,24 @@ class StationSession:
                 call.unique_id, error_code(ErrorCode.NOT_SUPPORTED, self.version), f"{call.action} is not supported"
             )
         else:
-            answer = reply_payload(policy, call.payload)
+            reply = reply_payload(policy, call.payload)
+            if inspect.isawaitable(reply):
+                # The station acts before it answers (a real station may report the transaction a remote
+                # start caused first): answer off the reader, so the CSMS's answers to it still arrive.
+                task = asyncio.create_task(self._answer_later(call, received, waiter, by_policy, policy, reply),
+                                           name=f"{call.action}-answer")
+                self._follow_up_tasks.add(task)
+                task.add_done_callback(self._follow_up_done)
+                return
+            answer = reply
+        await self._answer(call, received, waiter, by_policy, policy, answer)
+
+    async def _answer_later(self, call: Call, received: ReceivedCall, waiter: _Waiter | None, by_policy: bool,
+                            policy: Reply | None, reply: Awaitable[Payload | CallError]) -> None:
+        await self._answer(call, received, waiter, by_policy, policy, await reply)
+
+    async def _answer(self, call: Call, received: ReceivedCall, waiter: _Waiter | None, by_policy: bool,
+                      policy: Reply | None, answer: Payload | CallError) -> None:
         received.answer = answer
         if isinstance(answer, CallError):
             frame: CallResult | CallError = CallError(call.unique_id, answer.code, answer.description, answer.details)

@@ -224,7 +224,17 @@ FEATURES: tuple[Feature, ...] = (
         'prerequisites "supports sending a TriggerMessage.req for a non-configured connector" (TC_055), '
         '"supports sending a ClearDisplayMessageRequest with an unknown id" and the like (TC_O_05, _10, _11)',
     ),
+    Feature(
+        "transaction_readback", "Transaction read-back",
+        "Serves what it stored about a transaction through the trigger API (GET .../transactions/{id})",
+        {"2.0.1": "csmscheck trigger API, read-back", "1.6": "csmscheck trigger API, read-back"},
+        frozenset(),
+        "csmscheck's own cases and checks of stored transactions; no OCTT case reads a CSMS's database",
+    ),
 )
+
+CSMSCHECK_ONLY: frozenset[str] = frozenset({"transaction_readback"})
+"""Features that gate only csmscheck's own cases and checks: no OCTT case needs them."""
 
 FEATURES_BY_KEY: dict[str, Feature] = {feature.key: feature for feature in FEATURES}
 

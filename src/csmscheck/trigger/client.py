@@ -12,10 +12,12 @@ import json
 from typing import Any, Literal, Protocol
 
 import httpx
+from pydantic import ValidationError
 
-from csmscheck.errors import StepFailed
+from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.trigger.actions import action_to_kebab
 from csmscheck.trigger.answers import station_answer
+from csmscheck.trigger.stored import StoredTransaction, UnknownTransaction
 from csmscheck.wire.versions import OcppVersion
 
 Payload = dict[str, Any]
@@ -41,7 +43,15 @@ class Trigger(Protocol):
 
     async def set_basic_auth_password(self, station_id: str, password: str) -> None: ...
 
+    async def transaction(self, version: OcppVersion, station_id: str,
+                          transaction_id: str) -> StoredTransaction | None:
+        """What the CSMS stored about the transaction (None when nobody can read it back: manual mode)."""
+
     async def close(self) -> None: ...
+
+
+class TransactionNotStored(StepFailed):
+    """The CSMS answered that it knows no such transaction of the station."""
 
 
 def _detail(response: httpx.Response) -> str:
@@ -134,6 +144,41 @@ class HttpTrigger:
         await self._post("/api/octt/set-basic-auth-password", {key: station_id, "password": password},
                          f"set the basic-auth password of {station_id}")
 
+    async def transaction(self, version: OcppVersion, station_id: str,
+                          transaction_id: str) -> StoredTransaction | None:
+        """``GET …/transactions/{id}``: the CSMS's stored view of the transaction.
+
+        Raises :class:`TransactionNotStored` when the CSMS answers that it has no such
+        transaction, NotApplicable when it does not serve the route at all (any other 404,
+        405 or 501), StepFailed for other refusals and answers that are not the documented shape.
+        """
+        path = f"/api/octt/{version}/{station_id}/transactions/{transaction_id}"
+        what = f"read back transaction {transaction_id} of {station_id}"
+        try:
+            response = await self._client.get(path)
+        except httpx.HTTPError as exc:
+            raise StepFailed(f"the trigger API at {self._client.base_url} is unreachable, so it could not {what}: "
+                             f"{exc or type(exc).__name__}") from None
+        if response.status_code == 404:
+            try:
+                unknown = UnknownTransaction.model_validate_json(response.content)
+            except ValidationError:
+                unknown = None
+            if unknown is not None and unknown.transactionId == str(transaction_id):
+                raise TransactionNotStored(f"the CSMS has no transaction {transaction_id} of {station_id} "
+                                           f"(trigger API: {unknown.detail})")
+        if response.status_code in (404, 405, 501):
+            raise NotApplicable(f"the trigger API does not serve GET {path} (HTTP {response.status_code}), so "
+                                f"what the CSMS stored cannot be read back")
+        if response.status_code >= 400:
+            raise refusal(response, what, None)
+        try:
+            return StoredTransaction.model_validate_json(response.content)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+            raise StepFailed(f"the trigger API's read-back of transaction {transaction_id} is not the documented "
+                             f"shape: {problems}") from None
+
     async def close(self) -> None:
         await self._client.aclose()
 
@@ -168,6 +213,10 @@ class ManualTrigger:
 
     async def set_basic_auth_password(self, station_id: str, password: str) -> None:
         await self._setup(f"Set the basic auth password of {station_id} to {password!r} in the CSMS.")
+
+    async def transaction(self, version: OcppVersion, station_id: str,
+                          transaction_id: str) -> StoredTransaction | None:
+        return None  # an operator cannot be asked to type in a database record
 
     async def close(self) -> None:
         return None

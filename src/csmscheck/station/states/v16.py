@@ -18,6 +18,8 @@ from csmscheck.errors import StepFailed
 from csmscheck.expect import about_now, assert_matches, mismatches
 from csmscheck.station import v16
 from csmscheck.station.registration import check_boot_response
+from csmscheck.station.states import v16_transaction_ids
+from csmscheck.station.states.ended import transaction_ended
 from csmscheck.station.states.groups import check_parent
 from csmscheck.station.station import Station
 from csmscheck.station.v16 import ChargePointConfiguration, Payload
@@ -198,6 +200,7 @@ async def start_transaction(station: Station, id_tag: str | None = None, *, time
     payload = v16.start_transaction(connector_id, id_tag or station.cfg.valid_id_token, station.model.meter_wh,
                                     reservation_id, timestamp=timestamp)
     response = await checked_call(station, "StartTransaction", payload, step)
+    v16_transaction_ids.record(station, payload, response, step)
     tx = station.model.new_transaction(connector_id, connector_id, str(response["transactionId"]))
     tx.started = True
     return response
@@ -217,7 +220,11 @@ async def start_charging(station: Station, step: str, status_step: str, id_tag: 
 async def stop_transaction(station: Station, reason: str | None = None, id_tag: str | None = None, *,
                            timestamp: datetime | None = None, transaction_data: list[Payload] | None = None,
                            step: str) -> Payload:
-    """StopTransaction of the station's transaction (at ``timestamp``, default now)."""
+    """StopTransaction of the station's transaction (at ``timestamp``, default now).
+
+    Once the Central System has answered, the transaction-end hooks run (the suite reads back
+    what it stored); they report findings, never fail the step.
+    """
     tx = station.model.transaction
     if tx is None:
         raise StepFailed(f"{step}: the charge point has no transaction to stop")
@@ -226,6 +233,7 @@ async def stop_transaction(station: Station, reason: str | None = None, id_tag: 
                                    transaction_data=transaction_data)
     response = await checked_call(station, "StopTransaction", payload, step)
     station.model.end_transaction()
+    await transaction_ended(station, tx.id)
     return response
 
 

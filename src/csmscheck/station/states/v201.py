@@ -15,6 +15,7 @@ from csmscheck.checks import v201 as checks
 from csmscheck.expect import ABSENT, assert_matches, step
 from csmscheck.station import v201
 from csmscheck.station.registration import check_boot_response
+from csmscheck.station.states.ended import transaction_ended
 from csmscheck.station.states.groups import check_group
 from csmscheck.station.station import Station
 from csmscheck.station.timing import scenario_wait
@@ -74,12 +75,24 @@ def valid_token(station: Station) -> Payload:
     return v201.id_token(station.cfg.valid_id_token, station.cfg.valid_id_token_type)
 
 
+async def deliver_event(station: Station, payload: Payload) -> Payload:
+    """Send a TransactionEvent as built (live or queued offline); returns the CSMS's answer.
+
+    Once the CSMS has answered an Ended event, the transaction-end hooks run (the suite reads
+    back what the CSMS stored); they report findings, never fail the step.
+    """
+    response = await station.call("TransactionEvent", payload)
+    if payload["eventType"] == "Ended":
+        await transaction_ended(station, payload["transactionInfo"]["transactionId"])
+    return response
+
+
 async def send_event(station: Station, event_type: str, trigger_reason: str, **fields: object) -> Payload:
     """Send a TransactionEvent for the current transaction (starting one if there is none)."""
     model = station.model
     tx = model.transaction or model.new_transaction(station.cfg.evse_id, station.cfg.connector_id)
     payload = v201.transaction_event(tx, event_type, trigger_reason, **fields)  # type: ignore[arg-type]
-    response = await station.call("TransactionEvent", payload)
+    response = await deliver_event(station, payload)
     tx.started = True
     if event_type == "Ended":
         model.end_transaction()

@@ -9,6 +9,7 @@ import pytest_asyncio
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
+from csmscheck.suite import stored as _stored  # noqa: F401  (reads back what the CSMS stored after a transaction)
 from csmscheck.suite.plugin import StationFactory
 
 

@@ -11,6 +11,7 @@ from csmscheck.errors import StepFailed
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v201 as states
+from csmscheck.suite import stored as _stored  # noqa: F401  (reads back what the CSMS stored after a transaction)
 from csmscheck.suite.plugin import StationFactory
 
 

@@ -57,7 +57,7 @@ async def _event(station: Station, label: str, event_type: str, trigger_reason: 
     if meter is not None:
         payload["meterValue"] = [meter]
     with step(label):
-        response = await station.call("TransactionEvent", payload)
+        response = await states.deliver_event(station, payload)
     tx.started = True
     if event_type == "Ended":
         model.end_transaction()

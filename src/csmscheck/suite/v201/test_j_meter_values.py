@@ -114,7 +114,7 @@ def fiscal_metering_event(evse_id: int, wh: float, stamp: datetime) -> Payload:
         "component": component, "variable": {"name": "EnergyImportRegister"}}]}
 
 
-async def _event(station: Station, event_type: str, trigger_reason: str, meter: list[Payload], step: str,
+async def _event(station: Station, event_type: str, trigger_reason: str, meter: list[Payload], label: str,
                  *, evse: bool | None = None, **fields: Any) -> Payload:
     """A TransactionEvent of the station's transaction with ``meter``; ``evse`` False leaves the EVSE
     out of a first event (not known yet), True names it on a later one."""
@@ -127,7 +127,8 @@ async def _event(station: Station, event_type: str, trigger_reason: str, meter: 
         payload["evse"] = {"id": tx.evse_id, "connectorId": tx.connector_id}
     if meter:
         payload["meterValue"] = meter
-    response = await _answered(station, "TransactionEvent", payload, step)
+    with step(label):
+        response = await states.deliver_event(station, payload)
     tx.started = True
     if event_type == "Ended":
         model.end_transaction()

@@ -34,7 +34,7 @@ async def send_payload(station: Station, label: str, payload: Payload, expect: P
     """Send a TransactionEvent built by the test (e.g. queued offline); the CSMS must answer it. An answer that
     does not match ``expect`` is a finding (the valid token Accepted)."""
     with step(label):
-        response = await station.call("TransactionEvent", payload)
+        response = await states.deliver_event(station, payload)
     if expect is not None:
         check_matches(station, checks.VALID_TOKEN_IN_TRANSACTION, response, expect,
                       f"{label}: TransactionEventResponse")
