@@ -7,7 +7,9 @@ reference CSMS with ``monkeypatch`` (never a product flag), then ``run_case``.
 from __future__ import annotations
 
 import copy
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,24 @@ def misreport_answer(monkeypatch: pytest.MonkeyPatch, action: str, change: Calla
         return answer
 
     monkeypatch.setattr(StationConnection, "request", misread)
+
+
+def caught(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *fragments: str) -> None:
+    """The csmscheck case fails with ``--strict``, its message holding every fragment."""
+    assert_failed(run_case(pytester, bundled, case, strict=True), *fragments)
+
+
+def assert_all_pass_strictly(pytester: pytest.Pytester, bundled: BundledCsms, cases: list[str]) -> None:
+    """Against the healthy bundled CSMS, every one of ``cases`` passes with ``--strict`` and no finding."""
+    entries = run_cases(pytester, bundled, *cases, strict=True)
+    assert sorted(e["id"] for e in entries) == sorted(cases)
+    assert all(e["outcome"] == "passed" and not e.get("findings") for e in entries), entries
+
+
+def end_reservations(bundled: BundledCsms) -> None:
+    """End every active reservation of the bundled CSMS (a broken one may have kept one), for a clean next test."""
+    path = Path(bundled.csms.config.db.removeprefix("sqlite:///"))  # type: ignore[attr-defined]
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("UPDATE reservations SET status = 'Removed' WHERE status = 'Active'")
+        db.execute("UPDATE v16_reservations SET status = 'Ended' WHERE status = 'Active'")
+        db.commit()

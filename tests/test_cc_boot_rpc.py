@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from faults import assert_failed, assert_finding, patch_handler, run_case, run_cases
+from faults import assert_all_pass_strictly, assert_finding, caught, patch_handler, run_case
 from faults201 import finding_not_failure
 
 import csmscheck.csms.connection as connection_module
@@ -36,15 +36,10 @@ def pending_interval_known(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CSMSCHECK_PENDING_INTERVAL", str(BUNDLED_PENDING_INTERVAL))
 
 
-def caught(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *fragments: str) -> None:
-    """The csmscheck case fails with ``--strict``, its message holding every fragment."""
-    assert_failed(run_case(pytester, bundled, case, strict=True), *fragments)
 
 
 def test_healthy_csms_passes_strictly(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
-    entries = run_cases(pytester, bundled, *CASES, strict=True)
-    assert sorted(e["id"] for e in entries) == sorted(CASES)
-    assert all(e["outcome"] == "passed" and not e.get("findings") for e in entries), entries
+    assert_all_pass_strictly(pytester, bundled, CASES)
 
 
 def test_a_failed_case_is_a_finding_of_its_own_id_without_strict(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from faults import assert_failed, assert_finding, run_case, run_cases
+from faults import assert_all_pass_strictly, assert_finding, caught, run_case
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request
 from websockets.typing import Subprotocol
@@ -35,14 +35,10 @@ CASES = ["CC_B_07", "CC_B_08", "CC_B_09", "CC_B_10", "CC_B_11", "CC_B_12", "CC16
 PROFILE3 = {"CC_B_12": "CP202_SP3", "CC16_12": "CP16_SP3"}
 
 
-def caught(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *fragments: str) -> None:
-    assert_failed(run_case(pytester, bundled, case, strict=True), *fragments)
 
 
 def test_healthy_csms_passes_strictly(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
-    entries = run_cases(pytester, bundled, *CASES, strict=True)
-    assert sorted(e["id"] for e in entries) == sorted(CASES)
-    assert all(e["outcome"] == "passed" and not e.get("findings") for e in entries), entries
+    assert_all_pass_strictly(pytester, bundled, CASES)
 
 
 def _wrap_authenticate(monkeypatch: pytest.MonkeyPatch, lax: Any) -> None:

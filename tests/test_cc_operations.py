@@ -8,15 +8,12 @@ The first tests run every case against the healthy CSMS: no finding.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
-from faults import alter_sent, assert_failed, assert_finding, misreport_answer, run_case, run_cases
+from faults import alter_sent, assert_failed, assert_finding, end_reservations, misreport_answer, run_case, run_cases
 from faults201 import finding_not_failure, transcript
 from sqlalchemy import select
 
@@ -49,11 +46,7 @@ REPORTED = "CSC-201-F-03"
 def no_reservation_outlives_a_test(bundled: BundledCsms) -> Iterator[None]:
     """A broken CSMS may keep a reservation active: end them all, so the next test starts clean."""
     yield
-    path = Path(bundled.csms.config.db.removeprefix("sqlite:///"))  # type: ignore[attr-defined]
-    with closing(sqlite3.connect(path)) as db:
-        db.execute("UPDATE reservations SET status = 'Removed' WHERE status = 'Active'")
-        db.execute("UPDATE v16_reservations SET status = 'Ended' WHERE status = 'Active'")
-        db.commit()
+    end_reservations(bundled)
 
 
 def cc_finding(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *fragments: str) -> None:

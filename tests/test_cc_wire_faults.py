@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
-from faults import assert_failed, patch_handler, run_case, run_cases
+from faults import assert_all_pass_strictly, caught, patch_handler
 from faults201 import finding_not_failure
 
 import csmscheck.csms.connection as connection_module
@@ -26,14 +26,10 @@ CASES = [f"CC_RPC_{n:02d}" for n in range(1, 16)] + [f"CC16_{n}" for n in range(
 SCHEMA_CASES = ["CC_RPC_10", "CC_RPC_11", "CC_RPC_12", "CC_RPC_13", "CC_RPC_14", "CC16_17"]
 
 
-def caught(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *fragments: str) -> None:
-    assert_failed(run_case(pytester, bundled, case, strict=True), *fragments)
 
 
 def test_healthy_csms_passes_strictly(pytester: pytest.Pytester, bundled: BundledCsms) -> None:
-    entries = run_cases(pytester, bundled, *CASES, strict=True)
-    assert sorted(e["id"] for e in entries) == sorted(CASES)
-    assert all(e["outcome"] == "passed" and not e.get("findings") for e in entries), entries
+    assert_all_pass_strictly(pytester, bundled, CASES)
 
 
 def _lenient_parse(monkeypatch: pytest.MonkeyPatch, accept: Callable[[list[Any]], Call | None]) -> None:

@@ -7,15 +7,12 @@ results.json message names the step and the difference.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from faults import alter_sent, assert_failed, patch_handler, run_case
+from faults import alter_sent, assert_failed, end_reservations, patch_handler, run_case
 from faults201 import finding_not_failure
 
 from csmscheck.bundled import BundledCsms
@@ -32,10 +29,7 @@ OTHER_DRIVER_REFUSED = 'idTokenInfo.status: expected "Accepted", got "NotAtThisT
 def no_reservation_outlives_a_test(bundled: BundledCsms) -> Iterator[None]:
     """A broken CSMS may keep a reservation active: end them all, so the next test starts clean."""
     yield
-    path = Path(bundled.csms.config.db.removeprefix("sqlite:///"))  # type: ignore[attr-defined]
-    with closing(sqlite3.connect(path)) as db:
-        db.execute("UPDATE reservations SET status = 'Removed' WHERE status = 'Active'")
-        db.commit()
+    end_reservations(bundled)
 
 
 def patch_observer(monkeypatch: pytest.MonkeyPatch, action: str, observer: Observer,

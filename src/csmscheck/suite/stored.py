@@ -24,6 +24,7 @@ from csmscheck.checks import transactions as checks
 from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.settings import Settings
 from csmscheck.station import Station
+from csmscheck.station.run_state import PerRun
 from csmscheck.station.states.ended import on_transaction_end
 from csmscheck.suite.capabilities import load_capabilities
 from csmscheck.suite.sent_transactions import SentTransaction, sent_transaction
@@ -46,19 +47,11 @@ Difference = tuple[ExtraCheck, str]
 
 
 @dataclass
-class _Run:
-    settings: Settings  # held, so its id() is not reused by another run's settings
+class _ReadBack:
     route_missing: str | None = None  # why the CSMS cannot be read back (it does not serve the route)
 
 
-_RUNS: dict[int, _Run] = {}
-
-
-def _run(cfg: Settings) -> _Run:
-    run = _RUNS.get(id(cfg))
-    if run is None:
-        run = _RUNS[id(cfg)] = _Run(cfg)
-    return run
+_read_back: PerRun[_ReadBack] = PerRun(_ReadBack)
 
 
 def declares(cfg: Settings, feature: str) -> bool:
@@ -69,7 +62,7 @@ def declares(cfg: Settings, feature: str) -> bool:
 def readable(cfg: Settings) -> bool:
     """Whether what the CSMS stored can be read back in this run."""
     return (not cfg.manual and cfg.trigger is not None and declares(cfg, READBACK)
-            and _run(cfg).route_missing is None)
+            and _read_back(cfg).route_missing is None)
 
 
 def trigger_for(cfg: Settings) -> HttpTrigger:
@@ -252,7 +245,7 @@ async def read_back_ended(station: Station, transaction_id: str) -> None:
     try:
         stored = await read_stored(trigger, station, transaction_id, sent)
     except NotApplicable as exc:
-        _run(station.cfg).route_missing = str(exc)
+        _read_back(station.cfg).route_missing = str(exc)
         return
     except StepFailed as exc:
         station.findings.check(checks.TRANSACTION_STORED, False, f"{label}: {exc}")

@@ -9,28 +9,13 @@ lost) may get the same id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from csmscheck.checks.transactions import TRANSACTION_IDS_UNIQUE
-from csmscheck.settings import Settings
+from csmscheck.station.run_state import PerRun
 from csmscheck.station.station import Station
 from csmscheck.station.v16 import Payload
 
-
-@dataclass
-class _Run:
-    settings: Settings  # held, so its id() is not reused by another run's settings
-    given: dict[tuple[str, int], Payload] = field(default_factory=dict)  # (charge point, id) -> its request
-
-
-_RUNS: dict[int, _Run] = {}
-
-
-def _run(cfg: Settings) -> _Run:
-    run = _RUNS.get(id(cfg))
-    if run is None:
-        run = _RUNS[id(cfg)] = _Run(cfg)
-    return run
+# Each (charge point, transaction id) the Central System gave in this run, with the request it answered.
+_given: PerRun[dict[tuple[str, int], Payload]] = PerRun(dict)
 
 
 def _same_request(first: Payload, again: Payload) -> bool:
@@ -43,7 +28,7 @@ def record(station: Station, request: Payload, response: Payload, step: str) -> 
     station.findings.check(
         TRANSACTION_IDS_UNIQUE, transaction_id > 0,
         f"{step}: transactionId: expected a positive id of the Central System's own, got {transaction_id}")
-    given = _run(station.cfg).given
+    given = _given(station.cfg)
     earlier = given.get((station.id, transaction_id))
     if earlier is not None and not _same_request(earlier, request):
         station.findings.check(
