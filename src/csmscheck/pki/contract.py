@@ -82,9 +82,7 @@ def issue_contract_certificate(ca: CertificateAuthority, emaid: str, ocsp_url: s
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
     )
-    if ocsp_url is not None:
-        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
-            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    builder = _with_ocsp_url(builder, ocsp_url)
     return ContractCertificate(builder.sign(ca.key, hashes.SHA256()), key, ca.cert)
 
 
@@ -131,7 +129,13 @@ def issue_sub_ca(ca: CertificateAuthority, name: str, ocsp_url: str | None = Non
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
     )
-    if ocsp_url is not None:
-        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
-            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    builder = _with_ocsp_url(builder, ocsp_url)
     return CertificateAuthority(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def _with_ocsp_url(builder: x509.CertificateBuilder, ocsp_url: str | None) -> x509.CertificateBuilder:
+    """Name the OCSP responder in the certificate's Authority Information Access, when there is one."""
+    if ocsp_url is None:
+        return builder
+    return builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)

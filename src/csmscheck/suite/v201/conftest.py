@@ -36,3 +36,16 @@ async def station(unbooted_station: Station) -> Station:
     """Connected and in the reusable state Booted (the OCTT's general precondition)."""
     await states.booted(unbooted_station)
     return unbooted_station
+
+
+@pytest_asyncio.fixture
+async def held(unbooted_station: Station) -> AsyncIterator[list[int]]:
+    """Ids of the reservations the station holds; those still held when the case ends, the
+    station drops (ReservationStatusUpdate Removed), so no reservation outlives its case."""
+    ids: list[int] = []
+    yield ids
+    for reservation_id in ids:
+        if unbooted_station.session.connected:
+            with suppress(StepFailed):
+                await unbooted_station.call("ReservationStatusUpdate", {
+                    "reservationId": reservation_id, "reservationUpdateStatus": "Removed"})

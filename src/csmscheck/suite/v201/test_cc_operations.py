@@ -53,17 +53,6 @@ from csmscheck.timestamps import parse_time, rfc3339
 RESERVATION = ["reservation"]
 
 
-@pytest_asyncio.fixture
-async def held(unbooted_station: Station) -> AsyncIterator[list[int]]:
-    """Ids of the reservations the station holds; those still held when the case ends, the station drops
-    (ReservationStatusUpdate Removed), so no reservation outlives its case."""
-    ids: list[int] = []
-    yield ids
-    for reservation_id in ids:
-        if unbooted_station.session.connected:
-            with suppress(StepFailed):
-                await unbooted_station.call("ReservationStatusUpdate", {
-                    "reservationId": reservation_id, "reservationUpdateStatus": "Removed"})
 
 
 # -- H: reservations ------------------------------------------------------------------------

@@ -11,16 +11,11 @@ a reservation that is over.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest_asyncio
-
 from csmscheck.checks import ExtraCheck
 from csmscheck.checks import v201 as checks
-from csmscheck.errors import StepFailed
 from csmscheck.expect import ABSENT, ANY, assert_matches, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
@@ -37,17 +32,6 @@ ACCEPTED = states.ACCEPTED_TOKEN
 LIFETIME = timedelta(minutes=5)  # how long a reservation lasts unless the case says otherwise
 
 
-@pytest_asyncio.fixture
-async def held(unbooted_station: Station) -> AsyncIterator[list[int]]:
-    """Ids of the reservations the station holds; those still held when the case ends, the
-    station drops (ReservationStatusUpdate Removed), so no reservation outlives its case."""
-    ids: list[int] = []
-    yield ids
-    for reservation_id in ids:
-        if unbooted_station.session.connected:
-            with suppress(StepFailed):
-                await unbooted_station.call("ReservationStatusUpdate", {
-                    "reservationId": reservation_id, "reservationUpdateStatus": "Removed"})
 
 
 def _reservation(cfg: Settings, *, evse: bool = True, group: bool = False, connector_type: bool = False,
