@@ -46,6 +46,7 @@ def refusing_csms() -> Iterator[str]:
     yield address[0]
     loop.call_soon_threadsafe(stop.set)
     thread.join(10)
+    loop.close()
 
 
 def test_a_csms_that_refuses_everything_stops_the_run_after_three_cases(tmp_path: Path,
