@@ -127,14 +127,14 @@ def test_stop_reason_always_local_is_a_finding_of_tc_e_21(pytester: pytest.Pytes
 
 def test_meter_start_and_stop_swapped_is_a_finding_of_tc_i_02(pytester: pytest.Pytester, bundled: BundledCsms,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    real = transaction_events._derive_state
+    real = transaction_events._follow
 
-    async def swapped(db: Any, tx: Transaction) -> None:
-        await real(db, tx)
+    def swapped(tx: Transaction, *args: Any) -> None:
+        real(tx, *args)
         if tx.stopped_at is not None:
             tx.meter_start_wh, tx.meter_stop_wh = tx.meter_stop_wh, tx.meter_start_wh
 
-    monkeypatch.setattr(transaction_events, "_derive_state", swapped)
+    monkeypatch.setattr(transaction_events, "_follow", swapped)
     finding_not_failure(pytester, bundled, "TC_I_02", "CSC-TX-03", "meterStartWh: expected 1000 Wh (the register "
                         "the station reported), got 6000", "meterStopWh: expected 6000 Wh (the register the station "
                         "reported), got 1000")
@@ -267,16 +267,18 @@ def test_late_event_reopening_the_transaction_fails_cc_e_02(pytester: pytest.Pyt
 def test_meter_stop_from_the_last_arrival_fails_cc_e_02(pytester: pytest.Pytester, bundled: BundledCsms,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSMS takes the register reading that arrived last as the meter stop (not the Transaction.End one)."""
-    real = transaction_events._derive_state
+    real = transaction_events._follow
+    arrived_last: dict[int, float] = {}
 
-    async def last_arrival(db: Any, tx: Transaction) -> None:
-        await real(db, tx)
-        if tx.stopped_at is not None:
-            rows = (await db.scalars(select(meter.MeterValue).filter_by(transaction_pk=tx.pk)
-                                     .order_by(meter.MeterValue.pk.desc()).limit(1))).all()
-            tx.meter_stop_wh = rows[0].value if rows else tx.meter_stop_wh
+    def last_arrival(tx: Transaction, request: Payload, stamp: datetime, rows: list[Any]) -> None:
+        real(tx, request, stamp, rows)
+        registers = [row.value for row in rows if meter.is_energy_register(row)]
+        if registers:
+            arrived_last[tx.pk] = registers[-1]
+        if tx.stopped_at is not None and tx.pk in arrived_last:
+            tx.meter_stop_wh = arrived_last[tx.pk]
 
-    monkeypatch.setattr(transaction_events, "_derive_state", last_arrival)
+    monkeypatch.setattr(transaction_events, "_follow", last_arrival)
     assert_failed(run_case(pytester, bundled, "CC_E_02", strict=True), "Step 5: read back transaction",
                   "meterStopWh: expected 14000 Wh (the register the station reported), got 13500")
 
@@ -415,14 +417,14 @@ def test_charging_state_by_arrival_fails_cc_e_02(pytester: pytest.Pytester, bund
     """The CSMS takes the chargingState of the event that arrived last, not of the latest one."""
     break_apply(monkeypatch, lambda tx, request: "chargingState" in request["transactionInfo"]
                 and setattr(tx, "charging_state", request["transactionInfo"]["chargingState"]))
-    real = transaction_events._derive_state
+    real = transaction_events._follow
 
-    async def keep_arrival_order(db: Any, tx: Transaction) -> None:
+    def keep_arrival_order(tx: Transaction, *args: Any) -> None:
         arrived = tx.charging_state
-        await real(db, tx)
+        real(tx, *args)
         tx.charging_state = arrived
 
-    monkeypatch.setattr(transaction_events, "_derive_state", keep_arrival_order)
+    monkeypatch.setattr(transaction_events, "_follow", keep_arrival_order)
     assert_failed(run_case(pytester, bundled, "CC_E_02", strict=True), "Step 5: read back transaction",
                   'chargingState: expected "Idle" (the latest the station reported, by event time), got "SuspendedEV"')
 

@@ -94,9 +94,11 @@ class StationConnection:
             if problems:
                 raise OcppError(problems[0].code, "; ".join(map(str, problems))[:512])
             self._check_registration(call.action)
-            response = await handler(self, call.payload)
-            for observer in self.routes.observers.get(call.action, ()):
-                await observer(self, call.payload, response)
+            # One database transaction per message, committed before the answer is sent.
+            async with self.csms.store.unit_of_work():
+                response = await handler(self, call.payload)
+                for observer in self.routes.observers.get(call.action, ()):
+                    await observer(self, call.payload, response)
             return CallResult(call.unique_id, response)
         except OcppError as exc:
             return CallError(call.unique_id, error_code(exc.code, self.version), exc.description)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csmscheck.csms.models import MeterValue
+from csmscheck.csms.authorization import as_utc
+from csmscheck.csms.models import MeterValue, Transaction
 from csmscheck.csms.reservation_models import SignedMeterValue
 from csmscheck.timestamps import parse_time
 
@@ -110,41 +112,67 @@ def sampled_rows(station_id: str, transaction_pk: int | None, evse_id: int | Non
     return rows
 
 
-def _energy_registers(rows: Sequence[MeterValue]) -> list[MeterValue]:
-    """The station's own import register readings (no phase, at the outlet), oldest first."""
-    registers = [r for r in rows if r.measurand == ENERGY_REGISTER and not r.phase
-                 and r.location in (None, _DEFAULT_LOCATION)]
-    return sorted(registers, key=lambda r: (r.timestamp, r.pk or 0))
-
-
-def energy_register_wh(rows: Sequence[MeterValue]) -> float | None:
-    """The latest Energy.Active.Import.Register reading (no phase) among ``rows``."""
-    registers = _energy_registers(rows)
-    return registers[-1].value if registers else None
+def is_energy_register(row: MeterValue) -> bool:
+    """A reading of the station's own import register: no phase, at the outlet."""
+    return row.measurand == ENERGY_REGISTER and not row.phase and row.location in (None, _DEFAULT_LOCATION)
 
 
 def energy_used_wh(rows: Sequence[MeterValue]) -> float | None:
-    """Energy delivered over a transaction's readings: latest register minus the start register.
+    """Energy delivered over a transaction's readings, in arrival order: latest register minus
+    the start register (see :func:`follow_readings`); None without a register reading."""
+    scratch = Transaction()
+    follow_readings(scratch, rows, with_start=True)
+    return transaction_energy_wh(scratch)
 
-    The start is the Transaction.Begin reading if there is one, else the earliest reading;
-    None when there is no register reading at all. A meter that went backwards counts 0.
-    """
-    registers = _energy_registers(rows)
-    if not registers:
+
+def transaction_energy_wh(tx: Transaction) -> float | None:
+    """:func:`energy_used_wh` of a transaction, from the readings kept on it as they arrived
+    (see :mod:`csmscheck.csms.transaction_events`): no stored reading is read again."""
+    if tx.meter_last_wh is None or tx.meter_start_wh is None:
         return None
-    begins = [r for r in registers if r.context == "Transaction.Begin"]
-    start = (begins or registers)[0]
-    return max(0.0, registers[-1].value - start.value)
+    return max(0.0, tx.meter_last_wh - tx.meter_start_wh)
 
 
-async def transaction_energy_wh(db: AsyncSession, transaction_pk: int) -> float | None:
-    """:func:`energy_used_wh` over a stored transaction, reading only the two rows it needs."""
-    registers = select(MeterValue).where(
-        MeterValue.transaction_pk == transaction_pk, MeterValue.measurand == ENERGY_REGISTER,
-        MeterValue.phase.is_(None), or_(MeterValue.location.is_(None), MeterValue.location == _DEFAULT_LOCATION))
-    oldest_first = (MeterValue.timestamp.asc(), MeterValue.pk.asc())
-    latest = await db.scalar(registers.order_by(MeterValue.timestamp.desc(), MeterValue.pk.desc()).limit(1))
-    begin = registers.where(MeterValue.context == "Transaction.Begin")
-    start = (await db.scalar(begin.order_by(*oldest_first).limit(1))
-             or await db.scalar(registers.order_by(*oldest_first).limit(1)))
-    return energy_used_wh([row for row in (start, latest) if row is not None])
+def follow_readings(tx: Transaction, rows: Sequence[MeterValue], *, with_start: bool) -> None:
+    """Keep what the transaction's energy depends on up to date with newly stored ``rows``, so
+    nothing is recomputed from earlier readings: the latest register reading (by meter time;
+    a tie goes to the later arrival) and, ``with_start`` (2.0.1, which has no meterStart),
+    the start reading: the earliest Transaction.Begin reading, else the earliest of all."""
+    for row in filter(is_energy_register, rows):
+        at = as_utc(row.timestamp)
+        begin = row.context == "Transaction.Begin"
+        if with_start and _better_start(tx, begin, at):
+            tx.meter_start_wh, tx.meter_start_at, tx.meter_start_is_begin = row.value, at, begin
+        if tx.meter_last_at is None or at >= as_utc(tx.meter_last_at):
+            tx.meter_last_wh, tx.meter_last_at = row.value, at
+
+
+def _better_start(tx: Transaction, begin: bool, at: datetime) -> bool:
+    """Whether a register reading (a Transaction.Begin one or not, taken ``at``) is the meter start
+    rather than the one kept: a Begin reading beats any other, then the earlier one wins."""
+    if tx.meter_start_at is None:
+        return True
+    if begin != bool(tx.meter_start_is_begin):
+        return begin
+    return at < as_utc(tx.meter_start_at)
+
+
+def _identity(row: MeterValue) -> tuple[object, ...]:
+    return (as_utc(row.timestamp), row.evse_id, row.transaction_pk, row.measurand, row.phase, row.context,
+            row.location)
+
+
+async def unseen_readings(db: AsyncSession, station_id: str, rows: Sequence[MeterValue]) -> list[MeterValue]:
+    """``rows`` less the readings already stored: a station that resends a MeterValues whose
+    answer it never saw (it crashed, the connection dropped) does not count the energy twice.
+    A reading is the same when its time, EVSE, transaction, measurand, phase, context and
+    location are; one indexed query over the message's timestamps, whatever is stored."""
+    stamps = {row.timestamp for row in rows}
+    if not stamps:
+        return []
+    stored = await db.execute(
+        select(MeterValue.timestamp, MeterValue.evse_id, MeterValue.transaction_pk, MeterValue.measurand,
+               MeterValue.phase, MeterValue.context, MeterValue.location)
+        .where(MeterValue.station_id == station_id, MeterValue.timestamp.in_(stamps)))
+    seen = {(as_utc(stamp), *rest) for stamp, *rest in stored}
+    return [row for row in rows if _identity(row) not in seen]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,6 +74,15 @@ class Transaction(Base):
     charging_state: Mapped[str | None]
     meter_start_wh: Mapped[float | None]
     meter_stop_wh: Mapped[float | None]
+    # Kept up to date event by event, so no event re-reads the transaction's history:
+    # when the charging state and meter start were reported (event time), whether the start
+    # is a Transaction.Begin reading, and the latest energy register reading.
+    charging_state_at: Mapped[datetime | None]
+    charging_state_seq_no: Mapped[int | None]
+    meter_start_at: Mapped[datetime | None]
+    meter_start_is_begin: Mapped[bool | None]
+    meter_last_wh: Mapped[float | None]
+    meter_last_at: Mapped[datetime | None]
     last_seq_no: Mapped[int] = mapped_column(default=-1)
     remote_start_id: Mapped[int | None]
     reservation_id: Mapped[int | None]
@@ -100,6 +109,8 @@ class TransactionEventLog(Base):
 
 class MeterValue(Base):
     __tablename__ = "meter_values"
+    # A resent MeterValues is recognised by its readings' times (csmscheck.csms.meter.unseen_readings).
+    __table_args__ = (Index("ix_meter_values_station_time", "station_id", "timestamp"),)
 
     pk: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)

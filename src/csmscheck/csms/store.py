@@ -1,19 +1,36 @@
-"""The reference CSMS's persistence: an async SQLAlchemy engine over SQLite by default."""
+"""The reference CSMS's persistence: an async SQLAlchemy engine over SQLite by default.
+
+Units of work: everything the CSMS does for one station message (its handler and the
+observers of other blocks) is one database transaction, committed before the answer goes
+out and rolled back whole when anything in it fails. Code inside a unit opens
+``store.session()`` as often as it likes and always gets the unit's session; outside a unit,
+``store.session()`` is a unit of its own.
+
+Units wait for a free connection slot instead of failing: SQLite has one writer at a
+time, so its units run one after another over one connection (no "database is locked"
+under any load); PostgreSQL runs ``pool_size`` of them at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.schema import CreateColumn
 
 from csmscheck.csms.models import Base, IdToken, Station
+
+POSTGRES_POOL_SIZE = 20
 
 
 def now() -> datetime:
@@ -46,24 +63,65 @@ def check_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+@dataclass(eq=False)
+class _Unit:
+    """One unit of work: the task it belongs to and, once used, its session."""
+
+    owner: asyncio.Task[object] | None
+    session: AsyncSession | None = None
+
+
+# A task started inside a unit inherits this variable; the owner check keeps it out of the unit.
+_current_unit: ContextVar[_Unit | None] = ContextVar("csms_unit_of_work", default=None)
+
+
 class Store:
-    """Owns the engine; hands out sessions that commit on success."""
+    """Owns the engine; hands out sessions, one per unit of work."""
 
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
-        self.engine: AsyncEngine = create_async_engine(self.url)
-        if self.url.startswith("sqlite"):
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sqlite = self.url.startswith("sqlite")
+        slots = 1 if self.sqlite else POSTGRES_POOL_SIZE
+        self.engine: AsyncEngine = create_async_engine(self.url, pool_size=slots, max_overflow=0)
+        if self.sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._slots = asyncio.Semaphore(slots)
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(_add_missing_columns)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """Make everything inside one database transaction, opened at its first ``session()``,
+        committed at the end, rolled back if anything inside raises."""
+        unit = _Unit(asyncio.current_task())
+        token = _current_unit.set(unit)
+        try:
+            yield
+            if unit.session is not None:
+                await unit.session.commit()
+        finally:
+            _current_unit.reset(token)
+            if unit.session is not None:
+                await unit.session.close()  # rolls back whatever was not committed
+                self._slots.release()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
+        """The current unit of work's session (a unit of its own outside one)."""
+        unit = _current_unit.get()
+        if unit is None or unit.owner is not asyncio.current_task():
+            async with self.unit_of_work(), self.session() as db:
+                yield db
+            return
+        if unit.session is None:
+            await self._slots.acquire()
+            unit.session = self._sessions()
+        yield unit.session
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -88,9 +146,30 @@ class Store:
                 db.add(IdToken(id_token=token, type=type_, status=status, group_id=group_id, expiry=expiry))
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
+    # The driver's own transaction handling would start transactions late and break
+    # SAVEPOINTs; SQLAlchemy's "begin" event below starts them instead.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """Bring a database written by an earlier version up to date: columns and indexes added
+    since are created (new columns are all nullable), so its data stays where it is."""
+    inspector = inspect(connection)
+    for table in Base.metadata.sorted_tables:
+        existing = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in existing:
+                ddl = CreateColumn(column).compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)

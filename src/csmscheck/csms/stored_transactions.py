@@ -7,12 +7,11 @@ the TransactionEvents applied to it (2.0.1) and the meter values stored for it. 
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.authorization import as_utc
-from csmscheck.csms.meter import ENERGY_REGISTER, transaction_energy_wh
-from csmscheck.csms.models import MeterValue, Transaction, TransactionEventLog
+from csmscheck.csms.models import Transaction, TransactionEventLog
 from csmscheck.csms.store import Store
 from csmscheck.trigger.stored import StoredEvent, StoredTransaction
 from csmscheck.wire.versions import OcppVersion
@@ -26,13 +25,12 @@ async def stored_transaction(store: Store, version: OcppVersion, station_id: str
         if tx is None:
             return None
         events = await _events(db, tx) if version == "2.0.1" else []
-        energy = await _energy(db, tx, version)
     return StoredTransaction(
         transactionId=tx.transaction_id, stationId=tx.station_id, evseId=tx.evse_id, connectorId=tx.connector_id,
         idToken=tx.id_token, remoteStartId=tx.remote_start_id, chargingState=tx.charging_state,
         startedAt=as_utc(tx.started_at),
         stoppedAt=as_utc(tx.stopped_at) if tx.stopped_at else None, stoppedReason=tx.stopped_reason,
-        meterStartWh=tx.meter_start_wh, meterStopWh=tx.meter_stop_wh, energyWh=energy, totalCost=tx.total_cost,
+        meterStartWh=tx.meter_start_wh, meterStopWh=tx.meter_stop_wh, energyWh=_energy(tx), totalCost=tx.total_cost,
         events=events)
 
 
@@ -43,18 +41,11 @@ async def _events(db: AsyncSession, tx: Transaction) -> list[StoredEvent]:
                         timestamp=as_utc(row.timestamp), offline=row.offline) for row in rows]
 
 
-async def _energy(db: AsyncSession, tx: Transaction, version: OcppVersion) -> float | None:
-    """Stopped: meter stop minus meter start. Running: the latest register reading minus the start."""
+def _energy(tx: Transaction) -> float | None:
+    """Stopped: meter stop minus meter start. Running: the latest register reading minus the start
+    (1.6: meterStart; 2.0.1: the Transaction.Begin reading, else the earliest)."""
     if tx.stopped_at is not None and tx.meter_start_wh is not None and tx.meter_stop_wh is not None:
         return tx.meter_stop_wh - tx.meter_start_wh
-    if version == "2.0.1":
-        return await transaction_energy_wh(db, tx.pk)
-    if tx.meter_start_wh is None:
+    if tx.meter_start_wh is None or tx.meter_last_wh is None:
         return None
-    # 1.6: meterStart is the start; MeterValues.req readings of the transaction tell how far it got.
-    latest = await db.scalar(
-        select(MeterValue.value).filter(
-            MeterValue.transaction_pk == tx.pk, MeterValue.measurand == ENERGY_REGISTER, MeterValue.phase.is_(None),
-            or_(MeterValue.location.is_(None), MeterValue.location == "Outlet"))
-        .order_by(MeterValue.timestamp.desc(), MeterValue.pk.desc()).limit(1))
-    return None if latest is None else latest - tx.meter_start_wh
+    return tx.meter_last_wh - tx.meter_start_wh

@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.authorization import TokenVerdict, as_utc
-from csmscheck.csms.meter import ENERGY_REGISTER, sampled_rows
+from csmscheck.csms.lookups import find_transaction, remember_transaction
+from csmscheck.csms.meter import follow_readings, sampled_rows
 from csmscheck.csms.models import MeterValue, Transaction, TransactionEventLog
 from csmscheck.csms.router import Payload
 from csmscheck.csms.store import Store, now
@@ -39,49 +40,53 @@ async def record_event(store: Store, station_id: str, request: Payload,
                        verdict: TokenVerdict | None = None) -> Recorded:
     """Apply ``request`` to its transaction unless this (transaction, seqNo) was applied before.
 
-    ``verdict`` is the CSMS's decision on the event's idToken, if it carries one.
+    ``verdict`` is the CSMS's decision on the event's idToken, if it carries one. The work
+    is the same for the first and the ten-thousandth event of a transaction: what depends on
+    earlier events (charging state, meter start, latest reading) is kept on the transaction.
     """
-    try:
-        return await _record(store, station_id, request, verdict)
-    except IntegrityError:
-        # Another delivery of the same event (or of the same new transaction) committed
-        # first; recording again finds it and treats this one as the replay it is.
-        return await _record(store, station_id, request, verdict)
+    async with store.session() as db:
+        try:
+            async with db.begin_nested():
+                return await _record(db, station_id, request, verdict)
+        except IntegrityError:
+            # Another delivery of the same event (or of the same new transaction) committed
+            # first; recording again finds it and treats this one as the replay it is.
+            db.info.clear()
+            return await _record(db, station_id, request, verdict)
 
 
-async def _record(store: Store, station_id: str, request: Payload, verdict: TokenVerdict | None) -> Recorded:
+async def _record(db: AsyncSession, station_id: str, request: Payload, verdict: TokenVerdict | None) -> Recorded:
     stamp = parse_time(request["timestamp"])
     seq_no = request["seqNo"]
-    async with store.session() as db:
-        tx = await _transaction(db, station_id, request, stamp)
-        seen = await db.scalar(select(TransactionEventLog.pk).filter_by(transaction_pk=tx.pk, seq_no=seq_no))
-        if seen is not None:
-            await db.execute(update(TransactionEventLog).where(TransactionEventLog.pk == seen)
-                             .values(replays=TransactionEventLog.replays + 1))
-            return Recorded(tx.pk, replay=True)
-        info = request["transactionInfo"]
-        db.add(TransactionEventLog(
-            transaction_pk=tx.pk, seq_no=seq_no, event_type=request["eventType"],
-            trigger_reason=request["triggerReason"], timestamp=stamp, offline=request.get("offline", False),
-            charging_state=info.get("chargingState"), received_at=now(), replays=0))
-        _apply(tx, request, stamp, verdict)
-        db.add_all(sampled_rows(station_id, tx.pk, tx.evse_id, request.get("meterValue", [])))
-        await db.flush()
-        await _derive_state(db, tx)
-        return Recorded(tx.pk, replay=False)
+    tx = await _transaction(db, station_id, request, stamp)
+    seen = await db.scalar(select(TransactionEventLog.pk).filter_by(transaction_pk=tx.pk, seq_no=seq_no))
+    if seen is not None:
+        await db.execute(update(TransactionEventLog).where(TransactionEventLog.pk == seen)
+                         .values(replays=TransactionEventLog.replays + 1))
+        return Recorded(tx.pk, replay=True)
+    info = request["transactionInfo"]
+    db.add(TransactionEventLog(
+        transaction_pk=tx.pk, seq_no=seq_no, event_type=request["eventType"],
+        trigger_reason=request["triggerReason"], timestamp=stamp, offline=request.get("offline", False),
+        charging_state=info.get("chargingState"), received_at=now(), replays=0))
+    _apply(tx, request, stamp, verdict)
+    rows = sampled_rows(station_id, tx.pk, tx.evse_id, request.get("meterValue", []))
+    db.add_all(rows)
+    _follow(tx, request, stamp, rows)
+    await db.flush()
+    return Recorded(tx.pk, replay=False)
 
 
 async def _transaction(db: AsyncSession, station_id: str, request: Payload, stamp: datetime) -> Transaction:
     """The station's transaction with this id; the first event of any type creates it."""
     transaction_id = request["transactionInfo"]["transactionId"]
-    tx = await db.scalar(select(Transaction).filter_by(station_id=station_id, transaction_id=transaction_id))
+    tx = await find_transaction(db, station_id, transaction_id)
     if tx is None:
         tx = Transaction(station_id=station_id, transaction_id=transaction_id, started_at=stamp)
         db.add(tx)
         await db.flush()
+        remember_transaction(db, tx)
     return tx
-
-
 def _apply(tx: Transaction, request: Payload, stamp: datetime, verdict: TokenVerdict | None) -> None:
     """Facts an event states once (evse, token, ids, end); they do not depend on arrival order."""
     info = request["transactionInfo"]
@@ -105,22 +110,16 @@ def _apply(tx: Transaction, request: Payload, stamp: datetime, verdict: TokenVer
         tx.stopped_reason = info.get("stoppedReason", "Local")
 
 
-async def _derive_state(db: AsyncSession, tx: Transaction) -> None:
-    """Charging state from the latest event that reports one; meter start from the Transaction.Begin
-    reading (else the earliest), meter stop from the latest — all by event time, whatever the arrival order."""
-    latest = (select(TransactionEventLog.charging_state)
-              .filter(TransactionEventLog.transaction_pk == tx.pk, TransactionEventLog.charging_state.is_not(None))
-              .order_by(TransactionEventLog.timestamp.desc(), TransactionEventLog.seq_no.desc()).limit(1))
-    tx.charging_state = await db.scalar(latest) or tx.charging_state
-    # The station's own import register: no phase, at the outlet (as csmscheck.csms.meter reads it).
-    register = select(MeterValue.value).filter(
-        MeterValue.transaction_pk == tx.pk, MeterValue.measurand == ENERGY_REGISTER, MeterValue.phase.is_(None),
-        or_(MeterValue.location.is_(None), MeterValue.location == "Outlet"))
-    oldest_first = (MeterValue.timestamp.asc(), MeterValue.pk.asc())
-    begin = await db.scalar(register.filter(MeterValue.context == "Transaction.Begin").order_by(*oldest_first).limit(1))
-    start = begin if begin is not None else await db.scalar(register.order_by(*oldest_first).limit(1))
-    if start is not None:
-        tx.meter_start_wh = start
-    if tx.stopped_at is not None:
-        last = await db.scalar(register.order_by(MeterValue.timestamp.desc(), MeterValue.pk.desc()).limit(1))
-        tx.meter_stop_wh = last if last is not None else tx.meter_stop_wh
+def _follow(tx: Transaction, request: Payload, stamp: datetime, rows: list[MeterValue]) -> None:
+    """What describes the transaction's current state, by event time whatever the arrival order:
+    the charging state of the latest event that reports one; the meter start and the latest
+    reading, which is the meter stop once the transaction has ended."""
+    state = request["transactionInfo"].get("chargingState")
+    if state is not None and (tx.charging_state_at is None
+                              or (stamp, request["seqNo"]) >= (as_utc(tx.charging_state_at),
+                                                              tx.charging_state_seq_no or 0)):
+        tx.charging_state, tx.charging_state_at, tx.charging_state_seq_no = state, stamp, request["seqNo"]
+    follow_readings(tx, rows, with_start=True)
+    if tx.stopped_at is not None and tx.meter_last_wh is not None:
+        tx.meter_stop_wh = tx.meter_last_wh
+

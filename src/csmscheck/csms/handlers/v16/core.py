@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from csmscheck.csms.authorization import id_tag_info, verdict_for
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.meter import sampled_rows
+from csmscheck.csms.lookups import find_transaction
+from csmscheck.csms.meter import follow_readings, sampled_rows, unseen_readings
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.registration import record_heartbeat, record_status, register_boot
 from csmscheck.csms.router import Payload, handles
@@ -83,16 +84,17 @@ async def stop_transaction(connection: StationConnection, request: Payload) -> P
     """Record the stop (its own timestamp, reason and meter data), however late it arrives:
     after an offline period, or after a reboot (PowerLoss). Stopping twice changes nothing."""
     async with connection.csms.store.session() as db:
-        tx = await db.scalar(select(Transaction).filter_by(station_id=connection.station_id,
-                                                           transaction_id=str(request["transactionId"])))
+        tx = await find_transaction(db, connection.station_id, str(request["transactionId"]))
         if tx is None:
             log.warning("%s stopped unknown transaction %s", connection.station_id, request["transactionId"])
         elif tx.stopped_at is None:
             tx.stopped_at = _utc(request["timestamp"])
             tx.meter_stop_wh = float(request["meterStop"])
             tx.stopped_reason = request.get("reason", "Local")
-            db.add_all(sampled_rows(connection.station_id, tx.pk, tx.connector_id,
-                                    request.get("transactionData", [])))
+            rows = await unseen_readings(db, connection.station_id, sampled_rows(
+                connection.station_id, tx.pk, tx.connector_id, request.get("transactionData", [])))
+            db.add_all(rows)
+            follow_readings(tx, rows, with_start=False)
     if "idTag" not in request:
         return {}
     return {"idTagInfo": id_tag_info(await verdict_for(connection.csms.store, request["idTag"]))}
@@ -101,12 +103,14 @@ async def stop_transaction(connection: StationConnection, request: Payload) -> P
 @handles("1.6", "MeterValues")
 async def meter_values(connection: StationConnection, request: Payload) -> Payload:
     async with connection.csms.store.session() as db:
-        tx_pk = None
+        tx = None
         if "transactionId" in request:
-            tx = await db.scalar(select(Transaction).filter_by(station_id=connection.station_id,
-                                                               transaction_id=str(request["transactionId"])))
-            tx_pk = tx.pk if tx else None
-        db.add_all(sampled_rows(connection.station_id, tx_pk, request["connectorId"], request["meterValue"]))
+            tx = await find_transaction(db, connection.station_id, str(request["transactionId"]))
+        rows = await unseen_readings(db, connection.station_id, sampled_rows(
+            connection.station_id, tx.pk if tx else None, request["connectorId"], request["meterValue"]))
+        db.add_all(rows)
+        if tx is not None:
+            follow_readings(tx, rows, with_start=False)
     return {}
 
 

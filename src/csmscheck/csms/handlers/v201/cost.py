@@ -6,17 +6,15 @@
   without any energy reading costs the session fee). It is also stored on the transaction.
 
 The cost is the tariff (:mod:`csmscheck.csms.tariff`) applied to the energy delivered: the
-latest energy register reading minus the reading at the start, over the readings the CSMS
-stored for the transaction (in Wh, whatever unit the station reported in).
+latest energy register reading minus the reading at the start, both kept on the transaction
+as the readings arrive (in Wh, whatever unit the station reported in).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.lookups import find_transaction
 from csmscheck.csms.meter import transaction_energy_wh
-from csmscheck.csms.models import Transaction
 from csmscheck.csms.router import Payload, observes
 from csmscheck.csms.tariff import Tariff
 
@@ -28,11 +26,10 @@ async def transaction_cost(connection: StationConnection, request: Payload, resp
         return
     tariff = Tariff.from_settings(connection.csms.config.seed)
     async with connection.csms.store.session() as db:
-        tx = await db.scalar(select(Transaction).filter_by(
-            station_id=connection.station_id, transaction_id=request["transactionInfo"]["transactionId"]))
+        tx = await find_transaction(db, connection.station_id, request["transactionInfo"]["transactionId"])
         if tx is None:
             return
-        used = await transaction_energy_wh(db, tx.pk)
+        used = transaction_energy_wh(tx)
         if used is None and not ended:
             return
         cost = float(tariff.cost(used or 0.0))

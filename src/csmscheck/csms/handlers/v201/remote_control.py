@@ -12,12 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from csmscheck.csms.authorization import TokenVerdict, id_token_info, verdict_for
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.models import Transaction
+from csmscheck.csms.lookups import find_transaction
 from csmscheck.csms.remote_models import RemoteStart, RemoteStop
 from csmscheck.csms.router import Payload, before_call, observes, on_response
 from csmscheck.csms.store import now
@@ -30,10 +27,6 @@ _CSMS_ISSUED_TYPES = {"Central", "NoAuthorization"}
 # A remote start sent and not answered yet; it matches TransactionEvents like an accepted one.
 _REQUESTED = "Requested"
 _MATCHING = {_REQUESTED, "Accepted"}
-
-
-async def _transaction(db: AsyncSession, station_id: str, transaction_id: str) -> Transaction | None:
-    return await db.scalar(select(Transaction).filter_by(station_id=station_id, transaction_id=transaction_id))
 
 
 async def _record_start(connection: StationConnection, request: Payload, status: str,
@@ -53,7 +46,7 @@ async def _record_start(connection: StationConnection, request: Payload, status:
         if transaction_id is not None and row.transaction_id is None:
             row.transaction_id, row.linked_at = transaction_id, now()
         if transaction_id is not None:
-            tx = await _transaction(db, connection.station_id, transaction_id)
+            tx = await find_transaction(db, connection.station_id, transaction_id)
             if tx is not None:
                 tx.remote_start_id = row.remote_start_id
 
@@ -112,7 +105,7 @@ async def match_remote_start(connection: StationConnection, request: Payload, re
             return
         if remote.transaction_id is None:
             remote.transaction_id, remote.linked_at = info["transactionId"], now()
-        tx = await _transaction(db, connection.station_id, info["transactionId"])
+        tx = await find_transaction(db, connection.station_id, info["transactionId"])
         if tx is not None:
             tx.remote_start_id = remote.remote_start_id
             if tx.id_token is None:

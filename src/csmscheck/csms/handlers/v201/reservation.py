@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from csmscheck.csms.authorization import as_utc, verdict_for
 from csmscheck.csms.connection import StationConnection
+from csmscheck.csms.lookups import find_transaction
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.reservation_models import ACTIVE, Reservation
 from csmscheck.csms.router import Payload, handles, observes, on_response
@@ -130,8 +131,7 @@ async def honour_reservation(connection: StationConnection, request: Payload, re
         return
     store = connection.csms.store
     async with store.session() as db:
-        tx = await db.scalar(select(Transaction).filter_by(
-            station_id=connection.station_id, transaction_id=request["transactionInfo"]["transactionId"]))
+        tx = await find_transaction(db, connection.station_id, request["transactionInfo"]["transactionId"])
     if tx is None:
         return
     id_token = token["idToken"] if token else tx.id_token
