@@ -10,7 +10,9 @@ closes them when the test ends.
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +51,7 @@ class RunningCsms:
     config: CsmsConfig
     endpoints: Endpoints
     pki: Pki
-    db_path: Path
+    db_path: Path  # the SQLite file (when the database is one)
     thread: CsmsThread
     stopped: bool = field(default=False)
 
@@ -59,7 +61,7 @@ class RunningCsms:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.db_path}"
+        return self.config.db
 
     def url_for(self, profile: int) -> str:
         url = {1: self.endpoints.ws, 2: self.endpoints.wss_tls, 3: self.endpoints.wss_mtls}[profile]
@@ -81,11 +83,13 @@ class RunningCsms:
             self.thread.stop()
 
 
-def start_reference_csms(directory: Path, pki: Pki, db_path: Path | None = None, **settings: Any) -> RunningCsms:
-    """Start a reference CSMS on free loopback ports with ``pki`` and a SQLite file database."""
+def start_reference_csms(directory: Path, pki: Pki, db_path: Path | None = None, db_url: str | None = None,
+                         **settings: Any) -> RunningCsms:
+    """Start a reference CSMS on free loopback ports with ``pki`` and a SQLite file database
+    (or the database at ``db_url``)."""
     directory.mkdir(parents=True, exist_ok=True)
     db_path = db_path or directory / "csms.db"
-    config = CsmsConfig(ws_port=0, tls_port=0, mtls_port=0, api_port=0, db=f"sqlite:///{db_path}",
+    config = CsmsConfig(ws_port=0, tls_port=0, mtls_port=0, api_port=0, db=db_url or f"sqlite:///{db_path}",
                         pki_dir=pki.directory, **settings)
     thread = CsmsThread(config)
     endpoints = thread.start()
@@ -109,7 +113,7 @@ def reference_csms(tmp_path_factory: pytest.TempPathFactory, csms_pki: Pki) -> I
 
 
 class CsmsStarter(Protocol):
-    def __call__(self, db_path: Path | None = None, **settings: Any) -> RunningCsms: ...
+    def __call__(self, db_path: Path | None = None, db_url: str | None = None, **settings: Any) -> RunningCsms: ...
 
 
 @pytest.fixture
@@ -117,8 +121,8 @@ def start_csms(tmp_path: Path, csms_pki: Pki) -> Iterator[CsmsStarter]:
     """Start fresh reference CSMSs inside a test (``start_csms(call_timeout=0.5)``); all stop afterwards."""
     started: list[RunningCsms] = []
 
-    def start(db_path: Path | None = None, **settings: Any) -> RunningCsms:
-        csms = start_reference_csms(tmp_path / f"csms{len(started)}", csms_pki, db_path, **settings)
+    def start(db_path: Path | None = None, db_url: str | None = None, **settings: Any) -> RunningCsms:
+        csms = start_reference_csms(tmp_path / f"csms{len(started)}", csms_pki, db_path, db_url, **settings)
         started.append(csms)
         return csms
 
@@ -198,3 +202,39 @@ def bundled() -> Iterator[BundledCsms]:
     csms = BundledCsms(load_settings(environ={}))
     yield csms
     csms.stop()
+
+
+# Set by .ci/run, which starts a throwaway PostgreSQL server (.ci/postgres): the database
+# tests run against it as well as against SQLite.
+POSTGRES_ENV = "CSMSCHECK_TEST_POSTGRES"
+
+
+async def _postgres_admin(server: str, statement: str) -> None:
+    import asyncpg  # the [postgres] extra; only needed when a server is given
+
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for a reference CSMS: a SQLite file, and a PostgreSQL database
+    on the server ``CSMSCHECK_TEST_POSTGRES`` names (skipped, saying so, without one).
+
+    Ask for it before ``start_csms``, so the CSMS stops before its database is dropped.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'csms.db'}"
+        return
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@host:port/db (.ci/run starts one)")
+    name = f"csms_{uuid.uuid4().hex[:16]}"
+    asyncio.run(_postgres_admin(server, f"CREATE DATABASE {name}"))
+    try:
+        yield f"{server.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(_postgres_admin(server, f"DROP DATABASE {name} WITH (FORCE)"))

@@ -3,17 +3,17 @@ replayed TransactionEvent is applied once."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websockets
 from conftest import DEFAULTS, PASSWORD, CsmsStarter, RunningCsms, StationOpener
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from csmscheck.csms.models import MeterValue, Transaction, TransactionEventLog
+from csmscheck.csms.store import async_url
 from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 
@@ -55,18 +55,18 @@ async def _post(csms: RunningCsms, path: str, body: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
-def _rows(db_path: Path, transaction_id: str) -> tuple[int, int]:
-    """(meter value rows, applied event rows) of one transaction, read straight from the database file."""
-    engine = create_engine(f"sqlite:///{db_path}")
+async def _rows(db_url: str, transaction_id: str) -> tuple[int, int]:
+    """(meter value rows, applied event rows) of one transaction, read straight from the database."""
+    engine = create_async_engine(async_url(db_url))
     try:
-        with Session(engine) as db:
-            tx_pk = db.scalar(select(Transaction.pk).filter_by(transaction_id=transaction_id))
+        async with AsyncSession(engine) as db:
+            tx_pk = await db.scalar(select(Transaction.pk).filter_by(transaction_id=transaction_id))
             assert tx_pk is not None, f"transaction {transaction_id} is not in the database"
-            meter_rows = db.scalar(select(func.count()).select_from(MeterValue).filter_by(transaction_pk=tx_pk))
-            event_rows = db.scalar(select(func.count()).select_from(TransactionEventLog)
-                                   .filter_by(transaction_pk=tx_pk))
+            meter_rows = await db.scalar(select(func.count()).select_from(MeterValue).filter_by(transaction_pk=tx_pk))
+            event_rows = await db.scalar(select(func.count()).select_from(TransactionEventLog)
+                                         .filter_by(transaction_pk=tx_pk))
     finally:
-        engine.dispose()
+        await engine.dispose()
     return int(meter_rows or 0), int(event_rows or 0)
 
 
@@ -82,10 +82,8 @@ async def _run_2_0_1_transaction(station: StationSession) -> None:
     assert await station.call("TransactionEvent", ENDED) == {"totalCost": 0.38}
 
 
-async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: StationOpener,
-                                        tmp_path: Path) -> None:
-    db_path = tmp_path / "durable.db"
-    first = start_csms(db_path=db_path)
+async def test_state_survives_a_restart(database: str, start_csms: CsmsStarter, open_station: StationOpener) -> None:
+    first = start_csms(db_url=database)
 
     v201 = await open_station(first, "CP201_SP1")
     await _run_2_0_1_transaction(v201)
@@ -107,7 +105,7 @@ async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: S
     await v16.close()
     first.stop()
 
-    second = start_csms(db_path=db_path)
+    second = start_csms(db_url=database)
     assert second.endpoints.ws != first.endpoints.ws or second.api != first.api  # a new process, same database
 
     view = await _station_view(second, "CP201_SP1")
@@ -140,9 +138,9 @@ async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: S
     assert blocked["idTokenInfo"] == {"status": "Blocked", "groupIdToken": {"idToken": "GRP-D", "type": "Central"}}
 
     # replaying an event applied before the restart changes nothing
-    assert _rows(db_path, TX_ID) == (3, 3)
+    assert await _rows(database, TX_ID) == (3, 3)
     await v201.call("TransactionEvent", UPDATED | {"meterValue": _energy(9999)})
-    assert _rows(db_path, TX_ID) == (3, 3)
+    assert await _rows(database, TX_ID) == (3, 3)
 
     # 1.6 transaction ids keep increasing across the restart
     v16 = await open_station(second, "CP16_SP1")
@@ -152,18 +150,18 @@ async def test_state_survives_a_restart(start_csms: CsmsStarter, open_station: S
     assert again["transactionId"] > first_tx
 
 
-async def test_same_transaction_event_twice_is_applied_once(start_csms: CsmsStarter,
+async def test_same_transaction_event_twice_is_applied_once(database: str, start_csms: CsmsStarter,
                                                             open_station: StationOpener) -> None:
-    csms = start_csms()
+    csms = start_csms(db_url=database)
     station = await open_station(csms, "CP201_SP1")
     await station.call("TransactionEvent", STARTED)
     await station.call("TransactionEvent", UPDATED)
     # the station did not get (or lost) the answer and sends the same event again
     assert await station.call("TransactionEvent", UPDATED) == {"totalCost": 0.13}
-    assert _rows(csms.db_path, TX_ID) == (2, 2)
+    assert await _rows(database, TX_ID) == (2, 2)
     await station.call("TransactionEvent", ENDED)
     # a replayed Ended event with another reading does not overwrite what was recorded
     await station.call("TransactionEvent", ENDED | {"meterValue": _energy(7777)})
-    assert _rows(csms.db_path, TX_ID) == (3, 3)
+    assert await _rows(database, TX_ID) == (3, 3)
     [tx] = [t for t in (await _station_view(csms, "CP201_SP1"))["transactions"] if t["transactionId"] == TX_ID]
     assert (tx["meterStartWh"], tx["meterStopWh"]) == (1000.0, 2500.0)

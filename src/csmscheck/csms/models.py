@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every moment is stored with its zone where the database keeps one (PostgreSQL); SQLite
+    # keeps the UTC wall-clock time, read back by csmscheck.csms.authorization.as_utc.
+    type_annotation_map = {datetime: DateTime(timezone=True)}
 
 
 class Station(Base):

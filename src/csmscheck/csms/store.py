@@ -22,8 +22,10 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.schema import CreateColumn
@@ -31,6 +33,8 @@ from sqlalchemy.schema import CreateColumn
 from csmscheck.csms.models import Base, IdToken, Station
 
 POSTGRES_POOL_SIZE = 20
+
+Row = TypeVar("Row", bound=Base)
 
 
 def now() -> datetime:
@@ -61,6 +65,21 @@ def check_password(password: str, stored: str | None) -> bool:
     _, salt, digest = stored.split("$")
     candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**12, r=8, p=1)
     return hmac.compare_digest(candidate.hex(), digest)
+
+
+async def get_or_create(db: AsyncSession, model: type[Row], key: dict[str, Any], **values: Any) -> Row:
+    """The ``model`` row with primary key ``key``, inserted with ``values`` when there is none.
+
+    Safe when two units of work insert the same row at once (a station's status notification
+    racing the recording of the request it reports on): the second finds the first's row.
+    """
+    row = await db.get(model, key)
+    if row is None:
+        insert = sqlite.insert if db.get_bind().dialect.name == "sqlite" else postgresql.insert
+        await db.execute(insert(model).values(**key, **values).on_conflict_do_nothing())
+        row = await db.get(model, key)
+        assert row is not None
+    return row
 
 
 @dataclass(eq=False)

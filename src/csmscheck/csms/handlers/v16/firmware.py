@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import Payload, observes, on_response
-from csmscheck.csms.store import now
+from csmscheck.csms.store import get_or_create, now
 from csmscheck.csms.v16_models import FileTransfer
 from csmscheck.timestamps import parse_time
 
@@ -19,11 +19,7 @@ FIRMWARE, DIAGNOSTICS = "firmware", "diagnostics"
 
 
 async def transfer(db: AsyncSession, station_id: str, kind: str) -> FileTransfer:
-    row = await db.get(FileTransfer, (station_id, kind))
-    if row is None:
-        row = FileTransfer(station_id=station_id, kind=kind)
-        db.add(row)
-    return row
+    return await get_or_create(db, FileTransfer, {"station_id": station_id, "kind": kind})
 
 
 async def _requested(connection: StationConnection, kind: str, request: Payload, file_name: str | None) -> None:

@@ -14,17 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csmscheck.csms.authorization import id_tag_info, verdict_for
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import Payload, on_response, shapes
-from csmscheck.csms.store import now
+from csmscheck.csms.store import get_or_create, now
 from csmscheck.csms.v16_models import LocalAuthEntry, LocalAuthList
 from csmscheck.timestamps import parse_time
 
 
 async def list_state(db: AsyncSession, station_id: str) -> LocalAuthList:
-    state = await db.get(LocalAuthList, station_id)
-    if state is None:
-        state = LocalAuthList(station_id=station_id, version=0, supported=True, updated_at=now())
-        db.add(state)
-    return state
+    return await get_or_create(db, LocalAuthList, {"station_id": station_id}, version=0, supported=True,
+                               updated_at=now())
 
 
 @shapes("1.6", "SendLocalList")

@@ -20,7 +20,7 @@ from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.passwords import remember_password
 from csmscheck.csms.router import Payload, handles, on_response
 from csmscheck.csms.security_models import LogRequest, SecurityEvent, SignedFirmwareUpdate
-from csmscheck.csms.store import Store, now
+from csmscheck.csms.store import Store, get_or_create, now
 from csmscheck.timestamps import parse_time
 
 log = logging.getLogger("csmscheck.csms")
@@ -103,10 +103,8 @@ async def security_event(connection: StationConnection, request: Payload) -> Pay
 
 async def _log_request(store: Store, station_id: str, request_id: int, status: str, **fields: Any) -> None:
     async with store.session() as db:
-        row = await db.get(LogRequest, (station_id, request_id))
-        if row is None:
-            row = LogRequest(station_id=station_id, request_id=request_id)
-            db.add(row)
+        row = await get_or_create(db, LogRequest, {"station_id": station_id, "request_id": request_id},
+                                  status=status, updated_at=now())
         row.status, row.updated_at = status, now()
         for name, value in fields.items():
             setattr(row, name, value)
@@ -139,10 +137,8 @@ async def _firmware_update(store: Store, station_id: str, request_id: int | None
             if row is None:
                 return
         else:
-            row = await db.get(SignedFirmwareUpdate, (station_id, request_id))
-            if row is None:
-                row = SignedFirmwareUpdate(station_id=station_id, request_id=request_id)
-                db.add(row)
+            row = await get_or_create(db, SignedFirmwareUpdate, {"station_id": station_id, "request_id": request_id},
+                                      status=status, updated_at=now())
         row.status, row.updated_at = status, now()
         row.location = location or row.location
 

@@ -11,7 +11,7 @@ from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.models import Report, Variable
 from csmscheck.csms.registration import record_status
 from csmscheck.csms.router import Payload, handles, on_response, shapes
-from csmscheck.csms.store import now
+from csmscheck.csms.store import get_or_create, now
 
 # No limit known from the station or the operator: one message carries everything.
 _UNLIMITED = 1_000_000
@@ -36,10 +36,7 @@ async def store_variable(connection: StationConnection, component: dict[str, Any
                          characteristics: dict[str, Any] | None = None) -> None:
     key = _key(connection.station_id, component, variable, attribute_type)
     async with connection.csms.store.session() as db:
-        row = await db.get(Variable, key)
-        if row is None:
-            row = Variable(**key)
-            db.add(row)
+        row = await get_or_create(db, Variable, key, value=value, updated_at=now())
         row.value, row.updated_at = value, now()
         if characteristics is not None:
             row.characteristics = characteristics
@@ -61,12 +58,9 @@ async def notify_report(connection: StationConnection, request: Payload) -> Payl
             await store_variable(connection, item["component"], item["variable"], attribute.get("type", "Actual"),
                                  attribute.get("value"), item.get("variableCharacteristics"))
     async with connection.csms.store.session() as db:
-        key = (connection.station_id, request["requestId"])
-        report = await db.get(Report, key)
-        if report is None:
-            report = Report(station_id=connection.station_id, request_id=request["requestId"], kind="unsolicited",
-                            parts=0, complete=False, requested_at=now())
-            db.add(report)
+        # A report the CSMS did not ask for (the station's own, or one asked for before a restart) is kept too.
+        key = {"station_id": connection.station_id, "request_id": request["requestId"]}
+        report = await get_or_create(db, Report, key, kind="unsolicited", parts=0, complete=False, requested_at=now())
         report.parts += 1
         report.complete = not request.get("tbc", False)
     return {}
