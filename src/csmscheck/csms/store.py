@@ -27,10 +27,12 @@ from typing import Any, TypeVar
 from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.schema import CreateColumn
 
 from csmscheck.csms.models import Base, IdToken, Station
+from csmscheck.errors import ConfigError
 
 POSTGRES_POOL_SIZE = 20
 
@@ -45,7 +47,10 @@ def async_url(url: str) -> str:
     """Accept plain ``sqlite:///file.db`` (and a bare path) as well as async driver URLs."""
     if "://" not in url:
         url = f"sqlite:///{url}"
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"csms setting db: {url!r} is not a database URL") from None
     if parsed.drivername == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
     elif parsed.drivername in {"postgresql", "postgres"}:
@@ -101,7 +106,11 @@ class Store:
         self.url = async_url(url)
         self.sqlite = self.url.startswith("sqlite")
         slots = 1 if self.sqlite else POSTGRES_POOL_SIZE
-        self.engine: AsyncEngine = create_async_engine(self.url, pool_size=slots, max_overflow=0)
+        try:
+            self.engine: AsyncEngine = create_async_engine(self.url, pool_size=slots, max_overflow=0)
+        except ModuleNotFoundError as exc:
+            extra = " (pip install 'csmscheck[postgres]')" if exc.name == "asyncpg" else ""
+            raise ConfigError(f"csms setting db: {make_url(self.url).drivername} needs {exc.name}{extra}") from None
         if self.sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
@@ -109,9 +118,14 @@ class Store:
         self._slots = asyncio.Semaphore(slots)
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-            await conn.run_sync(_add_missing_columns)
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+                await conn.run_sync(_add_missing_columns)
+        except (OSError, SQLAlchemyError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            shown = make_url(self.url).render_as_string(hide_password=True)
+            raise ConfigError(f"csms setting db: cannot open {shown}: {reason}") from None
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[None]:
