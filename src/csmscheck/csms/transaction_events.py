@@ -45,6 +45,8 @@ async def record_event(store: Store, station_id: str, request: Payload,
     earlier events (charging state, meter start, latest reading) is kept on the transaction.
     """
     async with store.session() as db:
+        if store.sqlite:  # units of work run one at a time: no other delivery can commit in between
+            return await _record(db, station_id, request, verdict)
         try:
             async with db.begin_nested():
                 return await _record(db, station_id, request, verdict)
