@@ -21,6 +21,7 @@ from csmscheck.csms.passwords import new_password, remember_password
 from csmscheck.csms.security_models import SecurityProfileChange
 from csmscheck.trigger.stored import StoredTransaction
 from csmscheck.wire import CallError, CallResult, validators
+from csmscheck.wire.directions import csms_initiated
 from csmscheck.wire.versions import OcppVersion
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ async def relay(csms: CsmsContext, version: OcppVersion, station_id: str, action
     checker = validators(version)
     if not checker.knows(action):
         raise TriggerError(404, f"OCPP {version} has no action {action!r}")
+    if action not in csms_initiated(version):
+        raise TriggerError(404, f"OCPP {version} {action} is sent by the charging station, not the CSMS")
     problems = checker.check(action, payload, response=False)
     if problems:
         raise TriggerError(400, f"invalid {action} request", [str(p) for p in problems])
