@@ -9,6 +9,7 @@ status they answer with; a station that gives no answer raises
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -74,14 +75,26 @@ async def relay(csms: CsmsContext, version: OcppVersion, station_id: str, action
         raise TriggerError(404, f"OCPP {version} has no action {action!r}")
     if action not in csms_initiated(version):
         raise TriggerError(404, f"OCPP {version} {action} is sent by the charging station, not the CSMS")
-    problems = checker.check(action, payload, response=False)
+    problems = [str(p) for p in checker.check(action, payload, response=False)] + list(_wide_integers(payload))
     if problems:
-        raise TriggerError(400, f"invalid {action} request", [str(p) for p in problems])
+        raise TriggerError(400, f"invalid {action} request", problems)
     connection = connected(csms, version, station_id)
     if version == "1.6" and connection.boot_status == "Pending" and action in _NOT_WHILE_PENDING_16:
         raise TriggerError(409, f"charge point {station_id!r} is Pending: OCPP 1.6 allows no {action} until the "
                                 "Central System accepts it")
     return await connection.request(action, payload, csms.config.call_timeout)
+
+
+def _wide_integers(value: Any, path: str = "") -> Iterator[str]:
+    """Integers the schemas allow but OCPP's 32-bit integer type (and the database) does not."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _wide_integers(item, f"{path}/{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _wide_integers(item, f"{path}/{index}" if path else str(index))
+    elif isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
+        yield f"{path or '<root>'}: {value} is not a 32-bit integer (OCPP integers are)"
 
 
 async def update_basic_auth_password(csms: CsmsContext, version: OcppVersion,
