@@ -157,6 +157,14 @@ async def remove_station(store: Store, station_id: str) -> None:
     what a driver was billed for, so a station with any is kept (409 with the reason).
     Everything else (status, device model, certificates, security events, set-up) goes.
     """
+    try:
+        await _remove(store, station_id)
+    except IntegrityError:  # the connected station stored something between the deletes
+        raise ProvisioningError(409, f"station {station_id!r} stored data while it was being deleted: "
+                                     "send the request again") from None
+
+
+async def _remove(store: Store, station_id: str) -> None:
     async with store.session() as db:
         if await db.get(Station, station_id) is None:
             raise ProvisioningError(404, f"unknown station {station_id!r}")
