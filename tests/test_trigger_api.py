@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,9 +13,13 @@ import pytest
 import websockets
 from conftest import DEFAULTS, PASSWORD, CsmsStarter, RunningCsms, StationOpener, boot_payload, wait_until_dropped
 
+from csmscheck.csms.router import ROUTES
+from csmscheck.csms.trigger_api import MAX_BODY
 from csmscheck.station.session import StationSession
-from csmscheck.wire import CallError, CallResult, encode, parse
+from csmscheck.wire import CallError, CallResult, encode, parse, validators
+from csmscheck.wire.directions import STATION_INITIATED, csms_initiated
 from csmscheck.wire.frames import Call
+from csmscheck.wire.versions import VERSIONS, OcppVersion
 
 VALID_TOKEN = {"idToken": DEFAULTS.valid_id_token, "type": DEFAULTS.valid_id_token_type}
 GET_VARIABLES = {"getVariableData": [
@@ -35,7 +40,7 @@ async def api(reference_csms: RunningCsms) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def _client(csms: RunningCsms, **kwargs: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=csms.api, timeout=10.0, verify=False, **kwargs)
+    return httpx.AsyncClient(base_url=csms.api, verify=False, **({"timeout": 10.0} | kwargs))
 
 
 def _errors(response: httpx.Response) -> list[str]:
@@ -157,6 +162,43 @@ async def test_unknown_action_is_404(api: httpx.AsyncClient, version: str, actio
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(("path", "payload"), [
+    ("/api/octt/2.0.1/CP201_SP1/boot-notification", boot_payload("2.0.1")),
+    ("/api/octt/2.0.1/CP201_SP1/call/BootNotification", boot_payload("2.0.1")),
+    ("/api/octt/2.0.1/CP201_SP1/heartbeat", {}),
+    ("/api/octt/1.6/CP16_SP1/start-transaction",
+     {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-01-01T00:00:00Z"}),
+    ("/api/octt/1.6/CP16_SP1/call/StatusNotification",
+     {"connectorId": 1, "errorCode": "NoError", "status": "Available"}),
+])
+async def test_station_initiated_action_is_404_with_the_reason(reference_csms: RunningCsms, api: httpx.AsyncClient,
+                                                               open_station: StationOpener, path: str,
+                                                               payload: dict[str, Any]) -> None:
+    station_id = path.split("/")[4]
+    station = await open_station(reference_csms, station_id)
+    response = await api.post(path, json=payload)
+    assert response.status_code == 404, response.text
+    assert "sent by the charging station" in response.json()["detail"]
+    assert station.unexpected_calls() == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_action_has_one_direction_but_data_transfer(version: OcppVersion) -> None:
+    every = set(validators(version).actions())
+    by_station, by_csms = STATION_INITIATED[version], csms_initiated(version)
+    assert by_station <= every and by_station | by_csms == every
+    assert by_station & by_csms == {"DataTransfer"}
+    assert set(ROUTES[version].handlers) <= by_station  # what the CSMS handles, stations send
+
+
+async def test_data_transfer_goes_both_ways(reference_csms: RunningCsms, api: httpx.AsyncClient,
+                                            open_station: StationOpener) -> None:
+    station = await open_station(reference_csms, "CP16_SP1")
+    async with station.expect("DataTransfer", reply={"status": "Accepted"}):
+        response = await api.post("/api/octt/1.6/CP16_SP1/data-transfer", json={"vendorId": "csmscheck"})
+    assert response.json() == {"response": {"status": "Accepted"}}
+
+
 async def test_station_that_never_answers_is_504(start_csms: CsmsStarter) -> None:
     csms = start_csms(call_timeout=0.5)
     credentials = base64.b64encode(f"CP201_SP1:{PASSWORD}".encode()).decode()
@@ -175,6 +217,55 @@ async def test_station_that_never_answers_is_504(start_csms: CsmsStarter) -> Non
         elapsed = asyncio.get_running_loop().time() - started
     assert response.status_code == 504, response.text
     assert 0.4 <= elapsed < 4.0
+
+
+async def _raw_station(csms: RunningCsms) -> websockets.ClientConnection:
+    """CP201_SP1 over a bare WebSocket, booted: once the CSMS answered, it has registered the connection."""
+    credentials = base64.b64encode(f"CP201_SP1:{PASSWORD}".encode()).decode()
+    ws = await websockets.connect(f"{csms.endpoints.ws}/CP201_SP1",
+                                  subprotocols=[websockets.Subprotocol("ocpp2.0.1")],
+                                  additional_headers={"Authorization": f"Basic {credentials}"}, proxy=None,
+                                  max_size=None)
+    await ws.send(encode(Call("boot-1", "BootNotification", boot_payload("2.0.1"))))
+    booted = parse(await asyncio.wait_for(ws.recv(), 5.0))
+    assert isinstance(booted, CallResult) and booted.payload["status"] == "Accepted"
+    return ws
+
+
+@pytest.mark.parametrize("how", ["close", "abort"])
+async def test_station_that_disconnects_before_answering_is_504_saying_so(
+        start_csms: CsmsStarter, caplog: pytest.LogCaptureFixture, how: str) -> None:
+    csms = start_csms(call_timeout=30.0)  # the answer must not wait for the timeout
+    station = await _raw_station(csms)
+    async with _client(csms) as api:
+        request = asyncio.create_task(api.post("/api/octt/2.0.1/CP201_SP1/reset", json={"type": "Immediate"}))
+        call = parse(await asyncio.wait_for(station.recv(), 5.0))
+        assert isinstance(call, Call) and call.action == "Reset"
+        if how == "close":
+            await station.close()
+        else:
+            station.transport.abort()
+        response = await asyncio.wait_for(request, 5.0)
+    assert response.status_code == 504, response.text
+    assert response.json() == {"detail": "CP201_SP1 closed the connection before answering Reset"}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_station_that_stops_reading_gets_504_in_time(start_csms: CsmsStarter) -> None:
+    csms = start_csms(call_timeout=0.5)
+    station = await _raw_station(csms)
+    station.transport.pause_reading()  # the station's socket fills up; the CSMS's sends block
+    large = {"vendorId": "csmscheck", "data": "x" * (MAX_BODY - 1000)}
+    try:
+        async with _client(csms, timeout=8.0) as api:  # the API must answer well before the client gives up
+            responses = await asyncio.gather(*(api.post("/api/octt/2.0.1/CP201_SP1/data-transfer", json=large)
+                                               for _ in range(24)))
+        assert [r.status_code for r in responses] == [504] * 24, [r.text for r in responses]
+        # the socket was full: what the CSMS sent is still waiting in its transport buffer
+        connection = csms.thread.csms.context.connections["CP201_SP1"]
+        assert connection.ws.transport.get_write_buffer_size() > 0
+    finally:
+        station.transport.abort()
 
 
 # -- set-up endpoints ---------------------------------------------------------------------
@@ -283,6 +374,18 @@ async def test_set_registration_status_of_unknown_station_is_404(api: httpx.Asyn
         ("/api/octt/set-basic-auth-password", {"stationId": "CP201_SP1", "password": ""}, "password"),
         ("/api/octt/set-registration-status", {"stationId": "CP201_SP1", "status": "Maybe"}, "status"),
         ("/api/octt/set-registration-status", {"stationId": "CP201_SP1", "status": "Pending", "boots": 0}, "boots"),
+        # integers, and strings the database column or OCPP would not hold
+        ("/api/octt/set-registration-status", {"stationId": "CP201_SP1", "status": "Pending", "boots": 2**63}, "boots"),
+        ("/api/octt/set-registration-status", {"stationId": "CP201_SP1", "status": "Pending", "boots": 2**31},
+         "boots"),
+        ("/api/octt/2.0.1/CP201_SP1/set-pending-boot", {"pending": "yes"}, "pending"),
+        ("/api/octt/2.0.1/CP201_SP1/set-items-per-message", {"get_variables": 2**63}, "get_variables"),
+        ("/api/octt/create-token", {"idToken": "X" * 37}, "idToken"),
+        ("/api/octt/create-token", {"idToken": "X", "groupId": "G" * 37}, "groupId"),
+        ("/api/octt/create-token", {"idToken": "X", "type": "T" * 10_000}, "type"),
+        ("/api/octt/create-token", {"idToken": "X", "type": "iso14443"}, "type"),
+        ("/api/octt/set-basic-auth-password", {"stationId": "S" * 49, "password": "p"}, "stationId"),
+        ("/api/octt/set-basic-auth-password", {"stationId": "CP201_SP1", "password": "p" * 41}, "password"),
     ],
 )
 async def test_bad_bodies_are_400_with_a_reason(api: httpx.AsyncClient, path: str, body: dict[str, Any],
@@ -290,6 +393,77 @@ async def test_bad_bodies_are_400_with_a_reason(api: httpx.AsyncClient, path: st
     response = await api.post(path, json=body)
     assert response.status_code == 400, response.text
     assert any(field in error for error in _errors(response)), response.json()
+
+
+async def test_refused_token_is_not_stored(reference_csms: RunningCsms, api: httpx.AsyncClient,
+                                           open_station: StationOpener) -> None:
+    refused = await api.post("/api/octt/create-token", json={"idToken": "LONG-GROUP", "groupId": "G" * 37})
+    assert refused.status_code == 400
+    station = await open_station(reference_csms, "CP201_SP1")
+    answer = await station.call("Authorize", {"idToken": {"idToken": "LONG-GROUP", "type": "ISO14443"}})
+    assert answer["idTokenInfo"]["status"] == "Unknown"
+
+
+@pytest.mark.parametrize("path", ["/api/octt/2.0.1/CP201_SP1/request-start-transaction",
+                                  "/api/octt/2.0.1/CP201_SP1/call/RequestStartTransaction"])
+async def test_integer_beyond_32_bits_in_a_call_is_400(reference_csms: RunningCsms, api: httpx.AsyncClient,
+                                                       open_station: StationOpener, path: str) -> None:
+    station = await open_station(reference_csms, "CP201_SP1")
+    response = await api.post(path, json={"idToken": VALID_TOKEN, "remoteStartId": 2**63})
+    assert response.status_code == 400, response.text
+    assert any(e.startswith("remoteStartId: ") and "32-bit" in e for e in _errors(response))
+    assert station.unexpected_calls() == []
+
+
+# -- request size ---------------------------------------------------------------------------
+
+
+async def test_body_over_the_limit_is_413_unparsed(api: httpx.AsyncClient) -> None:
+    huge = b'{"idToken": "X", "groupId": "' + b"G" * (2 * MAX_BODY) + b'"}'
+    declared = await api.post("/api/octt/create-token", content=huge, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413
+    assert str(MAX_BODY) in declared.json()["detail"]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit counts what arrives
+        for start in range(0, len(huge), 65536):
+            yield huge[start:start + 65536]
+
+    streamed = await api.post("/api/octt/create-token", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    # just under the limit is read and judged on its content
+    under = b'{"idToken": "X", "groupId": "' + b"G" * (MAX_BODY - 100) + b'"}'
+    read = await api.post("/api/octt/create-token", content=under, headers={"Content-Type": "application/json"})
+    assert read.status_code == 400 and any("groupId" in e for e in _errors(read))
+
+
+@pytest.mark.parametrize("header", ["Bearer sécret".encode(), b"Bearer \xff\xfe", "Bearer ü".encode()])
+async def test_non_ascii_bearer_is_401(start_csms: CsmsStarter, header: bytes) -> None:
+    csms = start_csms(api_token="s3cret")
+    async with _client(csms, headers={"Authorization": header}) as odd:
+        response = await odd.get("/api/stations")
+    assert response.status_code == 401, response.text
+
+
+async def test_non_ascii_api_token_works(start_csms: CsmsStarter) -> None:
+    csms = start_csms(api_token="sécret-ü")
+    async with _client(csms) as anonymous:
+        assert (await anonymous.get("/api/stations")).status_code == 401
+    async with _client(csms, headers={"Authorization": "Bearer s3cret"}) as wrong:
+        assert (await wrong.get("/api/stations")).status_code == 401
+    async with _client(csms, headers={"Authorization": "Bearer sécret-ü".encode()}) as right:
+        assert (await right.get("/api/stations")).status_code == 200
+
+
+async def test_document_needs_the_token_when_one_is_set(start_csms: CsmsStarter) -> None:
+    csms = start_csms(api_token="s3cret")
+    async with _client(csms) as anonymous:
+        assert (await anonymous.get("/openapi.json")).status_code == 401
+        for page in ("/docs", "/redoc"):
+            assert (await anonymous.get(page)).status_code == 404
+    async with _client(csms, headers={"Authorization": "Bearer s3cret"}) as authorized:
+        document = await authorized.get("/openapi.json")
+    assert document.status_code == 200
+    assert "/api/stations/bulk" in document.json()["paths"]
 
 
 async def test_bearer_token_is_required_when_configured(start_csms: CsmsStarter,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import uvicorn
 
 from csmscheck.csms import handlers as _handlers  # noqa: F401  (registers the OCPP handlers)
+from csmscheck.csms import provisioning
 from csmscheck.csms.config import CsmsConfig
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.server import Listener
@@ -120,6 +121,9 @@ class ReferenceCsms:
         # Block C: a second token in the first one's group, and the eMAID of the contract certificates.
         await store.seed_token(seed.valid_id_token_2, seed.valid_id_token_type_2, "Accepted", seed.group_id)
         await store.seed_token(seed.contract_emaid, "eMAID", "Accepted")
+        for bulk in self.config.provision:
+            created, existing = await provisioning.add_stations(store, bulk)
+            log.info("provisioned %s: %d created, %d existed", bulk.pattern, created, existing)
 
     async def stop(self) -> None:
         for connection in list(self.context.connections.values()):

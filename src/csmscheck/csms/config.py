@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from csmscheck.csms.provisioning import BulkStations
 from csmscheck.csms.tariff import Tariff
 from csmscheck.errors import ConfigError
 from csmscheck.settings import Settings, load_settings
@@ -26,6 +27,7 @@ class CsmsConfig:
     pending_interval: int = 10  # seconds a station answered Pending or Rejected waits before it boots again
     call_timeout: float = 10.0  # how long a CSMS call waits for the station's answer
     api_token: str | None = None  # required when the API is bound beyond loopback
+    provision: tuple[BulkStations, ...] = ()  # stations created at start (see provisions_from_toml)
     seed: Settings = field(default_factory=Settings)
 
     def __post_init__(self) -> None:
@@ -67,5 +69,46 @@ def load_csms_config(path: Path | None = None, **overrides: Any) -> CsmsConfig:
             raise ConfigError(f"config file {path}: unknown csms setting {key!r}")
     if "pki_dir" in table:
         table["pki_dir"] = Path(table["pki_dir"])
+    if "provision" in table:
+        table["provision"] = provisions_from_toml(table["provision"])
     table.update({k: v for k, v in overrides.items() if v is not None})
     return CsmsConfig(seed=load_settings(path), **table)
+
+
+_PROVISION_KEYS = {"pattern", "count", "start", "password", "ocpp_version", "security_profile"}
+_PROVISION_TYPES: dict[str, type] = {"pattern": str, "count": int, "start": int, "password": str,
+                                     "ocpp_version": str, "security_profile": int}
+
+
+def provisions_from_toml(value: Any) -> tuple[BulkStations, ...]:
+    """``provision = [{pattern = "LOAD{n:05d}", count = 10000, start = 0, password = "...",
+    ocpp_version = "2.0.1", security_profile = 1}, ...]``: stations the CSMS creates at start."""
+    if not isinstance(value, list):
+        raise ConfigError("csms setting provision must be a list of tables such as "
+                          '[{pattern = "LOAD{n:05d}", count = 100, password = "..."}]')
+    found = []
+    for i, entry in enumerate(value):
+        name = f"csms setting provision[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{name} must be a table such as {{pattern = \"LOAD{{n:05d}}\", count = 100}}")
+        for key in entry.keys() - _PROVISION_KEYS:
+            raise ConfigError(f"{name}: unknown key {key!r} (known: {', '.join(sorted(_PROVISION_KEYS))})")
+        for key in ("pattern", "count"):
+            if key not in entry:
+                raise ConfigError(f"{name}.{key} is required")
+        for key, value_ in entry.items():
+            expected = _PROVISION_TYPES[key]
+            if isinstance(value_, bool) or not isinstance(value_, expected):
+                raise ConfigError(f"{name}.{key} must be {'a whole number' if expected is int else 'a string'}, "
+                                  f"got {type(value_).__name__}")
+        version = entry.get("ocpp_version", "2.0.1")
+        if version not in ("1.6", "2.0.1"):
+            raise ConfigError(f"{name}.ocpp_version must be 1.6 or 2.0.1, got {version!r}")
+        bulk = BulkStations(entry["pattern"], entry["count"], entry.get("password"),
+                            "1.6" if version == "1.6" else "2.0.1", entry.get("security_profile", 1),
+                            entry.get("start", 0))
+        if problem := bulk.problem():
+            key, rule = problem
+            raise ConfigError(f"{name}.{key} must be {rule}")
+        found.append(bulk)
+    return tuple(found)

@@ -124,11 +124,20 @@ class StationConnection:
         unique_id = new_message_id()
         future: asyncio.Future[CallResult | CallError] = asyncio.get_running_loop().create_future()
         self._pending[unique_id] = (action, future)
+
+        async def exchange() -> CallResult | CallError:
+            await self.ws.send(encode(Call(unique_id, action, payload)))
+            return await future
+
         try:
-            await self._send(Call(unique_id, action, payload))
-            answer = await asyncio.wait_for(future, timeout)
+            # The send counts against the timeout too: a station that stops reading its socket holds the
+            # send in flow control (drain) with no end of its own. wait_for, not asyncio.timeout: on 3.11 a
+            # timeout that fires as the answer arrives can leave a stray cancellation in the caller's task.
+            answer = await asyncio.wait_for(exchange(), timeout)
         except TimeoutError:
             raise StationTimeout(f"{self.station_id} did not answer {action} within {timeout:g}s") from None
+        except websockets.ConnectionClosed:
+            raise StationDisconnected(f"{self.station_id} closed the connection before answering {action}") from None
         finally:
             self._pending.pop(unique_id, None)
         if isinstance(answer, CallResult):

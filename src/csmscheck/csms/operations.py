@@ -9,6 +9,7 @@ status they answer with; a station that gives no answer raises
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from csmscheck.csms.passwords import new_password, remember_password
 from csmscheck.csms.security_models import SecurityProfileChange
 from csmscheck.trigger.stored import StoredTransaction
 from csmscheck.wire import CallError, CallResult, validators
+from csmscheck.wire.directions import csms_initiated
 from csmscheck.wire.versions import OcppVersion
 
 if TYPE_CHECKING:
@@ -71,14 +73,28 @@ async def relay(csms: CsmsContext, version: OcppVersion, station_id: str, action
     checker = validators(version)
     if not checker.knows(action):
         raise TriggerError(404, f"OCPP {version} has no action {action!r}")
-    problems = checker.check(action, payload, response=False)
+    if action not in csms_initiated(version):
+        raise TriggerError(404, f"OCPP {version} {action} is sent by the charging station, not the CSMS")
+    problems = [str(p) for p in checker.check(action, payload, response=False)] + list(_wide_integers(payload))
     if problems:
-        raise TriggerError(400, f"invalid {action} request", [str(p) for p in problems])
+        raise TriggerError(400, f"invalid {action} request", problems)
     connection = connected(csms, version, station_id)
     if version == "1.6" and connection.boot_status == "Pending" and action in _NOT_WHILE_PENDING_16:
         raise TriggerError(409, f"charge point {station_id!r} is Pending: OCPP 1.6 allows no {action} until the "
                                 "Central System accepts it")
     return await connection.request(action, payload, csms.config.call_timeout)
+
+
+def _wide_integers(value: Any, path: str = "") -> Iterator[str]:
+    """Integers the schemas allow but OCPP's 32-bit integer type (and the database) does not."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _wide_integers(item, f"{path}/{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _wide_integers(item, f"{path}/{index}" if path else str(index))
+    elif isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
+        yield f"{path or '<root>'}: {value} is not a 32-bit integer (OCPP integers are)"
 
 
 async def update_basic_auth_password(csms: CsmsContext, version: OcppVersion,

@@ -15,22 +15,37 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from csmscheck import __version__
-from csmscheck.csms import operations
+from csmscheck.csms import operations, provisioning
 from csmscheck.csms.app import CsmsContext
+from csmscheck.csms.body_limit import BodyLimit
 from csmscheck.csms.connection import NoAnswer
 from csmscheck.csms.models import ConnectorStatus, Station, Transaction
 from csmscheck.csms.operations import TriggerError
+from csmscheck.csms.provisioning import ProvisioningError
 from csmscheck.csms.trigger_dialect import add_dialect_routes
-from csmscheck.csms.trigger_models import BasicAuthPassword, Done, OcppReply, RegistrationSpec, TokenSpec
+from csmscheck.csms.trigger_models import (
+    BasicAuthPassword,
+    Done,
+    NewStation,
+    NewStations,
+    OcppReply,
+    Provisioned,
+    RegistrationSpec,
+    StationDetail,
+    StationView,
+    TokenSpec,
+)
 from csmscheck.trigger.actions import action_from_kebab
 from csmscheck.trigger.stored import StoredTransaction, UnknownTransaction
 from csmscheck.wire import CallError
 
 CANONICAL: list[str | Enum] = ["csmscheck"]
+STATIONS: list[str | Enum] = ["stations"]
+MAX_BODY = 2**20  # bytes; an OCPP message the CSMS would send is far smaller
 CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "invalid payload (with the schema errors)"},
     404: {"description": "unknown version or action, or the station is not connected"},
@@ -40,22 +55,35 @@ CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def create_api(csms: CsmsContext) -> FastAPI:
+    token = csms.config.api_token
+    # With a token the document is served only to its holders, and the browsable pages (which fetch it
+    # without one) are off.
     api = FastAPI(
         title="csmscheck trigger API",
         version=__version__,
         description="Makes the CSMS send CSMS-initiated OCPP calls, and sets up stations and tokens. "
                     "The routes tagged 'original OCTT suite' are aliases for that suite's client.",
+        openapi_url=None if token else "/openapi.json",
+        docs_url=None if token else "/docs",
+        redoc_url=None if token else "/redoc",
     )
-    token = csms.config.api_token
+    api.add_middleware(BodyLimit, limit=MAX_BODY)
+    expected = f"Bearer {token}".encode()
 
     def authorize(request: Request) -> None:
         if token is None:
             return
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given, f"Bearer {token}"):
+        # Bytes, not str: compare_digest refuses non-ASCII str (a header is Latin-1 text of the bytes sent).
+        given = request.headers.get("Authorization", "").encode("latin-1")
+        if not hmac.compare_digest(given, expected):
             raise HTTPException(401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
 
     guarded = [Depends(authorize)]
+
+    if token is not None:
+        @api.get("/openapi.json", dependencies=guarded, include_in_schema=False)
+        async def openapi_document() -> dict[str, Any]:
+            return api.openapi()
 
     @api.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -65,6 +93,10 @@ def create_api(csms: CsmsContext) -> FastAPI:
     @api.exception_handler(TriggerError)
     async def refused(_request: Request, exc: TriggerError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status)
+
+    @api.exception_handler(ProvisioningError)
+    async def not_provisioned(_request: Request, exc: ProvisioningError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
     # The aliases first: their fixed last segments (set-pending-boot, ...) would match {action}.
     add_dialect_routes(api, csms, guarded)
@@ -126,16 +158,42 @@ def create_api(csms: CsmsContext) -> FastAPI:
             return JSONResponse(unknown.model_dump(), status_code=404)
         return stored
 
-    @api.get("/api/stations", dependencies=guarded)
-    async def list_stations() -> list[dict[str, Any]]:
+    add_station_routes(api, csms, guarded)
+    return api
+
+
+def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> None:
+    """Register, look up and remove stations (``/api/stations``)."""
+    bad: dict[int | str, dict[str, Any]] = {400: {"description": "invalid body (with the reasons)"}}
+
+    @api.get("/api/stations", dependencies=guarded, tags=STATIONS)
+    async def list_stations() -> list[StationView]:
         """Every known station with its registration and connection state."""
         async with csms.store.session() as db:
             stations = (await db.scalars(select(Station).order_by(Station.id))).all()
         return [_station_view(s, s.id in csms.connections) for s in stations]
 
-    @api.get("/api/stations/{station_id}", dependencies=guarded)
-    async def show_station(station_id: str) -> dict[str, Any]:
-        """One station: registration, connector statuses and its latest transactions."""
+    @api.post("/api/stations", status_code=201, dependencies=guarded, tags=STATIONS,
+              responses=bad | {409: {"description": "a station with this id exists"}})
+    async def create_station(spec: NewStation) -> StationView:
+        """Register a station; it may connect from now on (its password kept only as a hash)."""
+        station = await provisioning.add_station(csms.store, spec.stationId, spec.ocppVersion, spec.securityProfile,
+                                                 spec.password)
+        return _station_view(station, False)
+
+    @api.post("/api/stations/bulk", status_code=201, dependencies=guarded, tags=STATIONS, responses=bad)
+    async def create_stations(spec: NewStations) -> Provisioned:
+        """Register many stations at once (load tests), in one database transaction: ``LOAD{n:05d}`` with
+        count 10000 makes LOAD00000 ... LOAD09999. Stations that exist are left as they are.
+
+        The password is hashed once: every station of the request shares one credential."""
+        created, existing = await provisioning.add_stations(csms.store, spec.bulk())
+        return Provisioned(created=created, existing=existing)
+
+    @api.get("/api/stations/{station_id}", dependencies=guarded, tags=STATIONS,
+             responses={404: {"description": "unknown station"}})
+    async def show_station(station_id: str) -> StationDetail:
+        """One station: registration, connection, connector statuses and its latest transactions."""
         async with csms.store.session() as db:
             station = await db.get(Station, station_id)
             if station is None:
@@ -143,24 +201,37 @@ def create_api(csms: CsmsContext) -> FastAPI:
             connectors = (await db.scalars(select(ConnectorStatus).filter_by(station_id=station_id))).all()
             transactions = (await db.scalars(select(Transaction).filter_by(station_id=station_id)
                                              .order_by(Transaction.started_at.desc()).limit(20))).all()
-        return _station_view(station, station_id in csms.connections) | {
-            "connectors": [{"evseId": c.evse_id, "connectorId": c.connector_id, "status": c.status}
-                           for c in connectors],
-            "transactions": [{"transactionId": t.transaction_id, "evseId": t.evse_id,
-                              "connectorId": t.connector_id, "idToken": t.id_token,
-                              "startedAt": t.started_at.isoformat(),
-                              "stoppedAt": t.stopped_at.isoformat() if t.stopped_at else None,
-                              "stoppedReason": t.stopped_reason,
-                              "meterStartWh": t.meter_start_wh, "meterStopWh": t.meter_stop_wh}
-                             for t in transactions],
-        }
+        view = _station_view(station, station_id in csms.connections)
+        return StationDetail(
+            **view.model_dump(),
+            connectors=[{"evseId": c.evse_id, "connectorId": c.connector_id, "status": c.status}
+                        for c in connectors],
+            transactions=[{"transactionId": t.transaction_id, "evseId": t.evse_id,
+                           "connectorId": t.connector_id, "idToken": t.id_token,
+                           "startedAt": t.started_at.isoformat(),
+                           "stoppedAt": t.stopped_at.isoformat() if t.stopped_at else None,
+                           "stoppedReason": t.stopped_reason,
+                           "meterStartWh": t.meter_start_wh, "meterStopWh": t.meter_stop_wh}
+                          for t in transactions],
+        )
 
-    return api
+    @api.delete("/api/stations/{station_id}", status_code=204, dependencies=guarded, tags=STATIONS,
+                responses={404: {"description": "unknown station"},
+                           409: {"description": "the station has transactions or meter values (billing records "
+                                               "the CSMS keeps)"}})
+    async def delete_station(station_id: str) -> Response:
+        """Remove a station and what the CSMS keeps about it (status, device model, certificates, set-up);
+        a connected station is disconnected. A station that has charged is kept: 409 with the reason."""
+        await provisioning.remove_station(csms.store, station_id)
+        connection = csms.connections.get(station_id)
+        if connection is not None:
+            await connection.close(1000, "station deleted")
+        return Response(status_code=204)
 
 
-def _station_view(station: Station, connected: bool) -> dict[str, Any]:
-    return {"stationId": station.id, "ocppVersion": station.ocpp_version,
-            "securityProfile": station.security_profile, "connected": connected,
-            "bootStatus": station.last_boot_status, "vendor": station.vendor, "model": station.model,
-            "serialNumber": station.serial_number, "firmwareVersion": station.firmware_version,
-            "lastBootAt": station.last_boot_at.isoformat() if station.last_boot_at else None}
+def _station_view(station: Station, connected: bool) -> StationView:
+    return StationView(
+        stationId=station.id, ocppVersion=station.ocpp_version, securityProfile=station.security_profile,
+        connected=connected, bootStatus=station.last_boot_status, vendor=station.vendor, model=station.model,
+        serialNumber=station.serial_number, firmwareVersion=station.firmware_version,
+        lastBootAt=station.last_boot_at.isoformat() if station.last_boot_at else None)

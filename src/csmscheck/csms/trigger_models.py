@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+
+from csmscheck import idtokens
+from csmscheck.csms.provisioning import (
+    IDENTITY_MAX_LENGTH,
+    MAX_BULK,
+    MAX_START,
+    BulkStations,
+    identity_problem,
+    password_problem,
+)
+
+INT32_MAX = 2**31 - 1  # OCPP integers are 32-bit; the database's too
 
 
 def _named(camel: str, *others: str, **field: Any) -> Any:
@@ -31,25 +43,44 @@ class Done(BaseModel):
     status: Literal["Accepted"] = "Accepted"
 
 
+def _station_id(**field: Any) -> Any:
+    return _named("stationId", "station_id", min_length=1, max_length=IDENTITY_MAX_LENGTH, **field)
+
+
 class BasicAuthPassword(BaseModel):
-    stationId: str = _named("stationId", "station_id", min_length=1)
-    password: str = Field(min_length=1, max_length=40)
+    stationId: str = _station_id()
+    # Any length a station of either version can carry: a CSMS under test may be set up with "test1234".
+    password: str = Field(min_length=1, max_length=idtokens.PASSWORD_MAX_LENGTH)
 
 
 class TokenSpec(BaseModel):
-    idToken: str = _named("idToken", "token_id", "id_token", min_length=1, max_length=255)
-    type: str = "ISO14443"
+    """An ID token; the limits are OCPP 2.0.1's IdTokenType (a 1.6 idTag is at most 20 characters)."""
+
+    idToken: str = _named("idToken", "token_id", "id_token", min_length=1, max_length=idtokens.ID_TOKEN_MAX_LENGTH,
+                          description="at most 36 characters (2.0.1 IdTokenType.idToken; 1.6 stations send "
+                                      "idTags of at most 20)")
+    type: str = Field(default="ISO14443", description="OCPP 2.0.1 IdTokenEnumType")
     status: Literal["Accepted", "Blocked", "Expired", "Invalid", "NoCredit", "NotAllowedTypeEVSE",
                     "NotAtThisLocation", "NotAtThisTime", "Unknown", "ConcurrentTx"] = "Accepted"
-    groupId: str | None = _named("groupId", "group_id", default=None)
+    groupId: str | None = _named("groupId", "group_id", default=None, min_length=1,
+                                 max_length=idtokens.ID_TOKEN_MAX_LENGTH,
+                                 description="the group's idToken: at most 36 characters (1.6 parentIdTag: 20)")
     cacheExpiryDateTime: datetime | None = _named("cacheExpiryDateTime", "cache_expiry_date_time", default=None)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if rule := idtokens.id_token_type_problem(value):
+            raise ValueError(f"must be {rule}")
+        return value
 
 
 class RegistrationSpec(BaseModel):
-    stationId: str = _named("stationId", "station_id")
+    stationId: str = _station_id()
     status: Literal["Accepted", "Pending", "Rejected"]
-    boots: int | None = Field(default=None, ge=1, description="how many BootNotifications get this status; "
-                              "afterwards the station is Accepted again (absent: until changed)")
+    boots: StrictInt | None = Field(default=None, ge=1, le=INT32_MAX,
+                                    description="how many BootNotifications get this status; afterwards the "
+                                                "station is Accepted again (absent: until changed)")
 
 
 class PendingBoot(BaseModel):
@@ -70,7 +101,7 @@ class SecurityProfileSpec(BaseModel):
 
 
 def _limit(camel: str, snake: str) -> Any:
-    return _named(camel, snake, default=None, ge=0,
+    return _named(camel, snake, default=None, ge=0, le=INT32_MAX,
                   description=f"ItemsPerMessage{camel[0].upper()}{camel[1:]} (0 or absent: no operator limit)")
 
 
@@ -97,3 +128,86 @@ class PasswordUpdate(BaseModel):
     """The original suite's ``update-basic-auth-password`` sends an empty object: the CSMS picks the password."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# -- stations ----------------------------------------------------------------------------
+
+OcppVersionName = Literal["1.6", "2.0.1"]
+_PASSWORD_RULE = ("the station's basic-auth password (profiles 1 and 2; optional for 3). OCPP 2.0.1: "
+                  "16 to 40 characters, letters, digits and * - _ = : + | @ . (SecurityCtrlr.BasicAuthPassword); "
+                  "OCPP 1.6: 16 to 20 bytes as 32 to 40 hex digits (AuthorizationKey)")
+
+
+class NewStation(BaseModel):
+    """A station to register; it may connect as soon as it is created."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stationId: str = Field(description="its identity: printable ASCII without spaces or '/', at most 48 characters")
+    ocppVersion: OcppVersionName
+    securityProfile: Literal[1, 2, 3] = Field(description="1: ws:// + basic auth; 2: wss:// + basic auth; "
+                                                         "3: wss:// + client certificate")
+    password: str | None = Field(default=None, description=_PASSWORD_RULE)
+
+    @field_validator("stationId")
+    @classmethod
+    def _identity(cls, value: str) -> str:
+        if rule := identity_problem(value):
+            raise ValueError(f"must be {rule}")
+        return value
+
+    @model_validator(mode="after")
+    def _password(self) -> NewStation:
+        if rule := password_problem(self.ocppVersion, self.securityProfile, self.password):
+            raise ValueError(f"password must be {rule}")
+        return self
+
+
+class NewStations(BaseModel):
+    """Stations ``pattern.format(n=n)`` for n = start ... start + count - 1, all with one password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str = Field(max_length=200, description="exactly one {n} field, with any integer format: LOAD{n:05d}")
+    count: StrictInt = Field(ge=1, le=MAX_BULK)
+    start: StrictInt = Field(default=0, ge=0, le=MAX_START)
+    ocppVersion: OcppVersionName = "2.0.1"
+    securityProfile: Literal[1, 2, 3] = 1
+    password: str | None = Field(default=None, description=_PASSWORD_RULE + ". Hashed once: every station of "
+                                 "the request shares one credential")
+
+    def bulk(self) -> BulkStations:
+        return BulkStations(self.pattern, self.count, self.password, self.ocppVersion, self.securityProfile,
+                            self.start)
+
+    @model_validator(mode="after")
+    def _rules(self) -> NewStations:
+        if problem := self.bulk().problem():
+            field, rule = problem
+            raise ValueError(f"{field} must be {rule}")
+        return self
+
+
+class Provisioned(BaseModel):
+    created: int = Field(description="stations created")
+    existing: int = Field(description="stations that existed already and were left as they were")
+
+
+class StationView(BaseModel):
+    """A station as the CSMS knows it (never its password)."""
+
+    stationId: str
+    ocppVersion: str
+    securityProfile: int
+    connected: bool
+    bootStatus: str | None = Field(description="the answer to its last BootNotification (null: never booted)")
+    vendor: str | None = None
+    model: str | None = None
+    serialNumber: str | None = None
+    firmwareVersion: str | None = None
+    lastBootAt: str | None = None
+
+
+class StationDetail(StationView):
+    connectors: list[dict[str, Any]] = Field(description="the latest status per connector")
+    transactions: list[dict[str, Any]] = Field(description="its 20 latest transactions")
