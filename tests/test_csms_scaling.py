@@ -12,6 +12,7 @@ import pytest
 from conftest import DEFAULTS, PASSWORD, TIMEOUT, CsmsStarter, RunningCsms, StationOpener, boot_payload
 from sqlalchemy import event
 
+from csmscheck.csms.provisioning import BulkStations, add_stations
 from csmscheck.csms.store import Store
 from csmscheck.station.session import StationSession
 
@@ -109,8 +110,7 @@ def crowded_csms(database: str, start_csms: CsmsStarter) -> RunningCsms:
     async def provision() -> None:
         store = Store(database)
         await store.create_schema()
-        for n in range(STATIONS):
-            await store.seed_station(f"CROWD{n:03d}", "2.0.1", 1, PASSWORD)
+        await add_stations(store, BulkStations("CROWD{n:03d}", STATIONS, PASSWORD))
         await store.close()
 
     asyncio.run(provision())

@@ -111,6 +111,8 @@ class Store:
         except ModuleNotFoundError as exc:
             extra = " (pip install 'csmscheck[postgres]')" if exc.name == "asyncpg" else ""
             raise ConfigError(f"csms setting db: {make_url(self.url).drivername} needs {exc.name}{extra}") from None
+        except ArgumentError as exc:  # a database SQLAlchemy has no dialect for
+            raise ConfigError(f"csms setting db: {exc} (use sqlite:///FILE or postgresql://...)") from None
         if self.sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)

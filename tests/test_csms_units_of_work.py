@@ -1,0 +1,89 @@
+"""One database transaction per station message: what a message changes is stored whole or
+not at all, a report the CSMS never asked for is kept, a resent MeterValues counts once, and
+a database the CSMS cannot open stops it with one line."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from contextlib import closing
+from typing import Any
+
+import pytest
+from conftest import RunningCsms, StationOpener
+
+from csmscheck.cli import main
+from csmscheck.csms.handlers.v201 import device_model
+from csmscheck.timestamps import rfc3339
+
+
+def _query(csms: RunningCsms, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(csms.db_path)) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def _report(request_id: int, *variables: str) -> dict[str, Any]:
+    return {"requestId": request_id, "generatedAt": rfc3339(), "seqNo": 0, "reportData": [
+        {"component": {"name": "TestCtrlr"}, "variable": {"name": name},
+         "variableAttribute": [{"type": "Actual", "value": "42"}]} for name in variables]}
+
+
+async def test_a_report_the_csms_did_not_ask_for_is_stored(reference_csms: RunningCsms,
+                                                           open_station: StationOpener) -> None:
+    station = await open_station(reference_csms, "CP201_SP1")
+    request_id = uuid.uuid4().int % 2**31
+    assert await station.call("NotifyReport", _report(request_id, "Unasked")) == {}
+    assert _query(reference_csms, "SELECT kind, parts, complete FROM reports WHERE request_id = ?",
+                  request_id) == [("unsolicited", 1, 1)]
+    assert ("42",) in _query(reference_csms, "SELECT value FROM variables WHERE station_id = 'CP201_SP1' "
+                                             "AND variable = 'Unasked'")
+
+
+async def test_a_message_that_fails_half_way_changes_nothing(reference_csms: RunningCsms, open_station: StationOpener,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second variable of a NotifyReport cannot be stored: the first is not stored either."""
+    real = device_model.store_variable
+
+    async def fail_on_second(connection: Any, component: Any, variable: dict[str, Any], *args: Any) -> None:
+        if variable["name"] == "SecondHalf":
+            raise RuntimeError("disk full")
+        await real(connection, component, variable, *args)
+
+    monkeypatch.setattr(device_model, "store_variable", fail_on_second)
+    station = await open_station(reference_csms, "CP201_SP1")
+    request_id = uuid.uuid4().int % 2**31
+    answer = await station.send("NotifyReport", _report(request_id, "FirstHalf", "SecondHalf"))
+    assert getattr(answer, "code", None) == "InternalError"
+    assert _query(reference_csms, "SELECT value FROM variables WHERE variable = 'FirstHalf'") == []
+    assert _query(reference_csms, "SELECT * FROM reports WHERE request_id = ?", request_id) == []
+    # the connection lives on
+    assert "currentTime" in await station.call("Heartbeat", {})
+
+
+async def test_a_resent_1_6_meter_values_is_stored_once(reference_csms: RunningCsms,
+                                                        open_station: StationOpener) -> None:
+    station = await open_station(reference_csms, "CP16_SP1")
+    marker = str(800_000 + uuid.uuid4().int % 100_000)
+    meter_values = {"connectorId": 1, "meterValue": [{"timestamp": rfc3339(), "sampledValue": [
+        {"value": marker, "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        {"value": "7.4", "measurand": "Power.Active.Import", "unit": "kW"}]}]}
+    await station.call("MeterValues", meter_values)
+    await station.call("MeterValues", meter_values)  # it never saw the first answer
+    assert _query(reference_csms, "SELECT count(*) FROM meter_values WHERE value = ?", float(marker)) == [(1,)]
+    # a new reading at another time is stored
+    later = {"connectorId": 1, "meterValue": [{"timestamp": rfc3339(), "sampledValue": [
+        {"value": marker, "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]}
+    later["meterValue"][0]["timestamp"] = "2030-01-01T00:00:00Z"
+    await station.call("MeterValues", later)
+    assert _query(reference_csms, "SELECT count(*) FROM meter_values WHERE value = ?", float(marker)) == [(2,)]
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("postgresql://csms:s3cret@127.0.0.1:1/csms", "csms setting db: cannot open postgresql+asyncpg://csms:***@"),
+    ("mysql+nodriver://x@127.0.0.1/x", "csms setting db:"),
+])
+def test_a_database_the_csms_cannot_open_is_one_line(url: str, message: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["csms", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "s3cret" not in err
