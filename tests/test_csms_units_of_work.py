@@ -4,16 +4,19 @@ a database the CSMS cannot open stops it with one line."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from contextlib import closing
 from typing import Any
 
+import httpx
 import pytest
-from conftest import RunningCsms, StationOpener
+from conftest import PASSWORD, TIMEOUT, CsmsStarter, RunningCsms, StationOpener, boot_payload
 
 from csmscheck.cli import main
 from csmscheck.csms.handlers.v201 import device_model
+from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 
 
@@ -87,3 +90,47 @@ def test_a_database_the_csms_cannot_open_is_one_line(url: str, message: str,
     assert main(["csms", "--db", url]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "s3cret" not in err
+
+
+# What the CSMS asks for, and the status notification that reports on it (1.6).
+TRANSFERS = [
+    ("UpdateFirmware", {"location": "https://fw.example.test/v2.bin", "retrieveDate": "2026-01-01T00:00:00Z"}, {},
+     "FirmwareStatusNotification", {"status": "Downloading"}),
+    ("GetDiagnostics", {"location": "ftp://logs.example.test/"}, {"fileName": "d.zip"},
+     "DiagnosticsStatusNotification", {"status": "Uploading"}),
+    ("GetLog", {"logType": "SecurityLog", "requestId": 7, "log": {"remoteLocation": "ftp://logs.example.test/"}},
+     {"status": "Accepted"}, "LogStatusNotification", {"status": "Uploading", "requestId": 7}),
+    ("SignedUpdateFirmware", {"requestId": 8, "firmware": {
+        "location": "https://fw.example.test/s.bin", "retrieveDateTime": "2026-01-01T00:00:00Z",
+        "signingCertificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        "signature": "c2lnbmF0dXJl"}}, {"status": "Accepted"},
+     "SignedFirmwareStatusNotification", {"status": "Downloading", "requestId": 8}),
+]
+
+
+@pytest.mark.parametrize(("action", "request_", "reply", "notification", "status"), TRANSFERS,
+                         ids=[t[0] for t in TRANSFERS])
+async def test_a_status_racing_the_request_it_reports_on(database: str, start_csms: CsmsStarter, action: str,
+                                                         request_: dict[str, Any], reply: dict[str, Any],
+                                                         notification: str, status: dict[str, Any]) -> None:
+    """The station reports progress at once, while the CSMS may still be recording the request
+    (the first transfer of its kind): both are stored, neither is answered an error."""
+    csms = start_csms(db_url=database)
+    kebab = "".join(f"-{c.lower()}" if c.isupper() else c for c in action).lstrip("-")
+    async with httpx.AsyncClient(base_url=csms.api, timeout=TIMEOUT) as api:
+        for attempt in range(5):
+            station_id = f"RACE{attempt}"
+            created = await api.post("/api/stations", json={"stationId": station_id, "ocppVersion": "1.6",
+                                                            "securityProfile": 1, "password": PASSWORD})
+            assert created.status_code == 201, created.text
+            station = StationSession(station_id, "1.6", timeout=TIMEOUT)
+            await station.connect(csms.endpoints.ws, password=PASSWORD)
+            try:
+                await station.call("BootNotification", boot_payload("1.6"))
+                asked = asyncio.create_task(api.post(f"/api/octt/1.6/{station_id}/{kebab}", json=request_))
+                await station.wait_for(action, reply=reply)
+                assert await station.call(notification, status) == {}
+                answer = await asked
+                assert answer.status_code == 200 and answer.json() == {"response": reply}, answer.text
+            finally:
+                await station.close()
