@@ -89,10 +89,21 @@ class Validators:
                 return []
             return [
                 SchemaViolation("/".join(str(p) for p in error.instance_path), error.message, type(error.kind).__name__)
-                for error in validator.iter_errors(payload)
+                for error in validator.iter_errors(payload) if not _oversized_integer(error)
             ]
         except (ValueError, RecursionError) as exc:  # jsonschema-rs gives up on ~300 levels of nesting
             return [SchemaViolation("", f"the payload cannot be checked: {exc}", "Unreadable")]
+
+
+def _oversized_integer(error: Any) -> bool:
+    """A Type error about an integer only too large to decode as one.
+
+    orjson reads an integer beyond 64 bits as a float, which a draft-04 schema (OCPP 1.6)
+    calls no integer; its range error is reported beside it and says what is wrong.
+    """
+    instance = error.instance
+    return (type(error.kind).__name__ == "Type" and isinstance(instance, float) and instance.is_integer()
+            and not INT32_MIN <= instance <= INT32_MAX and "integer" in error.kind.as_dict().get("types", ()))
 
 
 @cache
