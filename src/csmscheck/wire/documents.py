@@ -21,7 +21,7 @@ def too_deep(text: str | bytes, document: Any, limit: int = MAX_DEPTH) -> bool:
     A document can nest no deeper than it has opening brackets, and counting them in the
     text costs next to nothing, so only a frame with more than ``limit`` of them is walked.
     """
-    if len(text) <= limit:
+    if len(text) <= 2 * limit:  # each level takes two brackets
         return False
     opened = text.count("[") + text.count("{") if isinstance(text, str) else text.count(b"[") + text.count(b"{")
     if opened <= limit:
