@@ -277,21 +277,28 @@ async def test_integer_beyond_32_bits_is_a_property_constraint_violation(station
         assert "connectorId" in error.description
 
 
-@pytest.mark.parametrize("field", ["evseId", "reservationId"])
-async def test_ids_beyond_64_bits_are_property_constraint_violations(station: StationSession, field: str) -> None:
-    huge = 2**64 + 1
-    if station.version == "2.0.1":
-        payload = {"evseId": huge, "meterValue": [{"timestamp": rfc3339(), "sampledValue": [{"value": 1.0}]}]}
-        action = "MeterValues" if field == "evseId" else "ReservationStatusUpdate"
-        if field == "reservationId":
-            payload = {"reservationId": huge, "reservationUpdateStatus": "Expired"}
-    else:
-        action = "StatusNotification" if field == "evseId" else "StartTransaction"
-        payload = ({"connectorId": huge, "errorCode": "NoError", "status": "Available"} if field == "evseId" else
-                   {"connectorId": 1, "idTag": DEFAULTS.valid_id_token, "meterStart": 0, "timestamp": rfc3339(),
-                    "reservationId": huge})
+HUGE = 2**64 + 1
+BEYOND_64_BITS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
+    ("2.0.1", "evseId"): ("MeterValues", {"evseId": HUGE, "meterValue": [
+        {"timestamp": "2024-05-01T10:00:00Z", "sampledValue": [{"value": 1.0}]}]}),
+    ("2.0.1", "reservationId"): ("ReservationStatusUpdate", {"reservationId": HUGE,
+                                                             "reservationUpdateStatus": "Expired"}),
+    ("1.6", "connectorId"): ("StatusNotification", {"connectorId": HUGE, "errorCode": "NoError",
+                                                    "status": "Available"}),
+    ("1.6", "reservationId"): ("StartTransaction", {"connectorId": 1, "idTag": DEFAULTS.valid_id_token,
+                                                    "meterStart": 0, "timestamp": "2024-05-01T10:00:00Z",
+                                                    "reservationId": HUGE}),
+}
+
+
+@pytest.mark.parametrize(("version", "field"), list(BEYOND_64_BITS))
+async def test_ids_beyond_64_bits_are_property_constraint_violations(
+        reference_csms: RunningCsms, open_station: StationOpener, version: str, field: str) -> None:
+    station = await open_station(reference_csms, STATION_OF[version])
+    action, payload = BEYOND_64_BITS[version, field]
     # json writes integers of any size (orjson at most 64 bits)
-    await _error(station, _call("id64", action, json.dumps(payload)), "id64", "PropertyConstraintViolation")
+    error = await _error(station, _call("id64", action, json.dumps(payload)), "id64", "PropertyConstraintViolation")
+    assert field in error.description
 
 
 async def test_huge_multiplier_is_accepted_and_its_sample_skipped(v201: StationSession,
