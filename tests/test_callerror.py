@@ -122,8 +122,16 @@ async def test_wrong_frame_shape_is_a_format_violation(station: StationSession, 
 
 
 async def test_unknown_message_type(station: StationSession) -> None:
-    error = await _error(station, '[9, "req-type9", "Heartbeat", {}]', "req-type9")
-    assert error.code == _by_version(station, "MessageTypeNotSupported", "NotImplemented")
+    """2.0.1 answers MessageTypeNotSupported; 1.6 ignores the frame (OCPP-J 1.6 §4.1.3)."""
+    if station.version == "2.0.1":
+        error = await _error(station, '[9, "req-type9", "Heartbeat", {}]', "req-type9")
+        assert error.code == "MessageTypeNotSupported"
+    else:
+        ignored = station.track("req-type9")
+        await station.send_raw('[9, "req-type9", "Heartbeat", {}]')
+        await _still_serves(station)  # frames are answered in order: any answer would be in by now
+        assert not ignored.done()
+        ignored.cancel()
     await _still_serves(station)
 
 

@@ -152,7 +152,7 @@ def test_status_update_not_implemented_fails_tc_h_07(pytester: pytest.Pytester, 
     monkeypatch.delitem(ROUTES["2.0.1"].handlers, "ReservationStatusUpdate")
     assert_failed(run_case(pytester, bundled, "TC_H_07"),
                   "Step 7: ReservationStatusUpdate: the CSMS answered CALLERROR "
-                                                   "NotImplemented")
+                                                   "NotSupported")
 
 
 # -- block I ------------------------------------------------------------------------------

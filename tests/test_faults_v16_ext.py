@@ -68,7 +68,7 @@ def test_firmware_status_not_implemented_fails_tc_044_1(pytester: pytest.Pyteste
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "FirmwareStatusNotification")
     assert_failed(run_case(pytester, bundled, "TC_044_1"), "Step 4: FirmwareStatusNotification.conf",
-                  "CALLERROR NotImplemented")
+                  "CALLERROR NotSupported")
 
 
 def test_boot_after_firmware_update_pending_is_a_finding_of_tc_044_1(pytester: pytest.Pytester,
@@ -231,7 +231,7 @@ def test_wrong_first_period_limit_fails_tc_056(pytester: pytest.Pytester, bundle
 def test_data_transfer_not_implemented_fails_tc_064(pytester: pytest.Pytester, bundled: BundledCsms,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "DataTransfer")
-    assert_failed(run_case(pytester, bundled, "TC_064"), "Step 2: DataTransfer.conf", "CALLERROR NotImplemented")
+    assert_failed(run_case(pytester, bundled, "TC_064"), "Step 2: DataTransfer.conf", "CALLERROR NotSupported")
 
 
 @pytest.mark.parametrize("status", ["Accepted", "Rejected"])

@@ -243,7 +243,7 @@ def test_sign_certificate_not_implemented_names_step_4_of_tc_074(pytester: pytes
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "SignCertificate")
     assert_failed(run_case(pytester, bundled, "TC_074"),
-                  "Step 4: SignCertificate.conf: the CSMS answered CALLERROR NotImplemented")
+                  "Step 4: SignCertificate.conf: the CSMS answered CALLERROR NotSupported")
 
 
 def test_sign_certificate_unanswered_names_step_4_of_tc_077(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -269,7 +269,7 @@ def test_security_event_refused_fails_tc_078(pytester: pytest.Pytester, bundled:
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "SecurityEventNotification")
     assert_failed(run_case(pytester, bundled, "TC_078"), "Step 4: SecurityEventNotification.conf: "
-                  "the CSMS answered CALLERROR NotImplemented")
+                  "the CSMS answered CALLERROR NotSupported")
 
 
 def test_security_event_unanswered_names_step_8_of_tc_077(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -287,7 +287,7 @@ def test_log_status_refused_fails_tc_079(pytester: pytest.Pytester, bundled: Bun
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "LogStatusNotification")
     assert_failed(run_case(pytester, bundled, "TC_079"), "Step 4: LogStatusNotification.conf: "
-                  "the CSMS answered CALLERROR NotImplemented")
+                  "the CSMS answered CALLERROR NotSupported")
 
 
 def test_log_status_unanswered_names_step_4_of_tc_079(pytester: pytest.Pytester, bundled: BundledCsms,
@@ -302,7 +302,7 @@ def test_signed_firmware_status_refused_fails_tc_080(pytester: pytest.Pytester, 
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "SignedFirmwareStatusNotification")
     assert_failed(run_case(pytester, bundled, "TC_080"), "Step 4: SignedFirmwareStatusNotification.conf: "
-                  "the CSMS answered CALLERROR NotImplemented")
+                  "the CSMS answered CALLERROR NotSupported")
 
 
 def test_signed_firmware_status_unanswered_names_step_6_of_tc_081(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -184,13 +184,13 @@ def test_stale_heartbeat_time_is_a_finding_of_tc_001(pytester: pytest.Pytester, 
 def test_refused_heartbeat_names_step_6_of_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "Heartbeat")
-    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 6: Heartbeat.conf", "CALLERROR NotImplemented")
+    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 6: Heartbeat.conf", "CALLERROR NotSupported")
 
 
 def test_refused_status_notification_names_step_4_of_tc_001(pytester: pytest.Pytester, bundled: BundledCsms,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES["1.6"].handlers, "StatusNotification")
-    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 4: StatusNotification.conf", "CALLERROR NotImplemented")
+    assert_failed(run_case(pytester, bundled, "TC_001"), "Step 4: StatusNotification.conf", "CALLERROR NotSupported")
 
 
 def test_cached_id_refused_fails_tc_007(pytester: pytest.Pytester, bundled: BundledCsms,

@@ -20,6 +20,7 @@ from csmscheck.wire import (
     validators,
     version_of_subprotocol,
 )
+from csmscheck.wire.errors import cut
 from csmscheck.wire.versions import parse_version
 
 # -- frames -----------------------------------------------------------------------------
@@ -283,3 +284,112 @@ def test_subprotocols() -> None:
     assert parse_version("201") == "2.0.1"
     with pytest.raises(ValueError, match=r"2\.1"):
         parse_version("2.1")
+
+
+# -- hostile input: what the wire layer makes of it ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "unique_id"),
+    [
+        # valid JSON orjson refuses: the id is still read, the number judged
+        ('[2, "big", "Heartbeat", {"x": 1e400}]', ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "big"),
+        ('[2, "big", "Heartbeat", {"x": [1, -1e400]}]', ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "big"),
+        ('[2, "sur", "Authorize", {"idTag": "\\ud800"}]', ErrorCode.FORMAT_VIOLATION, "sur"),
+        # nesting: within orjson's limit, beyond it, and no frame at all
+        ('[2, "deep", "DataTransfer", {"data": ' + "[" * 100 + "]" * 100 + "}]", ErrorCode.FORMAT_VIOLATION, "deep"),
+        ('[2, "deep", "DataTransfer", {"data": ' + "[" * 5000 + "]" * 5000 + "}]", ErrorCode.FORMAT_VIOLATION, "deep"),
+        ("[" * 5000 + "]" * 5000, ErrorCode.RPC_FRAMEWORK_ERROR, None),
+        # NaN and Infinity are no JSON
+        ('[2, "nan", "Heartbeat", {"x": NaN}]', ErrorCode.RPC_FRAMEWORK_ERROR, None),
+        # an unknown type number is told as such even when the id cannot be read
+        ('[5, 42, {}]', ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED, None),
+    ],
+)
+def test_hostile_frames_raise_the_frame_error_they_deserve(text: str, code: ErrorCode, unique_id: str | None) -> None:
+    with pytest.raises(FrameError) as caught:
+        parse(text)
+    assert caught.value.code is code, caught.value.description
+    assert caught.value.unique_id == unique_id
+
+
+def test_number_out_of_range_names_its_place_in_the_payload() -> None:
+    with pytest.raises(FrameError) as caught:
+        parse('[2, "m", "MeterValues", {"evseId": 1, "meterValue": [{"sampledValue": [{"value": 1e400}]}]}]')
+    assert caught.value.description.startswith("meterValue/0/sampledValue/0/value: ")
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    depth = 64 - 2  # the frame array and the payload object are two levels
+    text = '[2, "ok", "DataTransfer", {"data": ' + "[" * depth + "]" * depth + "}]"
+    assert isinstance(parse(text), Call)
+    deeper = '[2, "no", "DataTransfer", {"data": ' + "[" * (depth + 1) + "]" * (depth + 1) + "}]"
+    with pytest.raises(FrameError):
+        parse(deeper)
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [('[3, "a"]', True), ('[4, "a", "x"]', True), ('[3, "a", []]', True), ('[3, 7, {}]', True),
+     ('[4, "a", 5, "d", {}]', True), ('[3, "a", {"x": 1e400}]', True), ('[2, "a", "Heartbeat"]', False),
+     ('[9, "a", {}]', False), ("garbage", False)],
+)
+def test_a_malformed_answer_is_known_as_an_answer(text: str, answer: bool) -> None:
+    with pytest.raises(FrameError) as caught:
+        parse(text)
+    assert caught.value.is_answer is answer
+
+
+@pytest.mark.parametrize(("version", "action", "payload", "path"), [
+    ("2.0.1", "TransactionEvent", {"eventType": "Started", "timestamp": "2024-05-01T10:00:00Z", "seqNo": "N",
+                                   "triggerReason": "Authorized", "transactionInfo": {"transactionId": "t"}}, "seqNo"),
+    ("2.0.1", "MeterValues", {"evseId": "N", "meterValue": [{"timestamp": "2024-05-01T10:00:00Z",
+                                                                "sampledValue": [{"value": 1.0}]}]}, "evseId"),
+    ("1.6", "StatusNotification", {"connectorId": "N", "errorCode": "NoError", "status": "Available"}, "connectorId"),
+])
+@pytest.mark.parametrize("number", [2**31, -(2**31) - 1, 2**63, 2**64 - 1, 1e20])
+def test_integers_outside_32_bits_are_property_constraint_violations(
+        version: str, action: str, payload: dict[str, object], path: str, number: float) -> None:
+    """OCPP-J integers are signed 32-bit; the bounds are compiled into the validators."""
+    checker = validators(version)  # type: ignore[arg-type]
+    outside = {key: number if value == "N" else value for key, value in payload.items()}
+    violation = _only(checker.check(action, outside, response=False))
+    assert violation.path == path
+    assert violation.code is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
+    for edge in (2**31 - 1, -(2**31)):
+        inside = {key: edge if value == "N" else value for key, value in payload.items()}
+        assert all(p.path != path for p in checker.check(action, inside, response=False))
+
+
+def test_tighter_bounds_of_a_schema_are_kept() -> None:
+    def needs(soc: int) -> dict[str, object]:
+        return {"evseId": 1, "chargingNeeds": {"requestedEnergyTransfer": "DC", "dcChargingParameters": {
+            "evMaxCurrent": 1, "evMaxVoltage": 1, "stateOfCharge": soc}}}
+
+    checker = validators("2.0.1")
+    assert checker.check("NotifyEVChargingNeeds", needs(100), response=False) == []
+    violation = _only(checker.check("NotifyEVChargingNeeds", needs(101), response=False))
+    assert violation.kind == "Maximum" and "100" in violation.message
+    assert _only(checker.check("NotifyEVChargingNeeds", needs(-1), response=False)).kind == "Minimum"
+
+
+def test_payload_too_deep_to_check_is_a_format_violation_not_an_exception() -> None:
+    deep: object = 1
+    for _ in range(500):
+        deep = [deep]
+    violation = _only(validators("1.6").check("DataTransfer", {"vendorId": "v", "data": deep}, response=False))
+    assert violation.code is ErrorCode.FORMAT_VIOLATION
+
+
+@pytest.mark.parametrize("name", ["../v16/schemas/Heartbeat", "Heartbeat/../Heartbeat", "A" * 1_000_000, ""])
+def test_only_action_names_are_known_never_paths(name: str) -> None:
+    assert not validators("2.0.1").knows(name)
+    with pytest.raises(KeyError):
+        validators("2.0.1").check(name, {}, response=False)
+
+
+def test_descriptions_are_cut_to_255_characters() -> None:
+    assert cut("short") == "short"
+    assert cut("x" * 255) == "x" * 255
+    long = cut("x" * 10_000)
+    assert len(long) == 255 and long.endswith("…")

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 from contextlib import suppress
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import websockets
 from websockets.asyncio.server import ServerConnection
 
 from csmscheck.csms.router import ROUTES, OcppError, Payload
+from csmscheck.timestamps import UnrepresentableTime
 from csmscheck.wire import Call, CallError, CallResult, FrameError, encode, new_message_id, parse, validators
-from csmscheck.wire.errors import ErrorCode, error_code
+from csmscheck.wire.documents import path_of
+from csmscheck.wire.errors import ErrorCode, cut, error_code
 from csmscheck.wire.versions import OcppVersion
 
 if TYPE_CHECKING:
@@ -75,8 +79,14 @@ class StationConnection:
         try:
             frame = parse(text)
         except FrameError as exc:
-            # 2.0.1 (4.2.3): a CALLERROR with messageId "-1" when the id cannot be read.
-            await self._send(CallError(exc.unique_id or "-1", error_code(exc.code, self.version), exc.description))
+            if exc.is_answer:  # OCPP-J: an answer is never answered, a malformed one neither
+                log.warning("%s: malformed answer ignored: %s", self.station_id, exc.description)
+            elif exc.code is ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED and self.version == "1.6":
+                # OCPP-J 1.6 §4.1.3: a message of an unknown type number is ignored (2.0.1 answers it).
+                log.warning("%s: frame ignored: %s", self.station_id, exc.description)
+            else:
+                # 2.0.1 (4.2.3): a CALLERROR with messageId "-1" when the id cannot be read.
+                await self._send(self._error(exc.unique_id or "-1", exc.code, exc.description))
             return
         if isinstance(frame, Call):
             await self._send(await self._answer(frame))
@@ -86,13 +96,15 @@ class StationConnection:
                 entry[1].set_result(frame)
 
     async def _answer(self, call: Call) -> CallResult | CallError:
-        handler = self.routes.handlers.get(call.action)
         try:
-            if handler is None or not self.validators.knows(call.action):
-                raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"{call.action} is not implemented")
+            if not self.validators.knows(call.action):
+                raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"{_shown(call.action)} is not implemented")
+            handler = self.routes.handlers.get(call.action)
+            if handler is None:  # an OCPP action, but none this CSMS takes from a station (or at all)
+                raise OcppError(ErrorCode.NOT_SUPPORTED, f"{call.action} is not supported")
             problems = self.validators.check(call.action, call.payload, response=False)
             if problems:
-                raise OcppError(problems[0].code, "; ".join(map(str, problems))[:512])
+                raise OcppError(problems[0].code, "; ".join(map(str, problems)))
             self._check_registration(call.action)
             # One database transaction per message, committed before the answer is sent.
             async with self.csms.store.unit_of_work():
@@ -101,10 +113,17 @@ class StationConnection:
                     await observer(self, call.payload, response)
             return CallResult(call.unique_id, response)
         except OcppError as exc:
-            return CallError(call.unique_id, error_code(exc.code, self.version), exc.description)
+            return self._error(call.unique_id, exc.code, exc.description)
+        except UnrepresentableTime as exc:  # schema-valid, but no datetime can hold it (year 0000)
+            field = path_of(call.payload, partial(operator.eq, exc.value)) or "timestamp"
+            return self._error(call.unique_id, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"{field}: {exc}")
         except Exception:
             log.exception("%s: handler for %s failed", self.station_id, call.action)
-            return CallError(call.unique_id, error_code(ErrorCode.INTERNAL_ERROR, self.version), "internal error")
+            return self._error(call.unique_id, ErrorCode.INTERNAL_ERROR, "internal error")
+
+    def _error(self, unique_id: str, code: ErrorCode, description: str) -> CallError:
+        """A CALLERROR in this station's OCPP version, its description within string[255]."""
+        return CallError(unique_id, error_code(code, self.version), cut(description))
 
     def _check_registration(self, action: str) -> None:
         """Only an Accepted station may send anything but a BootNotification (B02/B03)."""
@@ -171,6 +190,11 @@ class StationConnection:
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)
+
+
+def _shown(action: str) -> str:
+    """An action name fit for a description or a log line (a station may send one of a megabyte)."""
+    return cut(action, 40)
 
 
 def _merge(payloads: list[Payload]) -> Payload:

@@ -10,6 +10,7 @@ of ten) is applied, so 1.5 kWh, 1500 Wh and 1.5 Wh × 10³ are stored alike.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -47,8 +48,14 @@ def default_unit(measurand: str) -> str | None:
 
 
 def normalise(value: float, unit: str | None, multiplier: int = 0) -> tuple[float, str | None]:
-    """``value`` in ``unit`` × 10^``multiplier`` as (value, unit) in the base unit."""
-    value = value * 10.0 ** multiplier
+    """``value`` in ``unit`` × 10^``multiplier`` as (value, unit) in the base unit.
+
+    Never raises: a value too large for a float comes back as an infinity.
+    """
+    try:
+        value = value * 10.0 ** multiplier
+    except OverflowError:  # 10.0 ** 309 and beyond is no float
+        value = math.copysign(math.inf, value) if value else 0.0
     if unit in SCALED_UNITS:
         unit, factor = SCALED_UNITS[unit]
         value *= factor
@@ -56,13 +63,17 @@ def normalise(value: float, unit: str | None, multiplier: int = 0) -> tuple[floa
 
 
 def _number(raw: Any) -> float | None:
-    """The sample's numeric value (1.6 sends strings; SignedData blobs are not numbers)."""
+    """The sample's finite numeric value (1.6 sends strings; SignedData blobs are not numbers).
+
+    "NaN" and "inf" read as floats but are no readings: a meter's glitch, dropped like text.
+    """
     if isinstance(raw, bool):
         return None
     try:
-        return float(raw)
-    except (TypeError, ValueError):
+        number = float(raw)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def sample_row(station_id: str, transaction_pk: int | None, evse_id: int | None, timestamp: Any,
@@ -77,7 +88,7 @@ def sample_row(station_id: str, transaction_pk: int | None, evse_id: int | None,
         return None
     number = _number(sample.get("value"))
     if number is None:
-        log.info("meter value without a numeric value skipped: %r", sample.get("value"))
+        log.warning("%s: meter value without a finite numeric value skipped: %.60r", station_id, sample.get("value"))
         return None
     measurand = sample.get("measurand", ENERGY_REGISTER)
     unit_of_measure = sample.get("unitOfMeasure")
@@ -87,6 +98,9 @@ def sample_row(station_id: str, transaction_pk: int | None, evse_id: int | None,
     else:  # 1.6 (or 2.0.1 without unitOfMeasure)
         unit, multiplier = sample.get("unit", default_unit(measurand)), 0
     value, unit = normalise(number, unit, multiplier)
+    if not math.isfinite(value):
+        log.warning("%s: meter value %r × 10^%d %s skipped: too large to store", station_id, number, multiplier, unit)
+        return None
     row = MeterValue(station_id=station_id, transaction_pk=transaction_pk, evse_id=evse_id, timestamp=timestamp,
                      measurand=measurand, phase=sample.get("phase"), unit=unit,
                      context=sample.get("context", _DEFAULT_CONTEXT),

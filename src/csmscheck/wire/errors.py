@@ -38,3 +38,13 @@ def error_code(code: ErrorCode, version: OcppVersion) -> str:
     if version == "1.6":
         return _V16_SPELLING.get(code, code.value)
     return code.value
+
+
+# OCPP 2.0.1 (Part 4, 4.2.3) types errorDescription as string[255]; 1.6 sets no limit, but
+# nothing is gained by sending more to a 1.6 station either.
+MAX_DESCRIPTION = 255
+
+
+def cut(description: str, limit: int = MAX_DESCRIPTION) -> str:
+    """``description`` in at most ``limit`` characters, an ellipsis marking a cut."""
+    return description if len(description) <= limit else description[: limit - 1] + "…"

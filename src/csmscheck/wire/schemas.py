@@ -30,7 +30,15 @@ _KIND_TO_CODE: dict[str, ErrorCode] = {
     "MaxItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
     # A field the PDU does not define breaks the message's structure, not a value.
     "AdditionalProperties": ErrorCode.FORMAT_VIOLATION,
+    # A payload the validator cannot walk (nested too deeply, a value JSON has no word for).
+    "Unreadable": ErrorCode.FORMAT_VIOLATION,
 }
+# OCPP-J: every integer is a signed 32-bit one. Every "integer" of the schemas gets these
+# bounds when it is compiled, so the check costs nothing more. Out of range is a
+# PropertyConstraintViolation ("a field contains an invalid value"), not a
+# TypeConstraintViolation: the value is an integer, the type JSON and the schema ask for;
+# only its size is wrong, as with any other minimum or maximum of the schemas.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class Validators:
     def __init__(self, version: OcppVersion) -> None:
         self.version = version
         self._dir = _SCHEMA_DIRS[version]
+        self._known = frozenset(self.actions())
 
     def _file(self, action: str, response: bool) -> Path:
         if self.version == "1.6":
@@ -62,7 +71,8 @@ class Validators:
         return self._dir / f"{action}{'Response' if response else 'Request'}.json"
 
     def knows(self, action: str) -> bool:
-        return self._file(action, response=False).is_file()
+        """Whether ``action`` is one of this version's (a name, never a path to a file)."""
+        return action in self._known
 
     def actions(self) -> list[str]:
         suffix = ".json" if self.version == "1.6" else "Request.json"
@@ -71,13 +81,29 @@ class Validators:
 
     def check(self, action: str, payload: Any, *, response: bool) -> list[SchemaViolation]:
         """Every violation of the schema for ``action``; an unknown action raises KeyError."""
+        if not self.knows(action):
+            raise KeyError(action)
         validator = _compiled(self._file(action, response))
-        if validator.is_valid(payload):
-            return []
-        return [
-            SchemaViolation("/".join(str(p) for p in error.instance_path), error.message, type(error.kind).__name__)
-            for error in validator.iter_errors(payload)
-        ]
+        try:
+            if validator.is_valid(payload):
+                return []
+            return [
+                SchemaViolation("/".join(str(p) for p in error.instance_path), error.message, type(error.kind).__name__)
+                for error in validator.iter_errors(payload) if not _oversized_integer(error)
+            ]
+        except (ValueError, RecursionError) as exc:  # jsonschema-rs gives up on ~300 levels of nesting
+            return [SchemaViolation("", f"the payload cannot be checked: {exc}", "Unreadable")]
+
+
+def _oversized_integer(error: Any) -> bool:
+    """A Type error about an integer only too large to decode as one.
+
+    orjson reads an integer beyond 64 bits as a float, which a draft-04 schema (OCPP 1.6)
+    calls no integer; its range error is reported beside it and says what is wrong.
+    """
+    instance = error.instance
+    return (type(error.kind).__name__ == "Type" and isinstance(instance, float) and instance.is_integer()
+            and not INT32_MIN <= instance <= INT32_MAX and "integer" in error.kind.as_dict().get("types", ()))
 
 
 @cache
@@ -86,7 +112,22 @@ def _compiled(path: Path) -> Any:
         raise KeyError(path.stem)
     schema = orjson.loads(path.read_bytes())
     schema.pop("$id", None)  # 1.6 schemas carry URNs that confuse $ref resolution
-    return jsonschema_rs.validator_for(schema, validate_formats=True)
+    return jsonschema_rs.validator_for(_int32(schema), validate_formats=True)
+
+
+def _int32(schema: Any) -> Any:
+    """``schema`` with every integer bounded to the signed 32-bit range (tighter bounds kept)."""
+    if isinstance(schema, dict):
+        kind = schema.get("type")
+        if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+            schema["minimum"] = max(schema.get("minimum", INT32_MIN), INT32_MIN)
+            schema["maximum"] = min(schema.get("maximum", INT32_MAX), INT32_MAX)
+        for value in schema.values():
+            _int32(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _int32(value)
+    return schema
 
 
 @cache
