@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
 import socket
 import sys
 import tempfile
@@ -99,6 +100,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", type=int, default=2000)
     parser.add_argument("--open-timeout", type=float, default=30.0, help="each client's handshake timeout")
+    parser.add_argument("--csms-log", type=Path, default=Path(os.devnull), help="where the CSMS's log goes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         db_url = f"sqlite:///{Path(directory) / 'storm.db'}"
@@ -106,9 +108,10 @@ async def main() -> None:
         ws_port = free_port()
         config = Path(directory) / "csms.toml"
         config.write_text(f"[csms]\nws_port = {ws_port}\napi_port = {free_port()}\n")
+        log_file = args.csms_log.open("w")
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "csmscheck", "csms", "--db", db_url, "--config", str(config),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            stdout=asyncio.subprocess.DEVNULL, stderr=log_file)
         try:
             await wait_listening(ws_port, process, time.monotonic() + 60)
             url = f"ws://127.0.0.1:{ws_port}/ocpp"
@@ -119,6 +122,7 @@ async def main() -> None:
         finally:
             process.terminate()
             await process.wait()
+            log_file.close()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ OCPP_PATH = "/ocpp"
 class _Admitted:
     station_id: str
     version: OcppVersion
+    boot_status: str | None = None  # as read at the handshake, so the session needs no second read
+    moving: bool = False  # connecting with the profile the station is moving to (see security_profile)
 
 
 def offered_subprotocols(request: Request) -> list[str]:
@@ -149,6 +151,8 @@ class StationSocket(ServerConnection):
             reason = str(failure)
             if failure.__cause__ is not None:
                 reason += f" ({failure.__cause__ or type(failure.__cause__).__name__})"
+            if self.response is not None:
+                reason = f"answered with {self.response.status_code}: {reason}"
             self._log_failure(reason)
 
     def _log_failure(self, reason: str) -> None:
@@ -232,7 +236,8 @@ class Listener:
         refusal = await self._authenticate(connection, request.headers, station)
         if refusal is not None:
             return refusal
-        self._admitted[id(connection)] = _Admitted(station_id, version)
+        self._admitted[id(connection)] = _Admitted(station_id, version, station.last_boot_status,
+                                                   self.profile != station.security_profile)
         return None
 
     async def _authenticate(self, connection: ServerConnection, headers: Headers,
@@ -285,11 +290,11 @@ class Listener:
             closing = asyncio.create_task(previous.close(1000, "replaced by a new connection"))
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
+        connection.boot_status = admitted.boot_status
         try:
-            async with self.csms.store.session() as db:
-                station = await db.get(Station, admitted.station_id)
-                connection.boot_status = station.last_boot_status if station else None
-                await security_profile.connected_with(db, admitted.station_id, self.profile)
+            if admitted.moving:
+                async with self.csms.store.session() as db:
+                    await security_profile.connected_with(db, admitted.station_id, self.profile)
             log.info("%s connected (OCPP %s, profile %d)", admitted.station_id, admitted.version, self.profile)
             await connection.serve()
         finally:
