@@ -112,7 +112,10 @@ class StationSocket(ServerConnection):
             return
         assert isinstance(transport, asyncio.Transport)
         transport.pause_reading()  # nothing reaches the WebSocket layer before TLS is up
-        self._tls = self.loop.create_task(self._start_tls(transport, context))
+        handshaking = self.listener.tls_handshakes
+        task = self.loop.create_task(self._start_tls(transport, context))
+        handshaking.add(task)
+        task.add_done_callback(handshaking.discard)
 
     async def _start_tls(self, transport: asyncio.Transport, context: ssl.SSLContext) -> None:
         config = self.listener.csms.config
@@ -173,6 +176,7 @@ class Listener:
         self._admitted: dict[int, _Admitted] = {}
         self._server: Server | None = None
         self._closing: set[asyncio.Task[None]] = set()  # replaced connections being closed
+        self.tls_handshakes: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         config = self.csms.config
@@ -196,6 +200,8 @@ class Listener:
         )
 
     async def stop(self) -> None:
+        for task in list(self.tls_handshakes):
+            task.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
