@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from csmscheck.csms import security_profile
 from csmscheck.csms.config import CsmsConfig
+from csmscheck.csms.credentials import hash_password
 from csmscheck.csms.models import Station
 from csmscheck.csms.security_certificates import issue_certificate
 from csmscheck.csms.security_models import SecurityProfileChange
-from csmscheck.csms.store import Store, hash_password
+from csmscheck.csms.store import Store
 from csmscheck.pki import Pki, sign_csr
 from csmscheck.pki.certificates import certificate_hash_data, new_root_certificate, pem_text
 from csmscheck.pki.csr import build_csr, check_csr, issued_certificate_problems, new_station_key, private_key_pem

@@ -15,7 +15,8 @@ from csmscheck.csms import handlers as _handlers  # noqa: F401  (registers the O
 from csmscheck.csms import provisioning
 from csmscheck.csms.config import CsmsConfig
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.server import Listener
+from csmscheck.csms.login_limiter import Logins
+from csmscheck.csms.server import OCPP_PATH, Listener
 from csmscheck.csms.store import Store
 from csmscheck.errors import ConfigError
 from csmscheck.pki import Pki
@@ -41,7 +42,7 @@ class Endpoints:
     api: str
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, backlog: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -49,7 +50,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(1024)
+    sock.listen(backlog)
     sock.setblocking(False)
     return sock
 
@@ -70,25 +71,27 @@ class ReferenceCsms:
         await self._seed()
         cfg = self.config
         host = cfg.host
-        ws_sock = bind(host, cfg.ws_port)
-        self._listeners.append(Listener(self.context, 1, ws_sock, None))
+        # One limiter for all listeners: a station's failed logins count wherever they happen.
+        logins = Logins(cfg.login_failures_per_station, cfg.login_failures_per_address, cfg.login_failure_window)
+        ws_sock = bind(host, cfg.ws_port, cfg.backlog)
+        self._listeners.append(Listener(self.context, 1, ws_sock, None, logins))
         tls_url = mtls_url = None
         if cfg.pki_dir is not None:
             pki = Pki.load(cfg.pki_dir, [cfg.seed.cp201_sp3, cfg.seed.cp16_sp3])
-            tls_sock, mtls_sock = bind(host, cfg.tls_port), bind(host, cfg.mtls_port)
+            tls_sock, mtls_sock = bind(host, cfg.tls_port, cfg.backlog), bind(host, cfg.mtls_port, cfg.backlog)
             self._listeners.append(Listener(self.context, 2, tls_sock,
-                                            server_ssl_context(pki, require_client_cert=False)))
+                                            server_ssl_context(pki, require_client_cert=False), logins))
             self._listeners.append(Listener(self.context, 3, mtls_sock,
-                                            server_ssl_context(pki, require_client_cert=True)))
-            tls_url = f"wss://localhost:{tls_sock.getsockname()[1]}/ocpp"
-            mtls_url = f"wss://localhost:{mtls_sock.getsockname()[1]}/ocpp"
+                                            server_ssl_context(pki, require_client_cert=True), logins))
+            tls_url = f"wss://localhost:{tls_sock.getsockname()[1]}{OCPP_PATH}"
+            mtls_url = f"wss://localhost:{mtls_sock.getsockname()[1]}{OCPP_PATH}"
         for listener in self._listeners:
             await listener.start()
-        api_sock = bind(host, cfg.api_port)
+        api_sock = bind(host, cfg.api_port, cfg.backlog)
         await self._start_api(api_sock)
         shown = f"[{host}]" if ":" in host else host
         self.endpoints = Endpoints(
-            ws=f"ws://{shown}:{ws_sock.getsockname()[1]}/ocpp",
+            ws=f"ws://{shown}:{ws_sock.getsockname()[1]}{OCPP_PATH}",
             wss_tls=tls_url,
             wss_mtls=mtls_url,
             api=f"http://{shown}:{api_sock.getsockname()[1]}",

@@ -28,6 +28,15 @@ class CsmsConfig:
     call_timeout: float = 10.0  # how long a CSMS call waits for the station's answer
     api_token: str | None = None  # required when the API is bound beyond loopback
     provision: tuple[BulkStations, ...] = ()  # stations created at start (see provisions_from_toml)
+    # Station connections (all durations in seconds).
+    backlog: int = 4096  # pending TCP connections per listener (the kernel caps it at net.core.somaxconn)
+    open_timeout: float = 10.0  # for the TLS and WebSocket opening handshakes
+    ping_interval: float = 60.0  # keepalive pings (OCPP's WebSocketPingInterval idea); 0 = none
+    ping_timeout: float = 30.0  # a peer whose pong does not come in this time is closed
+    close_timeout: float = 5.0  # a closing (or replaced) connection is cut off after this
+    login_failures_per_station: int = 10  # failed logins per window before refusals without a check; 0 = no limit
+    login_failures_per_address: int = 100
+    login_failure_window: float = 60.0
     seed: Settings = field(default_factory=Settings)
 
     def __post_init__(self) -> None:
@@ -39,9 +48,24 @@ class CsmsConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"csms setting {name} must be a whole number of seconds (0 or more), got {value!r}")
+        _check_numbers(self)
         if not _is_loopback(self.host) and not self.api_token:
             raise ConfigError(f"csms setting api_token is required when host is {self.host} (not loopback)")
         Tariff.from_settings(self.seed)  # Block H/I/J: a wrong tariff stops the CSMS at start
+
+
+def _check_numbers(config: CsmsConfig) -> None:
+    for name, least in (("backlog", 1), ("login_failures_per_station", 0), ("login_failures_per_address", 0)):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ConfigError(f"csms setting {name} must be a whole number ({least} or more), got {value!r}")
+    for name in ("open_timeout", "ping_interval", "ping_timeout", "close_timeout", "login_failure_window"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+            raise ConfigError(f"csms setting {name} must be a number of seconds (0 or more), got {value!r}")
+    for name in ("open_timeout", "ping_timeout", "close_timeout", "login_failure_window"):
+        if getattr(config, name) == 0:
+            raise ConfigError(f"csms setting {name} must be more than 0 seconds")
 
 
 def _is_loopback(host: str) -> bool:

@@ -189,7 +189,13 @@ class StationConnection:
             await self.ws.send(encode(frame))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        await self.ws.close(code, reason)
+        """Close the WebSocket; a peer that has not let it close within ``close_timeout`` (one that does not
+        read its socket never does) is cut off."""
+        try:
+            async with asyncio.timeout(self.csms.config.close_timeout):
+                await self.ws.close(code, reason)
+        except TimeoutError:
+            self.ws.transport.abort()
 
 
 def _shown(action: str) -> str:

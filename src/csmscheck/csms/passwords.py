@@ -14,8 +14,9 @@ import string
 
 from sqlalchemy import func, update
 
+from csmscheck.csms.credentials import hash_password
 from csmscheck.csms.models import Station, Variable
-from csmscheck.csms.store import Store, hash_password
+from csmscheck.csms.store import Store
 from csmscheck.wire.versions import OcppVersion
 
 # Write-only variables that hold the password: recorded as existing, never with their value.

@@ -20,8 +20,9 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from csmscheck import idtokens
+from csmscheck.csms.credentials import hash_password
 from csmscheck.csms.models import Base, MeterValue, Station, Transaction
-from csmscheck.csms.store import Store, hash_password
+from csmscheck.csms.store import Store
 from csmscheck.wire.versions import OcppVersion
 
 IDENTITY_MAX_LENGTH = 48  # OCPP 2.0.1 identityString; the stations.id column
