@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.authorization import as_utc
@@ -190,3 +190,15 @@ async def unseen_readings(db: AsyncSession, station_id: str, rows: Sequence[Mete
         .where(MeterValue.station_id == station_id, MeterValue.timestamp.in_(stamps)))
     seen = {(as_utc(stamp), *rest) for stamp, *rest in stored}
     return [row for row in rows if _identity(row) not in seen]
+
+
+_READING_COLUMNS = [column.key for column in MeterValue.__table__.columns if not column.primary_key]
+
+
+async def store_readings(db: AsyncSession, rows: Sequence[MeterValue]) -> None:
+    """Insert readings: plain ones in one statement for all, signed ones (a signature row each) one by one."""
+    signed = [row for row in rows if inspect(row).attrs.signed.value]  # the backref of SignedMeterValue
+    plain = [row for row in rows if row not in signed]
+    if plain:
+        await db.execute(insert(MeterValue), [{key: getattr(row, key) for key in _READING_COLUMNS} for row in plain])
+    db.add_all(signed)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.authorization import TokenVerdict, as_utc
 from csmscheck.csms.lookups import find_transaction, remember_transaction
-from csmscheck.csms.meter import follow_readings, sampled_rows
+from csmscheck.csms.meter import follow_readings, sampled_rows, store_readings
 from csmscheck.csms.models import MeterValue, Transaction, TransactionEventLog
 from csmscheck.csms.router import Payload
 from csmscheck.csms.store import Store, now
@@ -61,7 +61,9 @@ async def _record(db: AsyncSession, station_id: str, request: Payload, verdict: 
     stamp = parse_time(request["timestamp"])
     seq_no = request["seqNo"]
     tx = await _transaction(db, station_id, request, stamp)
-    seen = await db.scalar(select(TransactionEventLog.pk).filter_by(transaction_pk=tx.pk, seq_no=seq_no))
+    # Every applied seqNo is at most last_seq_no: a higher one (events in order) is new for sure.
+    seen = None if seq_no > tx.last_seq_no else await db.scalar(
+        select(TransactionEventLog.pk).filter_by(transaction_pk=tx.pk, seq_no=seq_no))
     if seen is not None:
         await db.execute(update(TransactionEventLog).where(TransactionEventLog.pk == seen)
                          .values(replays=TransactionEventLog.replays + 1))
@@ -73,9 +75,8 @@ async def _record(db: AsyncSession, station_id: str, request: Payload, verdict: 
         charging_state=info.get("chargingState"), received_at=now(), replays=0))
     _apply(tx, request, stamp, verdict)
     rows = sampled_rows(station_id, tx.pk, tx.evse_id, request.get("meterValue", []))
-    db.add_all(rows)
+    await store_readings(db, rows)
     _follow(tx, request, stamp, rows)
-    await db.flush()
     return Recorded(tx.pk, replay=False)
 
 
