@@ -101,9 +101,10 @@ def machine() -> dict[str, Any]:
 
 
 def commit() -> str:
+    """The last commit that changed the csmscheck package measured (``+changes`` if it has uncommitted ones)."""
     source = Path(csmscheck.__file__).parent
     try:
-        head = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"], capture_output=True,
+        head = subprocess.run(["git", "-C", str(source), "log", "-1", "--format=%h", "--", "."], capture_output=True,
                               text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--", "."], capture_output=True,
                                text=True, check=True).stdout.strip()

@@ -34,7 +34,7 @@ class Plan:
 
 
 QUICK = Plan(levels=(1, 100), duration=3, memory_stations=500, long_events=1_000, long_cap=15, memory_cap=30)
-FULL = Plan(levels=(1, 100, 1_000), duration=8, memory_stations=5_000, long_events=10_000, long_cap=150,
+FULL = Plan(levels=(1, 100, 1_000), duration=8, memory_stations=5_000, long_events=10_000, long_cap=120,
             memory_cap=240)
 
 

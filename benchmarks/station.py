@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import orjson
 from hdrh.histogram import HdrHistogram
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
 from benchmarks.messages import BOOT, Payload
@@ -73,6 +73,8 @@ class Station:
                         return f"CALLERROR {frame[2]}"
         except TimeoutError:
             return "timeout"
+        except orjson.JSONDecodeError:
+            return "not JSON"
         except ConnectionClosed:
             self.alive = False
             return "dropped"
@@ -98,7 +100,7 @@ async def handshake(url: str, station_id: str, password: str, deadline: float, t
     except InvalidStatus as exc:
         tally.failures[f"HTTP {exc.response.status_code}"] += 1
         return None
-    except (OSError, ConnectionClosed) as exc:
+    except (OSError, InvalidHandshake, ConnectionClosed) as exc:  # refused, reset, or closed mid-handshake
         tally.failures[f"connect {type(exc).__name__}"] += 1
         return None
     station = Station(station_id, connection)
