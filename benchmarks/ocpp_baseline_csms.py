@@ -15,10 +15,11 @@ import argparse
 import asyncio
 import contextlib
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.routing import on
+from ocpp import routing
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.datatypes import IdTokenInfoType
 from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationStatusEnumType
@@ -29,6 +30,15 @@ from websockets.typing import Subprotocol
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def on(action: Action) -> Callable[[Handler], Handler]:
+    """``ocpp.routing.on``, typed."""
+    decorate: Callable[[Handler], Handler] = routing.on(action)
+    return decorate
 
 
 _ACCEPTED = IdTokenInfoType(status=AuthorizationStatusEnumType.accepted)

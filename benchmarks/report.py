@@ -63,7 +63,7 @@ def rows(levels: Sequence[int], handshake_stations: int, memory_stations: int) -
     lines: list[tuple[str, str, str]] = []
     for n in levels:
         lines += [
-            (f"TransactionEvents/s, {n:,} stations", f"throughput.{n}.events_per_s", "{:,.0f}"),
+            (f"TransactionEvents/s, {n:,} station{'s' if n > 1 else ''}", f"throughput.{n}.events_per_s", "{:,.0f}"),
             ("  p50 ms", f"throughput.{n}.p50_ms", "{:,.1f}"),
             ("  p99 ms", f"throughput.{n}.p99_ms", "{:,.1f}"),
             ("  server CPU s / 1,000 events", f"throughput.{n}.cpu_s_per_1000", "{:,.2f}"),
@@ -77,6 +77,7 @@ def rows(levels: Sequence[int], handshake_stations: int, memory_stations: int) -
         (f"KB per idle station, {memory_stations:,} stations", "memory.kb_per_station", "{:,.1f}"),
         ("  booted", "memory.booted", "{:,.0f}"),
         ("long transaction: events sent", "long_transaction.events", "{:,.0f}"),
+        ("  last 100 events: up to event", "long_transaction.last_window_end", "{:,.0f}"),
         ("  p50 ms, events 1–100", "long_transaction.first_p50_ms", "{:,.1f}"),
         ("  p50 ms, last 100 events", "long_transaction.last_p50_ms", "{:,.1f}"),
         ("  CPU ms / event, 1–100", "long_transaction.first_cpu_ms_per_event", "{:,.2f}"),
