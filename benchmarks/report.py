@@ -49,9 +49,15 @@ def failures(results: Iterable[Result], prefix: str = "") -> dict[str, Counter[s
 
 def summarize(target: Result) -> Result:
     """One target's figures: medians of the repeated runs plus the scenarios run once."""
-    once = {key: value for key, value in target.items() if key != "runs"}
-    return {"medians": medians(target["runs"]) | flatten(once),
-            "failures": {k: dict(v) for k, v in failures([*target["runs"], once]).items() if v}}
+    once = {key: value for key, value in target.items() if key not in ("runs", "log")}
+    log = sum((Counter(found["log"]) for found in [target, *target["runs"]]), Counter())
+    return {"medians": medians(scenarios(run) for run in target["runs"]) | flatten(once),
+            "failures": {k: dict(v) for k, v in failures([*target["runs"], once]).items() if v},
+            "log": {k: v for k, v in log.items() if v}}
+
+
+def scenarios(run: Result) -> Result:
+    return {key: value for key, value in run.items() if key != "log"}
 
 
 def ratios(bundled: dict[str, float], baseline: dict[str, float]) -> dict[str, float]:
@@ -108,6 +114,13 @@ def table(summary: dict[str, Result], lines: list[tuple[str, str, str]]) -> Tabl
     return view
 
 
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{what} ×{count}" for what, count in counts.items())
+
+
 def failure_lines(summary: dict[str, Result]) -> list[str]:
-    return [f"{name} {scenario}: " + ", ".join(f"{what} ×{count}" for what, count in counts.items())
-            for name, found in summary.items() for scenario, counts in found["failures"].items()]
+    """Failures per target and scenario, then what the servers' logs show, all repeats together."""
+    lines = [f"{name} {scenario}: {_counts(counts)}"
+             for name, found in summary.items() for scenario, counts in found["failures"].items()]
+    logs = [f"{name} server log lines: {_counts(found['log'])}" for name, found in summary.items() if found["log"]]
+    return lines + logs
