@@ -28,7 +28,7 @@ class Plan:
     long_events: int  # events in the long transaction
     long_cap: float  # seconds the long transaction may take at most
     memory_cap: float  # seconds connecting the idle stations may take at most
-    call_deadline: float = 10.0  # a CALL unanswered by then is a timeout
+    call_deadline: float = 30.0  # a CALL unanswered by then is a timeout (a usual station message timeout)
     handshake_deadline: float = 30.0  # connect + BootNotification
     memory_concurrency: int = 100  # idle stations connecting at the same time
 
