@@ -135,7 +135,7 @@ def main() -> None:
     if len(names) == 2:
         meta["ratios"] = report.ratios(summary[BUNDLED]["medians"], summary[BASELINE]["medians"])
     args.json.write_text(json.dumps({"meta": meta, "summary": summary, "results": results}, indent=2))
-    console.print(report.table(summary, report.rows(plan.levels, max(plan.levels), plan.memory_stations)))
+    console.print(report.table(report.grid(summary, report.rows(plan.levels, max(plan.levels), plan.memory_stations))))
     for line in report.failure_lines(summary):
         console.print(f"[red]{line}")
     console.print(f"{meta['seconds']} s; figures in {args.json}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -97,21 +100,42 @@ def _cell(values: dict[str, float], keys: str, form: str) -> str:
     return " / ".join(shown)
 
 
-def table(summary: dict[str, Result], lines: list[tuple[str, str, str]]) -> Table:
+def grid(summary: dict[str, Result], lines: list[tuple[str, str, str]]) -> list[list[str]]:
+    """The table's text: a header row, then one row per line, with the ratio when both targets ran."""
     names = [name for name in (BUNDLED, BASELINE) if name in summary]
+    both = len(names) == 2
+    ratio = ratios(summary[BUNDLED]["medians"], summary[BASELINE]["medians"]) if both else {}
+    header = ["", *names, *(["bundled / ocpp-lib"] if both else [])]
+    return [header, *([label, *(_cell(summary[name]["medians"], keys, form) for name in names),
+                       *([_cell(ratio, keys, "{:,.2f}×")] if both else [])] for label, keys, form in lines)]
+
+
+def table(rows: list[list[str]]) -> Table:
     view = Table(title="csmscheck CSMS benchmark (medians)")
-    view.add_column("", no_wrap=True)
-    for name in names:
+    view.add_column(rows[0][0], no_wrap=True)
+    for name in rows[0][1:]:
         view.add_column(name, justify="right")
-    if len(names) == 2:
-        view.add_column("bundled / ocpp-lib", justify="right")
-    for label, keys, form in lines:
-        cells = [_cell(summary[name]["medians"], keys, form) for name in names]
-        if len(names) == 2:
-            ratio = ratios(summary[BUNDLED]["medians"], summary[BASELINE]["medians"])
-            cells.append(_cell(ratio, keys, "{:,.2f}×"))
-        view.add_row(label, *cells)
+    for row in rows[1:]:
+        view.add_row(*row)
     return view
+
+
+def markdown(rows: list[list[str]]) -> str:
+    """The table for the README; leading spaces of sub-rows kept as non-breaking ones."""
+    lines = ["| " + " | ".join(cell.replace("  ", "\u00a0\u00a0") for cell in row) + " |" for row in rows]
+    lines.insert(1, "|---|" + "---:|" * (len(rows[0]) - 1))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """``python -m benchmarks.report results.json``: the results of a run as a Markdown table."""
+    data = json.loads(Path(sys.argv[1]).read_text())
+    plan = data["meta"]["plan"]
+    summary = {name: summarize(found) for name, found in data["results"].items()}
+    print(markdown(grid(summary, rows(plan["levels"], max(plan["levels"]), plan["memory_stations"]))))
+    for line in failure_lines(summary):
+        print(f"\n- {line}")
+
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -124,3 +148,7 @@ def failure_lines(summary: dict[str, Result]) -> list[str]:
              for name, found in summary.items() for scenario, counts in found["failures"].items()]
     logs = [f"{name} server log lines: {_counts(found['log'])}" for name, found in summary.items() if found["log"]]
     return lines + logs
+
+
+if __name__ == "__main__":
+    main()
