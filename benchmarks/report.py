@@ -133,8 +133,7 @@ def main() -> None:
     plan = data["meta"]["plan"]
     summary = {name: summarize(found) for name, found in data["results"].items()}
     print(markdown(grid(summary, rows(plan["levels"], max(plan["levels"]), plan["memory_stations"]))))
-    for line in failure_lines(summary):
-        print(f"\n- {line}")
+    print("", *(f"- {line}" for line in failure_lines(summary)), sep="\n")
 
 
 
