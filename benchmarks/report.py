@@ -73,6 +73,7 @@ def rows(levels: Sequence[int], handshake_stations: int, memory_stations: int) -
     for n in levels:
         lines += [
             (f"TransactionEvents/s, {n:,} station{'s' if n > 1 else ''}", f"throughput.{n}.events_per_s", "{:,.0f}"),
+            *([("  stations sending", f"throughput.{n}.stations", "{:,.0f}")] if n > 1 else []),
             ("  p50 ms", f"throughput.{n}.p50_ms", "{:,.1f}"),
             ("  p99 ms", f"throughput.{n}.p99_ms", "{:,.1f}"),
             ("  server CPU s / 1,000 events", f"throughput.{n}.cpu_s_per_1000", "{:,.2f}"),
