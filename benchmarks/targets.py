@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 import signal
 import socket
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+import tomli_w
 
 BUNDLED, BASELINE = "bundled", "ocpp-lib"
 STATION_PATTERN = "BENCH{n:05d}"
@@ -104,18 +104,9 @@ def _prepare_bundled(workdir: Path, stations: int) -> tuple[list[str], str]:
                                   "ocpp_version": "2.0.1", "security_profile": 1, "password": PASSWORD}]
     else:
         insert_stations(f"sqlite:///{db}", stations)
-    config.write_text("[csms]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in settings.items()))
+    config.write_text(tomli_w.dumps({"csms": settings}))
     command = str(Path(sys.executable).with_name("csmscheck"))
     return [command, "csms", "--db", f"sqlite:///{db}", "--config", str(config)], f"ws://127.0.0.1:{ws_port}/ocpp"
-
-
-def _toml(value: object) -> str:
-    """JSON's strings, numbers and arrays are TOML's; objects become inline tables."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(item) for item in value) + "]"
-    return json.dumps(value)
 
 
 def _has_provision_setting() -> bool:
