@@ -189,6 +189,27 @@ async def test_replacing_connection_is_served_while_the_stalled_old_one_is_cut_o
     old_writer.close()
 
 
+async def test_stopping_the_csms_closes_every_station_at_once(start_csms: CsmsStarter, csms_log: LogWatch) -> None:
+    """Peers that never answer the close: each is cut off after close_timeout, all of them together."""
+    csms = start_csms(close_timeout=1.0)
+    async with httpx.AsyncClient(base_url=csms.api, timeout=TIMEOUT) as client:
+        for n in range(3):
+            created = await client.post("/api/stations", json={
+                "stationId": f"STOP{n}", "ocppVersion": "2.0.1", "securityProfile": 1, "password": PASSWORD})
+            assert created.status_code == 201, created.text
+    stations = ["CP201_SP1", "STOP0", "STOP1", "STOP2"]
+    writers = [(await raw_station(csms, station_id))[1] for station_id in stations]
+    for station_id in stations:
+        await csms_log.line(f"{station_id} connected")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.to_thread(csms.stop)
+    # One after another would take len(stations) × close_timeout.
+    assert loop.time() - started < 2 * csms.config.close_timeout
+    for writer in writers:
+        writer.close()
+
+
 # -- 2. keepalive pings close dead peers ----------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ trigger API), and that the same connection still serves a Heartbeat afterwards.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import math
 import uuid
@@ -18,7 +19,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import websockets
 from conftest import DEFAULTS, RunningCsms, StationOpener
+from websockets.typing import Subprotocol
 
 from csmscheck.csms.meter import normalise, sample_row
 from csmscheck.station.session import StationSession
@@ -373,6 +376,27 @@ async def test_unknown_message_type_per_version(station: StationSession, text: s
 ])
 async def test_malformed_answer_is_logged_not_answered(station: StationSession, text: str) -> None:
     await _unanswered(station, text, tuple(f"ans-{n}" for n in range(1, 9)))
+
+
+async def test_a_malformed_answer_fails_the_trigger_call_at_once(reference_csms: RunningCsms,
+                                                                api: httpx.AsyncClient) -> None:
+    """The call waiting for the answer fails when the malformed answer comes, not at call_timeout."""
+    credentials = base64.b64encode(f"CP201_SP1:{DEFAULTS.basic_auth_password}".encode()).decode()
+    async with websockets.connect(f"{reference_csms.endpoints.ws}/CP201_SP1", subprotocols=[Subprotocol("ocpp2.0.1")],
+                                  additional_headers={"Authorization": f"Basic {credentials}"}) as ws:
+        await ws.send(encode(Call("boot", "BootNotification", {
+            "reason": "PowerUp", "chargingStation": {"vendorName": "csmscheck", "model": "Raw"}})))
+        assert orjson.loads(await ws.recv())[0] == 3
+        asked = asyncio.create_task(api.post("/api/octt/2.0.1/CP201_SP1/reset", json={"type": "Immediate"}))
+        call = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert call[2] == "Reset"
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
+        await ws.send(f'[3, "{call[1]}"]')  # a CALLRESULT without its payload
+        answer = await asyncio.wait_for(asked, reference_csms.config.call_timeout / 2)
+    assert answer.status_code == 504, answer.text
+    assert "malformed" in answer.json()["detail"] and "Reset" in answer.json()["detail"]
+    assert loop.time() - sent_at < reference_csms.config.call_timeout / 2
 
 
 # -- 8. known but unsupported actions ------------------------------------------------------------------

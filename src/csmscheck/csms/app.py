@@ -129,8 +129,9 @@ class ReferenceCsms:
             log.info("provisioned %s: %d created, %d existed", bulk.pattern, created, existing)
 
     async def stop(self) -> None:
-        for connection in list(self.context.connections.values()):
-            await connection.close(1001, "CSMS shutting down")
+        # All at once: each close may wait up to close_timeout for a peer that does not let go.
+        await asyncio.gather(*(connection.close(1001, "CSMS shutting down")
+                               for connection in list(self.context.connections.values())))
         for listener in self._listeners:
             await listener.stop()
         if self._api is not None and self._api_task is not None:

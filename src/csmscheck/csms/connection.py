@@ -42,6 +42,10 @@ class StationTimeout(NoAnswer):
     """The station did not answer a CSMS call in time."""
 
 
+class MalformedAnswer(NoAnswer):
+    """The station answered a CSMS call with a frame that is no valid CALLRESULT or CALLERROR."""
+
+
 class StationDisconnected(NoAnswer):
     """The station closed its connection before answering a CSMS call."""
 
@@ -81,6 +85,10 @@ class StationConnection:
         except FrameError as exc:
             if exc.is_answer:  # OCPP-J: an answer is never answered, a malformed one neither
                 log.warning("%s: malformed answer ignored: %s", self.station_id, exc.description)
+                entry = self._pending.get(exc.unique_id or "")
+                if entry is not None and not entry[1].done():  # the call waiting for it fails now, not at its timeout
+                    entry[1].set_exception(MalformedAnswer(
+                        f"{self.station_id} answered {entry[0]} with a malformed frame: {exc.description}"))
             elif exc.code is ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED and self.version == "1.6":
                 # OCPP-J 1.6 §4.1.3: a message of an unknown type number is ignored (2.0.1 answers it).
                 log.warning("%s: frame ignored: %s", self.station_id, exc.description)
