@@ -13,9 +13,9 @@ import logging
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.authorization import as_utc
@@ -192,7 +192,8 @@ async def unseen_readings(db: AsyncSession, station_id: str, rows: Sequence[Mete
     return [row for row in rows if _identity(row) not in seen]
 
 
-_READING_COLUMNS = [column.key for column in MeterValue.__table__.columns if not column.primary_key]
+_READINGS = cast(Table, MeterValue.__table__)
+_READING_COLUMNS = [column.key for column in _READINGS.columns if not column.primary_key]
 
 
 async def store_readings(db: AsyncSession, rows: Sequence[MeterValue]) -> None:
@@ -200,5 +201,6 @@ async def store_readings(db: AsyncSession, rows: Sequence[MeterValue]) -> None:
     signed = [row for row in rows if inspect(row).attrs.signed.value]  # the backref of SignedMeterValue
     plain = [row for row in rows if row not in signed]
     if plain:
-        await db.execute(insert(MeterValue), [{key: getattr(row, key) for key in _READING_COLUMNS} for row in plain])
+        # The table, not the entity: a Core statement, which does not flush the session first.
+        await db.execute(insert(_READINGS), [{key: getattr(row, key) for key in _READING_COLUMNS} for row in plain])
     db.add_all(signed)

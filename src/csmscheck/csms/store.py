@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.schema import CreateColumn
 
+from csmscheck.csms import sqlite_driver
 from csmscheck.csms.credentials import hash_password
 from csmscheck.csms.models import Base, IdToken, Station
 from csmscheck.errors import ConfigError
@@ -90,8 +91,11 @@ class Store:
         self.url = async_url(url)
         self.sqlite = self.url.startswith("sqlite")
         slots = 1 if self.sqlite else POSTGRES_POOL_SIZE
+        # SQLite: statements go to aiosqlite's thread in one trip each (see sqlite_driver).
+        connect_args = {"async_creator_fn": sqlite_driver.connect} if self.sqlite else {}
         try:
-            self.engine: AsyncEngine = create_async_engine(self.url, pool_size=slots, max_overflow=0)
+            self.engine: AsyncEngine = create_async_engine(self.url, pool_size=slots, max_overflow=0,
+                                                           connect_args=connect_args)
         except ModuleNotFoundError as exc:
             extra = " (pip install 'csmscheck[postgres]')" if exc.name == "asyncpg" else ""
             raise ConfigError(f"csms setting db: {make_url(self.url).drivername} needs {exc.name}{extra}") from None
