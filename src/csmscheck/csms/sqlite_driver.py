@@ -12,6 +12,7 @@ the cursor for SQLAlchemy to fetch.
 from __future__ import annotations
 
 import sqlite3
+from threading import Thread
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -112,5 +113,7 @@ def connect(database: str, **kwargs: Any) -> OneTripConnection:
     """For SQLAlchemy's ``connect_args={"async_creator_fn": connect}``."""
     kwargs.pop("iter_chunk_size", None)
     connection = OneTripConnection(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size=64)
-    connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
+    # As SQLAlchemy does for aiosqlite's own connections (before aiosqlite 0.22 the connection is the thread).
+    thread: Thread = getattr(connection, "_thread", connection)
+    thread.daemon = True
     return connection
