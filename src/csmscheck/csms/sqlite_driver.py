@@ -12,8 +12,8 @@ the cursor for SQLAlchemy to fetch.
 from __future__ import annotations
 
 import sqlite3
-from threading import Thread
 from collections.abc import Callable, Iterable, Sequence
+from threading import Thread
 from typing import Any, cast
 
 import aiosqlite
@@ -114,6 +114,6 @@ def connect(database: str, **kwargs: Any) -> OneTripConnection:
     kwargs.pop("iter_chunk_size", None)
     connection = OneTripConnection(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size=64)
     # As SQLAlchemy does for aiosqlite's own connections (before aiosqlite 0.22 the connection is the thread).
-    thread: Thread = getattr(connection, "_thread", connection)
+    thread = cast(Thread, getattr(connection, "_thread", connection))
     thread.daemon = True
     return connection
