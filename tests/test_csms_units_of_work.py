@@ -8,14 +8,19 @@ import asyncio
 import sqlite3
 import uuid
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from conftest import PASSWORD, TIMEOUT, CsmsStarter, RunningCsms, StationOpener, boot_payload
+from sqlalchemy import func, insert, select
 
 from csmscheck.cli import main
+from csmscheck.csms import sqlite_driver
 from csmscheck.csms.handlers.v201 import device_model
+from csmscheck.csms.models import Station
+from csmscheck.csms.store import Store
 from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 
@@ -134,3 +139,27 @@ async def test_a_status_racing_the_request_it_reports_on(database: str, start_cs
                 assert answer.status_code == 200 and answer.json() == {"response": reply}, answer.text
             finally:
                 await station.close()
+
+
+async def test_a_sqlite_statement_is_one_trip_to_the_database_thread(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLAlchemy's aiosqlite adapter would make four (cursor, execute, fetch, close)."""
+    store = Store(f"sqlite:///{tmp_path / 'trips.db'}")
+    await store.create_schema()
+    trips: list[str] = []
+    real = sqlite_driver.OneTripConnection.run
+
+    async def counted(self: sqlite_driver.OneTripConnection, function: Any, *args: Any) -> Any:
+        trips.append(args[0].split()[0])
+        return await real(self, function, *args)
+
+    monkeypatch.setattr(sqlite_driver.OneTripConnection, "run", counted)
+    try:
+        async with store.session() as db:
+            rows = (await db.execute(select(Station.id).where(Station.id.like("CP%")))).all()
+            await db.execute(insert(Station), [{"id": f"TRIP{n}", "ocpp_version": "2.0.1", "security_profile": 1,
+                                                 "override_boots": 0} for n in range(3)])
+            assert await db.scalar(select(func.count()).select_from(Station)) == len(rows) + 3
+    finally:
+        await store.close()
+    assert trips == ["BEGIN", "SELECT", "INSERT", "SELECT"]
