@@ -3,6 +3,9 @@ replayed TransactionEvent is applied once."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from csmscheck.csms.models import MeterValue, Transaction, TransactionEventLog
-from csmscheck.csms.store import async_url
+from csmscheck.csms.store import Store, async_url
 from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 
@@ -165,3 +168,23 @@ async def test_same_transaction_event_twice_is_applied_once(database: str, start
     assert await _rows(database, TX_ID) == (3, 3)
     [tx] = [t for t in (await _station_view(csms, "CP201_SP1"))["transactions"] if t["transactionId"] == TX_ID]
     assert (tx["meterStartWh"], tx["meterStopWh"]) == (1000.0, 2500.0)
+
+
+async def test_a_database_of_an_earlier_version_gets_the_new_columns_and_keeps_its_data(tmp_path: Path) -> None:
+    db_path = tmp_path / "old.db"
+    store = Store(f"sqlite:///{db_path}")
+    await store.create_schema()
+    await store.seed_station("OLD1", "2.0.1", 1, PASSWORD)
+    await store.close()
+    with closing(sqlite3.connect(db_path)) as db:  # as a version before meter_last_wh and the index wrote it
+        db.execute("DROP INDEX ix_transactions_station_start")
+        db.execute("ALTER TABLE transactions DROP COLUMN meter_last_wh")
+    store = Store(f"sqlite:///{db_path}")
+    await store.create_schema()
+    await store.close()
+    with closing(sqlite3.connect(db_path)) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(transactions)")}
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(transactions)")}
+        stations = db.execute("SELECT id FROM stations WHERE id = 'OLD1'").fetchall()
+    assert "meter_last_wh" in columns and "ix_transactions_station_start" in indexes
+    assert stations == [("OLD1",)]

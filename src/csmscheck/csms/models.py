@@ -61,7 +61,9 @@ class IdToken(Base):
 
 class Transaction(Base):
     __tablename__ = "transactions"
-    __table_args__ = (UniqueConstraint("station_id", "transaction_id"),)
+    # The second: a repeated 1.6 StartTransaction is found by its start time, whatever the station's history.
+    __table_args__ = (UniqueConstraint("station_id", "transaction_id"),
+                      Index("ix_transactions_station_start", "station_id", "started_at"))
 
     pk: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
