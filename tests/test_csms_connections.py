@@ -14,6 +14,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -351,6 +352,17 @@ def test_check_password_runs_scrypt_once_per_password_and_hash(monkeypatch: pyte
     assert credentials.check_password("right", credentials.hash_password("right"))  # a new hash: a new check
     assert len(runs) == 4
     assert not credentials.check_password("right", None) and not credentials.remembered("right", None)
+
+
+def test_a_credential_checked_by_many_at_once_costs_one_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A storm of stations provisioned with one password: the first check verifies it for all the others."""
+    runs: list[str] = []
+    real = credentials.scrypt_matches
+    monkeypatch.setattr(credentials, "scrypt_matches", lambda p, s: runs.append(p) or real(p, s))
+    stored = credentials.hash_password("shared-by-many")
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: credentials.check_password("shared-by-many", stored), range(40)))
+    assert all(outcomes) and runs == ["shared-by-many"]
 
 
 async def test_a_reconnection_costs_no_scrypt_and_a_new_password_replaces_the_old(

@@ -14,6 +14,8 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _SCRYPT = {"n": 2**12, "r": 8, "p": 1}
 _MEMO_SIZE = 100_000  # ~20 MB at most
@@ -42,6 +44,7 @@ class _Verified:
         self._key = secrets.token_bytes(32)
         self._entries: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._checks: dict[bytes, tuple[threading.Lock, int]] = {}  # credential → its check's lock, waiters
 
     def _digest(self, password: str, stored: str) -> bytes:
         # The stored hash has no NUL, so the first NUL ends it.
@@ -56,6 +59,25 @@ class _Verified:
                 return False
             self._entries.move_to_end(digest)
             return True
+
+    @contextmanager
+    def checking(self, password: str, stored: str) -> Iterator[None]:
+        """One check of a credential at a time: the same credential checked meanwhile (a storm of
+        stations provisioned with one password) waits, then finds it verified instead of paying scrypt."""
+        digest = self._digest(password, stored)
+        with self._lock:
+            lock, waiting = self._checks.get(digest, (threading.Lock(), 0))
+            self._checks[digest] = (lock, waiting + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, waiting = self._checks[digest]
+                if waiting == 1:
+                    del self._checks[digest]
+                else:
+                    self._checks[digest] = (lock, waiting - 1)
 
     def add(self, password: str, stored: str) -> None:
         digest = self._digest(password, stored)
@@ -78,8 +100,12 @@ def check_password(password: str, stored: str | None) -> bool:
     """Does ``password`` match ``stored``? scrypt the first time, a look-up afterwards. Blocking: run it in a thread."""
     if _verified.knows(password, stored):
         return True
-    if not scrypt_matches(password, stored):
+    if not stored:
         return False
-    assert stored is not None
-    _verified.add(password, stored)
+    with _verified.checking(password, stored):
+        if _verified.knows(password, stored):  # verified by the check this one waited for
+            return True
+        if not scrypt_matches(password, stored):
+            return False
+        _verified.add(password, stored)
     return True
