@@ -23,7 +23,7 @@ import csmscheck.csms.app as app_module
 import csmscheck.csms.security_profile as security_profile
 import csmscheck.csms.server as server
 from csmscheck.bundled import BundledCsms
-from csmscheck.csms.models import Station
+from csmscheck.csms.security_profile import Admission
 from csmscheck.csms.server import Listener
 from csmscheck.pki import Pki
 from csmscheck.settings import load_settings
@@ -45,7 +45,7 @@ def _wrap_authenticate(monkeypatch: pytest.MonkeyPatch, lax: Any) -> None:
     """Replace the listener's authentication by ``lax(real, listener, connection, headers, station)``."""
     real = Listener._authenticate
 
-    async def authenticate(self: Listener, connection: Any, headers: Any, station: Station) -> Any:
+    async def authenticate(self: Listener, connection: Any, headers: Any, station: Admission) -> Any:
         return await lax(real, self, connection, headers, station)
 
     monkeypatch.setattr(Listener, "_authenticate", authenticate)
@@ -65,7 +65,7 @@ def test_password_not_checked_fails_cc16_06(pytester: pytest.Pytester, bundled: 
 def test_missing_authorization_header_accepted_fails_cc16_05(pytester: pytest.Pytester, bundled: BundledCsms,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Bug: no Authorization header at all is taken as "nothing to check"."""
-    async def lax(real: Any, listener: Listener, connection: Any, headers: Any, station: Station) -> Any:
+    async def lax(real: Any, listener: Listener, connection: Any, headers: Any, station: Admission) -> Any:
         if headers.get("Authorization") is None:
             return None
         return await real(listener, connection, headers, station)
@@ -78,7 +78,7 @@ def test_missing_authorization_header_accepted_fails_cc16_05(pytester: pytest.Py
 def test_user_name_not_compared_fails_cc16_07(pytester: pytest.Pytester, bundled: BundledCsms,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Bug: the password is checked, the user name is not compared with the station id of the URL."""
-    async def password_only(real: Any, listener: Listener, connection: Any, headers: Any, station: Station) -> Any:
+    async def password_only(real: Any, listener: Listener, connection: Any, headers: Any, station: Admission) -> Any:
         credentials = server._basic_credentials(headers.get("Authorization"))
         if credentials is not None and await asyncio.to_thread(server.check_password, credentials[1],
                                                                station.password_hash):
@@ -94,7 +94,7 @@ def test_user_name_not_compared_fails_cc16_07(pytester: pytest.Pytester, bundled
 def test_refusal_that_drops_the_stations_own_connection_fails(pytester: pytest.Pytester, bundled: BundledCsms,
                                                               monkeypatch: pytest.MonkeyPatch, case: str) -> None:
     """Bug: a failed login closes the station's live session (anyone can knock a station off line)."""
-    async def disturbing(real: Any, listener: Listener, connection: Any, headers: Any, station: Station) -> Any:
+    async def disturbing(real: Any, listener: Listener, connection: Any, headers: Any, station: Admission) -> Any:
         refusal = await real(listener, connection, headers, station)
         live = listener.csms.connections.get(station.id)
         if refusal is not None and live is not None:
@@ -212,7 +212,7 @@ def test_connection_without_subprotocol_served_fails(pytester: pytest.Pytester, 
 def test_security_profile_not_enforced_fails(pytester: pytest.Pytester, bundled: BundledCsms,
                                              monkeypatch: pytest.MonkeyPatch, case: str, endpoint: str) -> None:
     """Bug: every listener admits a station of any security profile (a downgrade to basic auth)."""
-    async def every_profile(_db: Any, _station: Station) -> set[int]:
+    def every_profile(_station: Any) -> set[int]:
         return {1, 2, 3}
 
     monkeypatch.setattr(security_profile, "admitted_profiles", every_profile)
@@ -222,7 +222,7 @@ def test_security_profile_not_enforced_fails(pytester: pytest.Pytester, bundled:
 
 def _certificate_name_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bug: the profile-3 listener trusts any certificate of its CA, whoever it names."""
-    async def any_station(real: Any, listener: Listener, connection: Any, headers: Any, station: Station) -> Any:
+    async def any_station(real: Any, listener: Listener, connection: Any, headers: Any, station: Admission) -> Any:
         return None if listener.profile == 3 else await real(listener, connection, headers, station)
 
     _wrap_authenticate(monkeypatch, any_station)

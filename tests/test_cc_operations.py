@@ -461,7 +461,7 @@ def test_vendor_security_event_refused_is_found_by_cc16_82(pytester: pytest.Pyte
 def test_profile_3_station_admitted_on_profile_1_is_found_by_cc16_83(pytester: pytest.Pytester,
                                                                      bundled: BundledCsms,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    async def any_profile(_db: Any, _station: Any) -> set[int]:
+    def any_profile(_station: Any) -> set[int]:
         return {1, 2, 3}
 
     monkeypatch.setattr(security_profile, "admitted_profiles", any_profile)

@@ -235,16 +235,16 @@ async def test_security_profile_move_becomes_final_on_connecting_with_it(tmp_pat
         assert not await security_profile.request_change(store, SP1, "1")
         assert not await security_profile.request_change(store, SP1, "seven")
         async with store.session() as db:
-            station = await db.get(Station, SP1)
+            station = await security_profile.admission(db, SP1)
             assert station is not None
-            assert await security_profile.admitted_profiles(db, station) == {1, 3}
+            assert security_profile.admitted_profiles(station) == {1, 3}
             await security_profile.connected_with(db, SP1, 1)  # the fallback: still moving
             assert await db.get(SecurityProfileChange, SP1) is not None
             await security_profile.connected_with(db, SP1, 3)
         async with store.session() as db:
-            station = await db.get(Station, SP1)
+            station = await security_profile.admission(db, SP1)
             assert station is not None and station.security_profile == 3
-            assert await security_profile.admitted_profiles(db, station) == {3}
+            assert security_profile.admitted_profiles(station) == {3}
     finally:
         await store.close()
 

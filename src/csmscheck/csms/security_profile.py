@@ -6,12 +6,15 @@ station reconnects with the new profile and falls back to the old one if that fa
 The first connection on the new profile makes the move final: from then on the lower
 profile is refused. A station can never be moved down.
 
-The WebSocket listener asks :func:`admitted_profiles` at the handshake and calls
-:func:`connected_with` once a station is admitted.
+The WebSocket listener reads the station's :func:`admission` at the handshake, asks
+:func:`admitted_profiles` and calls :func:`connected_with` once a station is admitted.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.models import Station
@@ -39,10 +42,31 @@ async def request_change(store: Store, station_id: str, value: str) -> bool:
     return True
 
 
-async def admitted_profiles(db: AsyncSession, station: Station) -> set[int]:
+@dataclass(frozen=True)
+class Admission:
+    """What a handshake needs to know of a station."""
+
+    id: str
+    ocpp_version: str
+    security_profile: int
+    password_hash: str | None
+    last_boot_status: str | None
+    moving_to: int | None  # the higher profile it is moving to, if it is
+
+
+async def admission(db: AsyncSession, station_id: str) -> Admission | None:
+    """The station as a handshake sees it, in one query; None for a station the CSMS does not know."""
+    row = (await db.execute(
+        select(Station.id, Station.ocpp_version, Station.security_profile, Station.password_hash,
+               Station.last_boot_status, SecurityProfileChange.profile)
+        .outerjoin(SecurityProfileChange, SecurityProfileChange.station_id == Station.id)
+        .where(Station.id == station_id))).first()
+    return None if row is None else Admission(*row)
+
+
+def admitted_profiles(station: Admission) -> set[int]:
     """The profiles the station may connect with: its own, and one it is moving to."""
-    change = await db.get(SecurityProfileChange, station.id)
-    return {station.security_profile} | ({change.profile} if change is not None else set())
+    return {station.security_profile} | ({station.moving_to} if station.moving_to is not None else set())
 
 
 async def connected_with(db: AsyncSession, station_id: str, profile: int) -> None:

@@ -34,7 +34,7 @@ from csmscheck.csms import security_profile
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.credentials import check_password, remembered
 from csmscheck.csms.login_limiter import Logins
-from csmscheck.csms.models import Station
+from csmscheck.csms.security_profile import Admission
 from csmscheck.pki.tls import peer_common_name
 from csmscheck.wire.versions import OcppVersion, subprotocol_of, version_of_subprotocol
 
@@ -227,15 +227,14 @@ class Listener:
             return self._refuse(connection, HTTPStatus.NOT_FOUND,
                                 f"no such path {request.path!r}: stations connect to {OCPP_PATH}/<station id>")
         async with self.csms.store.session() as db:
-            station = await db.get(Station, station_id)
-            allowed = await security_profile.admitted_profiles(db, station) if station is not None else set()
+            station = await security_profile.admission(db, station_id)
         if station is None:
             return self._refuse(connection, HTTPStatus.NOT_FOUND, f"unknown charging station {station_id!r}")
         version: OcppVersion = "2.0.1" if station.ocpp_version == "2.0.1" else "1.6"
         if subprotocol_of(version) not in offered_subprotocols(request):
             return self._refuse(connection, HTTPStatus.BAD_REQUEST,
                                 f"station {station_id} must offer subprotocol {subprotocol_of(version)}")
-        if self.profile not in allowed:
+        if self.profile not in security_profile.admitted_profiles(station):
             return self._refuse(connection, HTTPStatus.FORBIDDEN,
                                 f"station {station_id} uses security profile {station.security_profile}, "
                                 f"this endpoint serves profile {self.profile}")
@@ -247,7 +246,7 @@ class Listener:
         return None
 
     async def _authenticate(self, connection: ServerConnection, headers: Headers,
-                            station: Station) -> Response | None:
+                            station: Admission) -> Response | None:
         if self.profile == 3:
             ssl_object = connection.transport.get_extra_info("ssl_object")
             if peer_common_name(ssl_object) != station.id:
