@@ -15,6 +15,7 @@ import httpx
 import pytest
 from conftest import PASSWORD, TIMEOUT, CsmsStarter, RunningCsms, StationOpener, boot_payload
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.cli import main
 from csmscheck.csms import sqlite_driver
@@ -163,3 +164,27 @@ async def test_a_sqlite_statement_is_one_trip_to_the_database_thread(tmp_path: P
     finally:
         await store.close()
     assert trips == ["BEGIN", "SELECT", "INSERT", "SELECT"]
+
+
+async def test_a_unit_whose_close_fails_gives_its_connection_back(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite has one connection slot: a unit that kept it would stop every station."""
+    store = Store(f"sqlite:///{tmp_path / 'slot.db'}")
+    await store.create_schema()
+    real = AsyncSession.close
+    failures = [RuntimeError("connection lost while closing")]
+
+    async def failing_close(self: AsyncSession) -> None:
+        await real(self)
+        if failures:
+            raise failures.pop()
+
+    monkeypatch.setattr(AsyncSession, "close", failing_close)
+    try:
+        with pytest.raises(RuntimeError, match="connection lost"):
+            async with store.session() as db:
+                await db.execute(select(Station.id))
+        async with asyncio.timeout(TIMEOUT), store.session() as db:  # the slot is free again
+            await db.execute(select(Station.id))
+    finally:
+        await store.close()

@@ -130,8 +130,10 @@ class Store:
         finally:
             _current_unit.reset(token)
             if unit.session is not None:
-                await unit.session.close()  # rolls back whatever was not committed
-                self._slots.release()
+                try:
+                    await unit.session.close()  # rolls back whatever was not committed
+                finally:  # even when the close fails or is cancelled: a lost slot would stop every station
+                    self._slots.release()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
