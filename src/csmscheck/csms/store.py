@@ -8,7 +8,8 @@ out and rolled back whole when anything in it fails. Code inside a unit opens
 
 Units wait for a free connection slot instead of failing: SQLite has one writer at a
 time, so its units run one after another over one connection (no "database is locked"
-under any load); PostgreSQL runs ``pool_size`` of them at once.
+under any load); PostgreSQL runs ``POSTGRES_POOL_SIZE`` of them at once. SQLite statements go
+to aiosqlite's thread in one trip each (:mod:`csmscheck.csms.sqlite_driver`).
 """
 
 from __future__ import annotations
