@@ -19,6 +19,7 @@ from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.authorization import as_utc
+from csmscheck.csms.group_commit import Insert
 from csmscheck.csms.models import MeterValue, Transaction
 from csmscheck.csms.reservation_models import SignedMeterValue
 from csmscheck.timestamps import parse_time
@@ -196,11 +197,21 @@ _READINGS = cast(Table, MeterValue.__table__)
 _READING_COLUMNS = [column.key for column in _READINGS.columns if not column.primary_key]
 
 
+def reading_values(rows: Sequence[MeterValue]) -> list[dict[str, Any]]:
+    """Readings (none of them signed) as rows of the meter_values table."""
+    return [{key: getattr(row, key) for key in _READING_COLUMNS} for row in rows]
+
+
+def deferred_readings(rows: Sequence[MeterValue]) -> Insert:
+    """Readings (none of them signed) for the group committer."""
+    return Insert(_READINGS, reading_values(rows))
+
+
 async def store_readings(db: AsyncSession, rows: Sequence[MeterValue]) -> None:
     """Insert readings: plain ones in one statement for all, signed ones (a signature row each) one by one."""
     signed = [row for row in rows if inspect(row).attrs.signed.value]  # the backref of SignedMeterValue
     plain = [row for row in rows if row not in signed]
     if plain:
         # The table, not the entity: a Core statement, which does not flush the session first.
-        await db.execute(insert(_READINGS), [{key: getattr(row, key) for key in _READING_COLUMNS} for row in plain])
+        await db.execute(insert(_READINGS), reading_values(plain))
     db.add_all(signed)

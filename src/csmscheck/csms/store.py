@@ -15,10 +15,10 @@ to aiosqlite's thread in one trip each (:mod:`csmscheck.csms.sqlite_driver`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -26,11 +26,12 @@ from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.schema import CreateColumn
 
-from csmscheck.csms import sqlite_driver
+from csmscheck.csms import group_commit, sqlite_driver
 from csmscheck.csms.credentials import hash_password
+from csmscheck.csms.group_commit import Write
 from csmscheck.csms.models import Base, IdToken, Station
 from csmscheck.errors import ConfigError
 
@@ -75,10 +76,13 @@ async def get_or_create(db: AsyncSession, model: type[Row], key: dict[str, Any],
 
 @dataclass(eq=False)
 class _Unit:
-    """One unit of work: the task it belongs to and, once used, its session."""
+    """One unit of work: the task it belongs to, its session once used, and what it defers."""
 
     owner: asyncio.Task[object] | None
     session: AsyncSession | None = None
+    writes: list[Write] = field(default_factory=list)  # rows written at the end (see group_commit)
+    committed: list[Callable[[], None]] = field(default_factory=list)  # run once the unit is committed
+    shared: dict[str, Any] = field(default_factory=dict)  # what its handler leaves for the observers
 
 
 # A task started inside a unit inherits this variable; the owner check keeps it out of the unit.
@@ -107,6 +111,7 @@ class Store:
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._slots = asyncio.Semaphore(slots)
+        self._committer = group_commit.GroupCommitter(self._batch_connection)
 
     async def create_schema(self) -> None:
         try:
@@ -127,7 +132,12 @@ class Store:
         try:
             yield
             if unit.session is not None:
+                await group_commit.apply(unit.session, unit.writes)
                 await unit.session.commit()
+            elif unit.writes:  # no session needed: committed together with other units' writes
+                await self._committer.commit(unit.writes)
+            for callback in unit.committed:
+                callback()
         finally:
             _current_unit.reset(token)
             if unit.session is not None:
@@ -149,7 +159,34 @@ class Store:
             unit.session = self._sessions()
         yield unit.session
 
+    def defer(self, *writes: Write) -> None:
+        """Write these rows when the current unit of work commits (with other units' writes when
+        the unit opened no session). Outside a unit there is nothing to defer to."""
+        self._own_unit().writes.extend(writes)
+
+    def when_committed(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current unit of work has committed (never if it fails)."""
+        self._own_unit().committed.append(callback)
+
+    def shared(self) -> dict[str, Any]:
+        """A dict the current unit of work's handler and observers share (no session needed)."""
+        return self._own_unit().shared
+
+    @staticmethod
+    def _own_unit() -> _Unit:
+        unit = _current_unit.get()
+        if unit is None or unit.owner is not asyncio.current_task():
+            raise RuntimeError("not inside a unit of work (Store.unit_of_work)")
+        return unit
+
+    @asynccontextmanager
+    async def _batch_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection slot in a database transaction, committed on leaving (for the group committer)."""
+        async with self._slots, self.engine.begin() as connection:
+            yield connection
+
     async def close(self) -> None:
+        await self._committer.close()
         await self.engine.dispose()
 
     async def seed_station(self, station_id: str, version: str, profile: int, password: str) -> None:

@@ -8,21 +8,30 @@
   start/stop) is derived from the events ordered by (timestamp, seqNo), not by arrival.
 - Transaction ids are unique per station; each transaction has its own seqNo series,
   so a new transaction may start at seqNo 0 again.
+- The routine event (an Updated event of a running transaction, in order, naming no
+  token, reservation or remote start, no signed readings) is applied to the transaction
+  as last committed, kept in memory, and its rows go to the group committer
+  (:mod:`csmscheck.csms.group_commit`): no read, no session. Any other event takes the
+  full path through the ORM; an ORM change to a transaction drops the copy in memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from csmscheck.csms.authorization import TokenVerdict, as_utc
+from csmscheck.csms.group_commit import Insert, Update
 from csmscheck.csms.lookups import find_transaction, remember_transaction
-from csmscheck.csms.meter import follow_readings, sampled_rows, store_readings
+from csmscheck.csms.meter import deferred_readings, follow_readings, sampled_rows, store_readings
 from csmscheck.csms.models import MeterValue, Transaction, TransactionEventLog
 from csmscheck.csms.router import Payload
 from csmscheck.csms.store import Store, now
@@ -30,6 +39,23 @@ from csmscheck.timestamps import parse_time
 
 # Inserted as a table (a Core statement): the ORM has no use for the row afterwards.
 _EVENT_LOG = cast(Table, TransactionEventLog.__table__)
+_TRANSACTIONS = cast(Table, Transaction.__table__)
+# What a routine event may change on its transaction (and only routine events change).
+_ROUTINE_COLUMNS = ("last_seq_no", "evse_id", "connector_id", "started_at", "charging_state", "charging_state_at",
+                    "charging_state_seq_no", "meter_start_wh", "meter_start_at", "meter_start_is_begin",
+                    "meter_last_wh", "meter_last_at", "meter_stop_wh", "total_cost")
+
+# Per store: running transactions as last committed, by (station id, transaction id).
+_running: WeakKeyDictionary[Store, dict[tuple[str, str], Transaction]] = WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed(session: Session, _context: object) -> None:
+    """A transaction the ORM writes is read again from the database next time."""
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, Transaction):
+            for running in _running.values():
+                running.pop((row.station_id, row.transaction_id), None)
 
 
 @dataclass(frozen=True)
@@ -48,17 +74,61 @@ async def record_event(store: Store, station_id: str, request: Payload,
     is the same for the first and the ten-thousandth event of a transaction: what depends on
     earlier events (charging state, meter start, latest reading) is kept on the transaction.
     """
+    key = (station_id, request["transactionInfo"]["transactionId"])
+    running = _running.setdefault(store, {})
+    known = running.get(key)
+    if known is not None and _routine(known, request):
+        del running[key]  # back once this message is committed; a failure leaves it to be read again
+        return _record_routine(store, known, request)
     async with store.session() as db:
         if store.sqlite:  # units of work run one at a time: no other delivery can commit in between
-            return await _record(db, station_id, request, verdict)
-        try:
-            async with db.begin_nested():
-                return await _record(db, station_id, request, verdict)
-        except IntegrityError:
-            # Another delivery of the same event (or of the same new transaction) committed
-            # first; recording again finds it and treats this one as the replay it is.
-            db.info.clear()
-            return await _record(db, station_id, request, verdict)
+            recorded = await _record(db, station_id, request, verdict)
+        else:
+            try:
+                async with db.begin_nested():
+                    recorded = await _record(db, station_id, request, verdict)
+            except IntegrityError:
+                # Another delivery of the same event (or of the same new transaction) committed
+                # first; recording again finds it and treats this one as the replay it is.
+                db.info.clear()
+                recorded = await _record(db, station_id, request, verdict)
+        tx = await find_transaction(db, *key)
+        if tx is not None and tx.stopped_at is None:
+            store.when_committed(lambda: running.__setitem__(key, tx))
+    return recorded
+
+
+def _routine(tx: Transaction, request: Payload) -> bool:
+    info = request["transactionInfo"]
+    return (request["eventType"] == "Updated" and tx.stopped_at is None and request["seqNo"] > tx.last_seq_no
+            and "idToken" not in request and "reservationId" not in request and "remoteStartId" not in info
+            and not any("signedMeterValue" in sample for value in request.get("meterValue", ())
+                        for sample in value["sampledValue"]))
+
+
+def _record_routine(store: Store, tx: Transaction, request: Payload) -> Recorded:
+    """A routine event: applied to the transaction in memory, its rows written by the group committer."""
+    stamp = parse_time(request["timestamp"])
+    info = request["transactionInfo"]
+    event_row = {"transaction_pk": tx.pk, "seq_no": request["seqNo"], "event_type": request["eventType"],
+                 "trigger_reason": request["triggerReason"], "timestamp": stamp,
+                 "offline": request.get("offline", False), "charging_state": info.get("chargingState"),
+                 "received_at": now(), "replays": 0}
+    _apply(tx, request, stamp, None)
+    rows = sampled_rows(tx.station_id, tx.pk, tx.evse_id, request.get("meterValue", []))
+    _follow(tx, request, stamp, rows)
+    store.defer(Insert(_EVENT_LOG, [event_row]), deferred_readings(rows),
+                Update(_TRANSACTIONS, ("pk", tx.pk), lambda: {name: getattr(tx, name) for name in _ROUTINE_COLUMNS}))
+    key = (tx.station_id, tx.transaction_id)
+    routine_transactions(store)[key] = tx
+    store.when_committed(lambda: _running.setdefault(store, {}).__setitem__(key, tx))
+    return Recorded(tx.pk, replay=False)
+
+
+def routine_transactions(store: Store) -> dict[tuple[str, str], Transaction]:
+    """The transactions the current message updated in memory (an observer adds to them, e.g. the cost)."""
+    found: dict[tuple[str, str], Transaction] = store.shared().setdefault("routine_transactions", {})
+    return found
 
 
 async def _record(db: AsyncSession, station_id: str, request: Payload, verdict: TokenVerdict | None) -> Recorded:

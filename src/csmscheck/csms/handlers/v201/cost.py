@@ -15,8 +15,10 @@ from __future__ import annotations
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.lookups import find_transaction
 from csmscheck.csms.meter import transaction_energy_wh
+from csmscheck.csms.models import Transaction
 from csmscheck.csms.router import Payload, observes
 from csmscheck.csms.tariff import Tariff
+from csmscheck.csms.transaction_events import routine_transactions
 
 
 @observes("2.0.1", "TransactionEvent")
@@ -24,14 +26,21 @@ async def transaction_cost(connection: StationConnection, request: Payload, resp
     ended = request["eventType"] == "Ended"
     if not ended and not (request["eventType"] == "Updated" and request.get("meterValue")):
         return
-    tariff = Tariff.from_settings(connection.csms.config.seed)
-    async with connection.csms.store.session() as db:
-        tx = await find_transaction(db, connection.station_id, request["transactionInfo"]["transactionId"])
-        if tx is None:
-            return
-        used = transaction_energy_wh(tx)
-        if used is None and not ended:
-            return
-        cost = float(tariff.cost(used or 0.0))
-        tx.total_cost = cost
-    response["totalCost"] = cost
+    store = connection.csms.store
+    key = (connection.station_id, request["transactionInfo"]["transactionId"])
+    tx = routine_transactions(store).get(key)  # recorded in memory: its total cost is written with it
+    if tx is not None:
+        _cost(connection, tx, ended, response)
+        return
+    async with store.session() as db:
+        tx = await find_transaction(db, *key)
+        if tx is not None:
+            _cost(connection, tx, ended, response)
+
+
+def _cost(connection: StationConnection, tx: Transaction, ended: bool, response: Payload) -> None:
+    used = transaction_energy_wh(tx)
+    if used is None and not ended:
+        return
+    tx.total_cost = float(Tariff.from_settings(connection.csms.config.seed).cost(used or 0.0))
+    response["totalCost"] = tx.total_cost
