@@ -8,15 +8,19 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEFAULTS, RunningCsms, StationOpener
+from conftest import DEFAULTS, PASSWORD, RunningCsms, StationOpener
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from csmscheck.csms import group_commit
 from csmscheck.csms.group_commit import GroupCommitter, Insert, Update
+from csmscheck.csms.models import Transaction
+from csmscheck.csms.store import Store
+from csmscheck.csms.transaction_events import record_event, settled
 from csmscheck.timestamps import rfc3339
 
 STATION = "CP201_SP1"
@@ -138,3 +142,31 @@ async def test_waiting_messages_share_one_commit() -> None:
         await asyncio.gather(*(committer.commit([Insert(table, [{"pk": n, "name": "x"}])]) for n in range(50)))
         await committer.close()
     assert 1 <= len(commits) <= 2  # the first message may go alone, the 49 waiting meanwhile together
+
+
+async def test_an_event_waits_for_its_transactions_routine_event_being_committed(tmp_path: Path) -> None:
+    """As over a station's old and new connection at once: the second event reads what the first wrote."""
+    store = Store(f"sqlite:///{tmp_path / 'race.db'}")
+    await store.create_schema()
+    await store.seed_station("RACE", "2.0.1", 1, PASSWORD)
+    tx = "race-1"
+
+    async def message(payload: dict[str, Any], *, session_first: bool = False) -> None:
+        """What the TransactionEvent handler does; one naming a token opens a session before recording."""
+        async with store.unit_of_work():
+            await settled(store, "RACE", tx)
+            if session_first:
+                async with store.session() as db:
+                    await db.execute(select(1))
+            await record_event(store, "RACE", payload)
+
+    try:
+        await message(_event(tx, 0, 1000))
+        await message(_event(tx, 1, 2000))  # read through the ORM: from now on kept in memory
+        await asyncio.gather(message(_event(tx, 2, 3000)), message(_event(tx, 3, 4000), session_first=True))
+        async with store.session() as db:
+            stored = (await db.execute(select(Transaction.last_seq_no, Transaction.meter_last_wh)
+                                       .filter_by(transaction_id=tx))).one()
+    finally:
+        await store.close()
+    assert tuple(stored) == (3, 4000.0)

@@ -82,6 +82,7 @@ class _Unit:
     session: AsyncSession | None = None
     writes: list[Write] = field(default_factory=list)  # rows written at the end (see group_commit)
     committed: list[Callable[[], None]] = field(default_factory=list)  # run once the unit is committed
+    done: list[Callable[[], None]] = field(default_factory=list)  # run when it ends, committed or not
     shared: dict[str, Any] = field(default_factory=dict)  # what its handler leaves for the observers
 
 
@@ -140,11 +141,15 @@ class Store:
                 callback()
         finally:
             _current_unit.reset(token)
-            if unit.session is not None:
-                try:
-                    await unit.session.close()  # rolls back whatever was not committed
-                finally:  # even when the close fails or is cancelled: a lost slot would stop every station
-                    self._slots.release()
+            try:
+                if unit.session is not None:
+                    try:
+                        await unit.session.close()  # rolls back whatever was not committed
+                    finally:  # even when the close fails or is cancelled: a lost slot would stop every station
+                        self._slots.release()
+            finally:
+                for callback in unit.done:
+                    callback()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -167,6 +172,10 @@ class Store:
     def when_committed(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current unit of work has committed (never if it fails)."""
         self._own_unit().committed.append(callback)
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the current unit of work ends, committed or not."""
+        self._own_unit().done.append(callback)
 
     def shared(self) -> dict[str, Any]:
         """A dict the current unit of work's handler and observers share (no session needed)."""

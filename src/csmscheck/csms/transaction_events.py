@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -45,8 +46,22 @@ _ROUTINE_COLUMNS = ("last_seq_no", "evse_id", "connector_id", "started_at", "cha
                     "charging_state_seq_no", "meter_start_wh", "meter_start_at", "meter_start_is_begin",
                     "meter_last_wh", "meter_last_at", "meter_stop_wh", "total_cost")
 
-# Per store: running transactions as last committed, by (station id, transaction id).
+# Per store: running transactions as last committed, by (station id, transaction id), and
+# those whose routine event is waiting for its commit.
 _running: WeakKeyDictionary[Store, dict[tuple[str, str], Transaction]] = WeakKeyDictionary()
+_committing: WeakKeyDictionary[Store, dict[tuple[str, str], asyncio.Event]] = WeakKeyDictionary()
+
+
+async def settled(store: Store, station_id: str, transaction_id: str) -> None:
+    """Wait until the routine event of this transaction another message is committing has ended.
+
+    A station's old and new connection may deliver events of one transaction at once; the
+    second must read what the first wrote. Call it before the message opens a session (on
+    SQLite the commit waited for needs the one connection).
+    """
+    committing = _committing.get(store, {}).get((station_id, transaction_id))
+    if committing is not None:
+        await committing.wait()
 
 
 @event.listens_for(Session, "after_flush")
@@ -122,6 +137,15 @@ def _record_routine(store: Store, tx: Transaction, request: Payload) -> Recorded
     key = (tx.station_id, tx.transaction_id)
     routine_transactions(store)[key] = tx
     store.when_committed(lambda: _running.setdefault(store, {}).__setitem__(key, tx))
+    committing = _committing.setdefault(store, {})
+    ended = committing[key] = asyncio.Event()
+
+    def end() -> None:
+        if committing.get(key) is ended:
+            del committing[key]
+        ended.set()
+
+    store.when_done(end)
     return Recorded(tx.pk, replay=False)
 
 

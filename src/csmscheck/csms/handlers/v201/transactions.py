@@ -12,15 +12,17 @@ from csmscheck.csms.authorization import TokenVerdict, id_token_info, verdict_fo
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import Payload, handles
 from csmscheck.csms.store import Store
-from csmscheck.csms.transaction_events import record_event
+from csmscheck.csms.transaction_events import record_event, settled
 
 
 @handles("2.0.1", "TransactionEvent")
 async def transaction_event(connection: StationConnection, request: Payload) -> Payload:
     """A TransactionEvent cannot be rejected: every event, live or queued offline, is recorded."""
+    store = connection.csms.store
+    await settled(store, connection.station_id, request["transactionInfo"]["transactionId"])
     token = request.get("idToken")
-    verdict = await token_verdict(connection.csms.store, token) if token is not None else None
-    await record_event(connection.csms.store, connection.station_id, request, verdict)
+    verdict = await token_verdict(store, token) if token is not None else None
+    await record_event(store, connection.station_id, request, verdict)
     response: Payload = {}
     if verdict is not None:
         response["idTokenInfo"] = id_token_info(verdict)
