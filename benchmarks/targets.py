@@ -120,7 +120,7 @@ def insert_stations(db_url: str, count: int) -> None:
     from sqlalchemy import create_engine, insert
 
     from csmscheck.csms.models import Base, Station
-    from csmscheck.csms.store import hash_password
+    from csmscheck.csms.credentials import hash_password
 
     engine = create_engine(db_url)
     Base.metadata.create_all(engine)
