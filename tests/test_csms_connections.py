@@ -184,7 +184,7 @@ async def test_replacing_connection_is_served_while_the_stalled_old_one_is_cut_o
     new = await open_station(csms, "CP201_SP1")  # boots within TIMEOUT: not behind the old connection's close
     await csms_log.line("CP201_SP1 disconnected", timeout=TIMEOUT + 1.0)  # the old one, cut off after close_timeout
     assert live_connection(csms, "CP201_SP1") is not old
-    assert await new.call("Heartbeat", {})
+    assert "currentTime" in await new.call("Heartbeat", {})
     async with httpx.AsyncClient(base_url=csms.api, timeout=TIMEOUT) as client:
         assert (await client.get("/api/stations/CP201_SP1")).json()["connected"] is True
     old_writer.close()
@@ -222,7 +222,7 @@ async def test_a_peer_that_answers_no_ping_is_closed(start_csms: CsmsStarter, op
     received = await asyncio.wait_for(reader.read(), TIMEOUT)  # up to EOF: the CSMS closed the connection
     assert b"\x03\xf3keepalive ping timeout" in received  # close frame, code 1011
     await wait_until_dropped(csms, "CP201_SP1")  # the silent peer's TCP close not awaited past close_timeout
-    assert await alive.call("Heartbeat", {})
+    assert "currentTime" in await alive.call("Heartbeat", {})
     writer.close()
 
 

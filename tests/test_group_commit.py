@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import DEFAULTS, PASSWORD, RunningCsms, StationOpener
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from csmscheck.csms import group_commit
 from csmscheck.csms.group_commit import GroupCommitter, Insert, Update
@@ -92,7 +92,7 @@ async def test_a_routine_event_whose_commit_fails_is_answered_so_and_changes_not
 
 
 @asynccontextmanager
-async def _memory_database() -> AsyncIterator[tuple[Table, Any]]:
+async def _memory_database() -> AsyncIterator[tuple[Table, AsyncEngine]]:
     engine = create_async_engine("sqlite+aiosqlite://")
     table = Table("rows", MetaData(), Column("pk", Integer, primary_key=True), Column("name", String(10)))
     async with engine.begin() as connection:
@@ -103,17 +103,21 @@ async def _memory_database() -> AsyncIterator[tuple[Table, Any]]:
         await engine.dispose()
 
 
+def _counting(engine: AsyncEngine, commits: list[int]) -> Callable[[], AbstractAsyncContextManager[AsyncConnection]]:
+    """The committer's connections to ``engine``, each commit counted in ``commits``."""
+    @asynccontextmanager
+    async def connect() -> AsyncIterator[AsyncConnection]:
+        async with engine.begin() as connection:
+            yield connection
+        commits.append(1)
+
+    return connect
+
+
 async def test_a_bad_message_in_a_batch_fails_alone() -> None:
     async with _memory_database() as (table, engine):
         commits: list[int] = []
-
-        @asynccontextmanager
-        async def connect() -> AsyncIterator[AsyncConnection]:
-            async with engine.begin() as connection:
-                yield connection
-            commits.append(1)
-
-        committer = GroupCommitter(connect)
+        committer = GroupCommitter(_counting(engine, commits))
         good = [[Insert(table, [{"pk": n, "name": f"row{n}"}])] for n in range(1, 6)]
         bad = [Insert(table, [{"pk": 1, "name": "duplicate key"}])]  # collides with the first good row
         update = [Update(table, ("pk", 2), lambda: {"name": "renamed"})]
@@ -131,14 +135,7 @@ async def test_a_bad_message_in_a_batch_fails_alone() -> None:
 async def test_waiting_messages_share_one_commit() -> None:
     async with _memory_database() as (table, engine):
         commits: list[int] = []
-
-        @asynccontextmanager
-        async def connect() -> AsyncIterator[AsyncConnection]:
-            async with engine.begin() as connection:
-                yield connection
-            commits.append(1)
-
-        committer = GroupCommitter(connect)
+        committer = GroupCommitter(_counting(engine, commits))
         await asyncio.gather(*(committer.commit([Insert(table, [{"pk": n, "name": "x"}])]) for n in range(50)))
         await committer.close()
     assert 1 <= len(commits) <= 2  # the first message may go alone, the 49 waiting meanwhile together

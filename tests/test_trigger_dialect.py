@@ -517,14 +517,7 @@ async def test_client_reads_the_reply_wrapped_or_at_top_level(fake_api: FakeTrig
     b'{"result": "timeout", "message": "CP1 did not answer Reset within 10s"}',
 ])
 async def test_client_names_a_missing_station_answer(fake_api: FakeTriggerApi, body: bytes) -> None:
-    fake_api.answers[RESET_PATH] = (200, body)
-    trigger = HttpTrigger(fake_api.url)
-    try:
-        with pytest.raises(StepFailed) as failed:
-            await trigger.request("2.0.1", "CP1", "Reset", {"type": "Immediate"})
-    finally:
-        await trigger.close()
-    message = str(failed.value)
+    message = await _reset_failure(fake_api, 200, body)
     assert message.startswith("the CSMS reported no answer from the station to Reset (the trigger API answered ")
     if b"timeout" in body:
         assert "CP1 did not answer Reset within 10s" in message
@@ -543,6 +536,11 @@ async def test_client_names_a_missing_station_answer(fake_api: FakeTriggerApi, b
 ])
 async def test_client_refusals_read_as_sentences(fake_api: FakeTriggerApi, status: int, body: bytes,
                                                  message: str) -> None:
+    assert await _reset_failure(fake_api, status, body) == message
+
+
+async def _reset_failure(fake_api: FakeTriggerApi, status: int, body: bytes) -> str:
+    """The step failure the suite's client reports when the trigger API answers a Reset with ``status`` and ``body``."""
     fake_api.answers[RESET_PATH] = (status, body)
     trigger = HttpTrigger(fake_api.url)
     try:
@@ -550,7 +548,7 @@ async def test_client_refusals_read_as_sentences(fake_api: FakeTriggerApi, statu
             await trigger.request("2.0.1", "CP1", "Reset", {"type": "Immediate"})
     finally:
         await trigger.close()
-    assert str(failed.value) == message
+    return str(failed.value)
 
 
 async def test_client_refused_setup_names_what_it_tried(fake_api: FakeTriggerApi) -> None:

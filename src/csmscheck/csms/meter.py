@@ -177,7 +177,15 @@ def _identity(row: MeterValue) -> tuple[object, ...]:
             row.location)
 
 
-async def unseen_readings(db: AsyncSession, station_id: str, rows: Sequence[MeterValue]) -> list[MeterValue]:
+async def store_new_readings(db: AsyncSession, station_id: str, transaction_pk: int | None, evse_id: int | None,
+                             meter_values: list[dict[str, Any]]) -> list[MeterValue]:
+    """Store the readings of ``meter_values`` the CSMS does not have yet, and answer them."""
+    rows = await _unseen(db, station_id, sampled_rows(station_id, transaction_pk, evse_id, meter_values))
+    await store_readings(db, rows)
+    return rows
+
+
+async def _unseen(db: AsyncSession, station_id: str, rows: Sequence[MeterValue]) -> list[MeterValue]:
     """``rows`` less the readings already stored: a station that resends a MeterValues whose
     answer it never saw (it crashed, the connection dropped) does not count the energy twice.
     A reading is the same when its time, EVSE, transaction, measurand, phase, context and

@@ -115,7 +115,7 @@ class TransactionEventLog(Base):
 
 class MeterValue(Base):
     __tablename__ = "meter_values"
-    # A resent MeterValues is recognised by its readings' times (csmscheck.csms.meter.unseen_readings).
+    # A resent MeterValues is recognised by its readings' times (csmscheck.csms.meter.store_new_readings).
     __table_args__ = (Index("ix_meter_values_station_time", "station_id", "timestamp"),)
 
     pk: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -21,7 +21,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import cast
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, event, insert, select, update
@@ -124,11 +124,7 @@ def _routine(tx: Transaction, request: Payload) -> bool:
 def _record_routine(store: Store, tx: Transaction, request: Payload) -> Recorded:
     """A routine event: applied to the transaction in memory, its rows written by the group committer."""
     stamp = parse_time(request["timestamp"])
-    info = request["transactionInfo"]
-    event_row = {"transaction_pk": tx.pk, "seq_no": request["seqNo"], "event_type": request["eventType"],
-                 "trigger_reason": request["triggerReason"], "timestamp": stamp,
-                 "offline": request.get("offline", False), "charging_state": info.get("chargingState"),
-                 "received_at": now(), "replays": 0}
+    event_row = _event_row(tx, request, stamp)
     _apply(tx, request, stamp, None)
     rows = sampled_rows(tx.station_id, tx.pk, tx.evse_id, request.get("meterValue", []))
     _follow(tx, request, stamp, rows)
@@ -166,16 +162,19 @@ async def _record(db: AsyncSession, station_id: str, request: Payload, verdict: 
         await db.execute(update(TransactionEventLog).where(TransactionEventLog.pk == seen)
                          .values(replays=TransactionEventLog.replays + 1))
         return Recorded(tx.pk, replay=True)
-    info = request["transactionInfo"]
-    await db.execute(insert(_EVENT_LOG).values(
-        transaction_pk=tx.pk, seq_no=seq_no, event_type=request["eventType"],
-        trigger_reason=request["triggerReason"], timestamp=stamp, offline=request.get("offline", False),
-        charging_state=info.get("chargingState"), received_at=now(), replays=0))
+    await db.execute(insert(_EVENT_LOG).values(_event_row(tx, request, stamp)))
     _apply(tx, request, stamp, verdict)
     rows = sampled_rows(station_id, tx.pk, tx.evse_id, request.get("meterValue", []))
     await store_readings(db, rows)
     _follow(tx, request, stamp, rows)
     return Recorded(tx.pk, replay=False)
+
+
+def _event_row(tx: Transaction, request: Payload, stamp: datetime) -> dict[str, Any]:
+    """The event as the log of applied events keeps it."""
+    return {"transaction_pk": tx.pk, "seq_no": request["seqNo"], "event_type": request["eventType"],
+            "trigger_reason": request["triggerReason"], "timestamp": stamp, "offline": request.get("offline", False),
+            "charging_state": request["transactionInfo"].get("chargingState"), "received_at": now(), "replays": 0}
 
 
 async def _transaction(db: AsyncSession, station_id: str, request: Payload, stamp: datetime) -> Transaction:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from csmscheck.csms.authorization import id_tag_info, verdict_for
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.lookups import find_transaction
-from csmscheck.csms.meter import follow_readings, sampled_rows, store_readings, unseen_readings
+from csmscheck.csms.meter import follow_readings, store_new_readings
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.registration import record_heartbeat, record_status, register_boot
 from csmscheck.csms.router import Payload, handles
@@ -91,9 +91,8 @@ async def stop_transaction(connection: StationConnection, request: Payload) -> P
             tx.stopped_at = _utc(request["timestamp"])
             tx.meter_stop_wh = float(request["meterStop"])
             tx.stopped_reason = request.get("reason", "Local")
-            rows = await unseen_readings(db, connection.station_id, sampled_rows(
-                connection.station_id, tx.pk, tx.connector_id, request.get("transactionData", [])))
-            await store_readings(db, rows)
+            rows = await store_new_readings(db, connection.station_id, tx.pk, tx.connector_id,
+                                            request.get("transactionData", []))
             follow_readings(tx, rows, with_start=False)
     if "idTag" not in request:
         return {}
@@ -106,9 +105,8 @@ async def meter_values(connection: StationConnection, request: Payload) -> Paylo
         tx = None
         if "transactionId" in request:
             tx = await find_transaction(db, connection.station_id, str(request["transactionId"]))
-        rows = await unseen_readings(db, connection.station_id, sampled_rows(
-            connection.station_id, tx.pk if tx else None, request["connectorId"], request["meterValue"]))
-        await store_readings(db, rows)
+        rows = await store_new_readings(db, connection.station_id, tx.pk if tx else None, request["connectorId"],
+                                        request["meterValue"])
         if tx is not None:
             follow_readings(tx, rows, with_start=False)
     return {}

@@ -10,13 +10,12 @@ TransactionEvents and are stored by the transactions handler with the same parse
 from __future__ import annotations
 
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.meter import sampled_rows, store_readings, unseen_readings
+from csmscheck.csms.meter import store_new_readings
 from csmscheck.csms.router import Payload, handles
 
 
 @handles("2.0.1", "MeterValues")
 async def meter_values(connection: StationConnection, request: Payload) -> Payload:
     async with connection.csms.store.session() as db:
-        await store_readings(db, await unseen_readings(db, connection.station_id, sampled_rows(
-            connection.station_id, None, request["evseId"], request["meterValue"])))
+        await store_new_readings(db, connection.station_id, None, request["evseId"], request["meterValue"])
     return {}
