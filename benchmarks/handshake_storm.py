@@ -30,6 +30,7 @@ from sqlalchemy import insert
 from csmscheck.csms.credentials import hash_password
 from csmscheck.csms.models import Station
 from csmscheck.csms.store import Store
+from csmscheck.gc_tuning import tune_for_many_connections
 
 PASSWORD = "storm-password-0123456789"
 
@@ -126,4 +127,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    tune_for_many_connections()  # the client's own full collections would show as the CSMS's latency
     asyncio.run(main())

@@ -119,8 +119,8 @@ def insert_stations(db_url: str, count: int) -> None:
     """Until the CSMS provisions stations itself: write them into its database before it starts."""
     from sqlalchemy import create_engine, insert
 
-    from csmscheck.csms.models import Base, Station
     from csmscheck.csms.credentials import hash_password
+    from csmscheck.csms.models import Base, Station
 
     engine = create_engine(db_url)
     Base.metadata.create_all(engine)

@@ -211,6 +211,7 @@ def _csms(args: argparse.Namespace) -> int:
 
     from csmscheck.csms.app import ReferenceCsms
     from csmscheck.csms.config import load_csms_config
+    from csmscheck.gc_tuning import tune_for_many_connections
     from csmscheck.pki import generate_pki
 
     with _report_setting_warnings():
@@ -222,6 +223,7 @@ def _csms(args: argparse.Namespace) -> int:
     async def serve() -> None:
         csms = ReferenceCsms(config)
         endpoints = await csms.start()
+        tune_for_many_connections()
         print(f"reference CSMS running (database {config.db})")
         print(f"  profile 1  {endpoints.ws}/<station id>")
         if endpoints.wss_tls:

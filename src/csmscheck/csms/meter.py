@@ -1,10 +1,11 @@
 """Meter values as the CSMS stores them, from either OCPP version's sampledValue.
 
-Each sampled value becomes one :class:`MeterValue` row with every optional field filled in
-(OCPP's defaults: measurand Energy.Active.Import.Register, context Sample.Periodic,
-location Outlet) and its value in the base unit: kWh, kW, kvarh, kvar, kVA and kVAh are
-scaled to Wh, W, varh, var, VA and VAh, and a 2.0.1 ``unitOfMeasure.multiplier`` (a power
-of ten) is applied, so 1.5 kWh, 1500 Wh and 1.5 Wh × 10³ are stored alike.
+Each sampled value becomes one :class:`Reading`, stored as a :class:`MeterValue` row, with
+every optional field filled in (OCPP's defaults: measurand Energy.Active.Import.Register,
+context Sample.Periodic, location Outlet) and its value in the base unit: kWh, kW, kvarh,
+kvar, kVA and kVAh are scaled to Wh, W, varh, var, VA and VAh, and a 2.0.1
+``unitOfMeasure.multiplier`` (a power of ten) is applied, so 1.5 kWh, 1500 Wh and
+1.5 Wh × 10³ are stored alike.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csmscheck.csms.authorization import as_utc
@@ -77,8 +79,34 @@ def _number(raw: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One sampled value as the meter_values table stores it, and its signature if it came with one.
+
+    A plain object, not an ORM instance: the common TransactionEvent makes a few of these per
+    message, and mapped instances would cost their instrumentation and leave reference cycles
+    for the garbage collector.
+    """
+
+    station_id: str
+    transaction_pk: int | None
+    evse_id: int | None
+    timestamp: datetime
+    measurand: str
+    phase: str | None
+    unit: str | None
+    context: str | None
+    location: str | None
+    value: float
+    signed: dict[str, Any] | None = None  # 2.0.1 signedMeterValue
+
+    def values(self) -> dict[str, Any]:
+        """The reading as a row of the meter_values table."""
+        return {key: getattr(self, key) for key in _READING_COLUMNS}
+
+
 def sample_row(station_id: str, transaction_pk: int | None, evse_id: int | None, timestamp: Any,
-               sample: dict[str, Any]) -> MeterValue | None:
+               sample: dict[str, Any]) -> Reading | None:
     """One sampled value (2.0.1 or 1.6) as a row, or None when its value is not a number.
 
     A 1.6 value in format SignedData is the meter's signed record, not a reading, even when
@@ -102,21 +130,15 @@ def sample_row(station_id: str, transaction_pk: int | None, evse_id: int | None,
     if not math.isfinite(value):
         log.warning("%s: meter value %r × 10^%d %s skipped: too large to store", station_id, number, multiplier, unit)
         return None
-    row = MeterValue(station_id=station_id, transaction_pk=transaction_pk, evse_id=evse_id, timestamp=timestamp,
-                     measurand=measurand, phase=sample.get("phase"), unit=unit,
-                     context=sample.get("context", _DEFAULT_CONTEXT),
-                     location=sample.get("location", _DEFAULT_LOCATION), value=value)
     signed = sample.get("signedMeterValue")
-    if isinstance(signed, dict):
-        SignedMeterValue(meter_value=row, signed_meter_data=signed["signedMeterData"],
-                         signing_method=signed["signingMethod"], encoding_method=signed["encodingMethod"],
-                         public_key=signed.get("publicKey", ""))
-    return row
+    return Reading(station_id, transaction_pk, evse_id, timestamp, measurand, sample.get("phase"), unit,
+                   sample.get("context", _DEFAULT_CONTEXT), sample.get("location", _DEFAULT_LOCATION), value,
+                   signed if isinstance(signed, dict) else None)
 
 
 def sampled_rows(station_id: str, transaction_pk: int | None, evse_id: int | None,
-                 meter_values: list[dict[str, Any]]) -> list[MeterValue]:
-    """One row per sampled value of every meterValue, normalised to the base unit."""
+                 meter_values: list[dict[str, Any]]) -> list[Reading]:
+    """One reading per sampled value of every meterValue, normalised to the base unit."""
     rows = []
     for meter_value in meter_values:
         stamp = parse_time(meter_value["timestamp"])
@@ -127,12 +149,12 @@ def sampled_rows(station_id: str, transaction_pk: int | None, evse_id: int | Non
     return rows
 
 
-def is_energy_register(row: MeterValue) -> bool:
+def is_energy_register(row: Reading | MeterValue) -> bool:
     """A reading of the station's own import register: no phase, at the outlet."""
     return row.measurand == ENERGY_REGISTER and not row.phase and row.location in (None, _DEFAULT_LOCATION)
 
 
-def energy_used_wh(rows: Sequence[MeterValue]) -> float | None:
+def energy_used_wh(rows: Sequence[Reading | MeterValue]) -> float | None:
     """Energy delivered over a transaction's readings, in arrival order: latest register minus
     the start register (see :func:`follow_readings`); None without a register reading."""
     scratch = Transaction()
@@ -148,7 +170,7 @@ def transaction_energy_wh(tx: Transaction) -> float | None:
     return max(0.0, tx.meter_last_wh - tx.meter_start_wh)
 
 
-def follow_readings(tx: Transaction, rows: Sequence[MeterValue], *, with_start: bool) -> None:
+def follow_readings(tx: Transaction, rows: Sequence[Reading | MeterValue], *, with_start: bool) -> None:
     """Keep what the transaction's energy depends on up to date with newly stored ``rows``, so
     nothing is recomputed from earlier readings: the latest register reading (by meter time;
     a tie goes to the later arrival) and, ``with_start`` (2.0.1, which has no meterStart),
@@ -172,20 +194,20 @@ def _better_start(tx: Transaction, begin: bool, at: datetime) -> bool:
     return at < as_utc(tx.meter_start_at)
 
 
-def _identity(row: MeterValue) -> tuple[object, ...]:
+def _identity(row: Reading) -> tuple[object, ...]:
     return (as_utc(row.timestamp), row.evse_id, row.transaction_pk, row.measurand, row.phase, row.context,
             row.location)
 
 
 async def store_new_readings(db: AsyncSession, station_id: str, transaction_pk: int | None, evse_id: int | None,
-                             meter_values: list[dict[str, Any]]) -> list[MeterValue]:
+                             meter_values: list[dict[str, Any]]) -> list[Reading]:
     """Store the readings of ``meter_values`` the CSMS does not have yet, and answer them."""
     rows = await _unseen(db, station_id, sampled_rows(station_id, transaction_pk, evse_id, meter_values))
     await store_readings(db, rows)
     return rows
 
 
-async def _unseen(db: AsyncSession, station_id: str, rows: Sequence[MeterValue]) -> list[MeterValue]:
+async def _unseen(db: AsyncSession, station_id: str, rows: Sequence[Reading]) -> list[Reading]:
     """``rows`` less the readings already stored: a station that resends a MeterValues whose
     answer it never saw (it crashed, the connection dropped) does not count the energy twice.
     A reading is the same when its time, EVSE, transaction, measurand, phase, context and
@@ -205,21 +227,21 @@ _READINGS = cast(Table, MeterValue.__table__)
 _READING_COLUMNS = [column.key for column in _READINGS.columns if not column.primary_key]
 
 
-def reading_values(rows: Sequence[MeterValue]) -> list[dict[str, Any]]:
-    """Readings (none of them signed) as rows of the meter_values table."""
-    return [{key: getattr(row, key) for key in _READING_COLUMNS} for row in rows]
-
-
-def deferred_readings(rows: Sequence[MeterValue]) -> Insert:
+def deferred_readings(rows: Sequence[Reading]) -> Insert:
     """Readings (none of them signed) for the group committer."""
-    return Insert(_READINGS, reading_values(rows))
+    return Insert(_READINGS, [row.values() for row in rows])
 
 
-async def store_readings(db: AsyncSession, rows: Sequence[MeterValue]) -> None:
+async def store_readings(db: AsyncSession, rows: Sequence[Reading]) -> None:
     """Insert readings: plain ones in one statement for all, signed ones (a signature row each) one by one."""
-    signed = [row for row in rows if inspect(row).attrs.signed.value]  # the backref of SignedMeterValue
-    plain = [row for row in rows if row not in signed]
+    plain = [row.values() for row in rows if row.signed is None]
     if plain:
         # The table, not the entity: a Core statement, which does not flush the session first.
-        await db.execute(insert(_READINGS), reading_values(plain))
-    db.add_all(signed)
+        await db.execute(insert(_READINGS), plain)
+    for row in rows:
+        if row.signed is not None:
+            signed = row.signed
+            db.add(SignedMeterValue(meter_value=MeterValue(**row.values()),
+                                    signed_meter_data=signed["signedMeterData"],
+                                    signing_method=signed["signingMethod"], encoding_method=signed["encodingMethod"],
+                                    public_key=signed.get("publicKey", "")))

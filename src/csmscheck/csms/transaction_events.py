@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from csmscheck.csms.authorization import TokenVerdict, as_utc
 from csmscheck.csms.group_commit import Insert, Update
 from csmscheck.csms.lookups import find_transaction, remember_transaction
-from csmscheck.csms.meter import deferred_readings, follow_readings, sampled_rows, store_readings
-from csmscheck.csms.models import MeterValue, Transaction, TransactionEventLog
+from csmscheck.csms.meter import Reading, deferred_readings, follow_readings, sampled_rows, store_readings
+from csmscheck.csms.models import Transaction, TransactionEventLog
 from csmscheck.csms.router import Payload
 from csmscheck.csms.store import Store, now
 from csmscheck.timestamps import parse_time
@@ -210,7 +210,7 @@ def _apply(tx: Transaction, request: Payload, stamp: datetime, verdict: TokenVer
         tx.stopped_reason = info.get("stoppedReason", "Local")
 
 
-def _follow(tx: Transaction, request: Payload, stamp: datetime, rows: list[MeterValue]) -> None:
+def _follow(tx: Transaction, request: Payload, stamp: datetime, rows: list[Reading]) -> None:
     """What describes the transaction's current state, by event time whatever the arrival order:
     the charging state of the latest event that reports one; the meter start and the latest
     reading, which is the meter stop once the transaction has ended."""
