@@ -64,6 +64,7 @@ class Validators:
         self.version = version
         self._dir = _SCHEMA_DIRS[version]
         self._known = frozenset(self.actions())
+        self._validators: dict[tuple[str, bool], Any] = {}  # by (action, response): no path built per message
 
     def _file(self, action: str, response: bool) -> Path:
         if self.version == "1.6":
@@ -83,7 +84,9 @@ class Validators:
         """Every violation of the schema for ``action``; an unknown action raises KeyError."""
         if not self.knows(action):
             raise KeyError(action)
-        validator = _compiled(self._file(action, response))
+        validator = self._validators.get((action, response))
+        if validator is None:
+            validator = self._validators[action, response] = _compiled(self._file(action, response))
         try:
             if validator.is_valid(payload):
                 return []
