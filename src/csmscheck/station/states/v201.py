@@ -9,20 +9,16 @@ asserting the state's tool validations as it goes. The order of a charging sessi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from csmscheck.checks import v201 as checks
 from csmscheck.expect import ABSENT, assert_matches, step
 from csmscheck.station import v201
+from csmscheck.station.operator import CsmsOperator
 from csmscheck.station.registration import check_boot_response
 from csmscheck.station.states.ended import transaction_ended
 from csmscheck.station.states.groups import check_group
 from csmscheck.station.station import Station
 from csmscheck.station.timing import scenario_wait
 from csmscheck.station.v201 import Payload
-
-if TYPE_CHECKING:
-    from csmscheck.suite.operator import Csms
 
 ACCEPTED_TOKEN = {"idTokenInfo": {"status": "Accepted"}}
 
@@ -209,7 +205,7 @@ async def parking_bay_occupied(station: Station) -> None:
         await send_event(station, _event_type(station), "EVDetected")
 
 
-async def reserved(station: Station, csms: Csms, reservation: Payload, evse_id: int | None = None) -> Payload:
+async def reserved(station: Station, csms: CsmsOperator, reservation: Payload, evse_id: int | None = None) -> Payload:
     """Reserved: the CSMS sends ReserveNow (via the trigger), the station accepts and reports Reserved.
 
     ``reservation`` is the ReserveNow payload asked of the CSMS; returns the request the CSMS sent.
@@ -223,7 +219,7 @@ async def reserved(station: Station, csms: Csms, reservation: Payload, evse_id: 
     return got.payload
 
 
-async def unavailable(station: Station, csms: Csms, evse_id: int | None = None) -> Payload:
+async def unavailable(station: Station, csms: CsmsOperator, evse_id: int | None = None) -> Payload:
     """Unavailable: the CSMS sets the EVSE Inoperative; the station reports its connector Unavailable."""
     evse_id = evse_id or station.cfg.evse_id
     with step("Unavailable state: Step 1"):
