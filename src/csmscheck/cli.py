@@ -1,4 +1,4 @@
-"""The ``csmscheck`` command: run, list, csms, certs."""
+"""The ``csmscheck`` command: run, list, csms, certs, load."""
 
 from __future__ import annotations
 
@@ -62,7 +62,36 @@ def _parser() -> argparse.ArgumentParser:
     certs.add_argument("--host", action="append", default=[], metavar="NAME",
                        help="a further DNS name or IP address for the server certificates (besides localhost "
                             "and 127.0.0.1); repeat for several")
+    _load_parser(commands)
     return parser
+
+
+def _load_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    load = commands.add_parser(
+        "load", help="thousands of virtual stations against a CSMS, measured (or 'load merge DIR...')",
+        description="Run virtual stations against a CSMS (default: the bundled reference CSMS) and judge the "
+                    "run by SLOs. 'csmscheck load merge DIR [DIR ...]' combines the reports of shards.")
+    load.add_argument("merge", nargs="*", metavar="merge DIR", help="'merge DIR [DIR ...]': combine shard reports")
+    load.add_argument("--stations", type=int, default=100, help="how many stations (all shards together)")
+    load.add_argument("--profile", default="steady",
+                      help="steady, boot-storm, reconnect-storm, soak, or a profile FILE.toml")
+    load.add_argument("--ocpp", choices=["1.6", "2.0.1", "mixed"], help="OCPP version (default: the profile's)")
+    load.add_argument("--ramp", type=float, metavar="PER_SECOND", help="stations started per second")
+    load.add_argument("--duration", default="60s", help="how long the run lasts from its start: 60s, 10m, 2h")
+    load.add_argument("--target", help="ws:// or wss:// address of the CSMS (stations append /<id>)")
+    load.add_argument("--id-pattern", default="LOAD{n:05d}", help="station ids, {n} being 0, 1, …")
+    load.add_argument("--password", help="the stations' basic-auth password (security profiles 1 and 2)")
+    load.add_argument("--pki-dir", type=Path, help="PKI with the CA of the CSMS's certificate (wss://)")
+    load.add_argument("--processes", type=int, help="worker processes (default: the number of cores)")
+    load.add_argument("--shard", help="I/N: run shard I (from 0) of N, a slice of the station ids")
+    load.add_argument("--start-at", help="ISO time at which every shard starts its ramp")
+    load.add_argument("--csms-pid", type=int, help="sample this local process's memory and CPU as the CSMS's")
+    load.add_argument("--slo", help="e.g. 'p99<500ms,errors<0.1%%,connect_failures=0': exit 1 when one breaks")
+    load.add_argument("--metrics-port", type=int, help="serve live Prometheus metrics from this port")
+    load.add_argument("--validate-sample", type=float, default=0.01,
+                      help="share of stations that validate every frame against the schemas (default 0.01)")
+    load.add_argument("--report-dir", type=Path, default=Path("csmscheck-load"), help="where reports go")
+    load.add_argument("--no-live", action="store_true", help="no live view while it runs")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_checks() if args.checks else _list(args.selection, args.capabilities)
         if args.command == "csms":
             return _csms(args)
+        if args.command == "load":
+            return _load(args)
         return _certs(args)
     except ConfigError as exc:
         print(f"csmscheck: error: {exc}", file=sys.stderr)
@@ -241,6 +272,34 @@ def _csms(args: argparse.Namespace) -> int:
 
     asyncio.run(serve())
     return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from csmscheck.load.merge import merge_reports
+    from csmscheck.load.options import make_options
+    from csmscheck.load.profile import load_profile
+    from csmscheck.load.runner import run_load
+
+    try:
+        if args.merge:
+            if args.merge[0] != "merge" or len(args.merge) < 2:
+                raise ValueError("give 'load merge DIR [DIR ...]', or no positional arguments for a run")
+            return merge_reports([Path(d) for d in args.merge[1:]], args.report_dir)
+        profile = load_profile(args.profile)
+        if args.ocpp:
+            profile = replace(profile, ocpp=args.ocpp)
+        options = make_options(
+            stations=args.stations, profile=profile, duration=args.duration, ramp=args.ramp, target=args.target,
+            id_pattern=args.id_pattern, password=args.password, pki_dir=args.pki_dir, processes=args.processes,
+            shard=args.shard, start_at=args.start_at, csms_pid=args.csms_pid, slo=args.slo,
+            metrics_port=args.metrics_port, report_dir=args.report_dir, validate_sample=args.validate_sample,
+            live=not args.no_live)
+    except ValueError as exc:
+        print(f"csmscheck load: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_load(options)
 
 
 def _certs(args: argparse.Namespace) -> int:
