@@ -81,14 +81,23 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Iterab
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _fact(value: object) -> str:
+    if value is True:
+        return "yes"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def _header(data: dict[str, Any]) -> str:
     verdicts = data["slo"]
     state = ("passed" if data.get("passed", True) else "failed") if verdicts else "none"
     title = {"passed": "every SLO held", "failed": "an SLO broke", "none": "no SLO given"}[state]
     meta = dict(data.get("meta") or {})
     started = datetime.fromtimestamp(float(data.get("started_at", 0)), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    facts = [("started", started)] + [(str(k), v) for k, v in meta.items() if v not in (None, "", [], {})]
-    line = " · ".join(f"{text(k)} <b>{text(v)}</b>" for k, v in facts)
+    facts = [("started", started)] + [(str(k), _fact(v)) for k, v in meta.items()
+                                      if k != "started_at" and v not in (None, "", [], {}, False)]
+    line = " · ".join(f"{text(k)} <b>{text(v)}</b>" if v != "yes" else f"<b>{text(k)}</b>" for k, v in facts)
     return (f'<header class="{state}"><h1>csmscheck load: {title}</h1><p class="meta">{line}</p>'
             + (f'<p class="meta">SLO <code>{text(data["slo_rules"])}</code></p>' if data.get("slo_rules") else "")
             + "</header>")
