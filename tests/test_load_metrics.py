@@ -1,14 +1,16 @@
-"""Metrics of a load run: recording, the per-second series, round trips and exact merges."""
+"""Metrics of a load run: recording, the per-second series, round trips, exact merges, the Prometheus endpoint."""
 
 from __future__ import annotations
 
 import random
 import time
 
+import httpx
 import orjson
 import pytest
 
 from csmscheck.load.metrics import MAX_NAMES, OTHER, Metrics, new_histogram, percentile_ms
+from csmscheck.load.prometheus import serve_metrics
 
 T0 = 1_700_000_000.0
 
@@ -184,3 +186,54 @@ def test_extreme_latencies_are_clamped_not_lost() -> None:
     m.answered("Heartbeat", 10**12, T0)
     assert m.latency().get_total_count() == 2
     assert percentile_ms(new_histogram(), 50) is None
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """The endpoint's samples by name and labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_prometheus_endpoint_reads_the_metrics_at_scrape_time() -> None:
+    m = Metrics(T0)
+    for latency in range(1000, 101_000, 1000):  # 1..100 ms
+        m.answered("TransactionEvent", latency, T0 + 1)
+    m.call_error("TransactionEvent", "InternalError", 500, T0 + 1)
+    m.timed_out("Heartbeat", T0 + 2)
+    m.connect_attempt(T0)
+    m.connect_failed("HTTP 401", T0)
+    m.set_connected(7, T0 + 2)
+    m.csms_sample(T0 + 2, 100.0, 55.0)
+    m.inconsistency("answered twice", "msg 9")
+    stop = serve_metrics(m, 0, {"shard": "0/2"}, host="127.0.0.1")
+    try:
+        shard = ("shard", "0/2")
+        got = scrape(stop.port)
+        assert got[("csmscheck_load_calls_total", frozenset({shard, ("action", "TransactionEvent"),
+                                                           ("outcome", "answered")}))] == 100
+        assert got[("csmscheck_load_callerrors_total", frozenset({shard, ("action", "TransactionEvent"),
+                                                                 ("code", "InternalError")}))] == 1
+        assert got[("csmscheck_load_timeouts_total", frozenset({shard, ("action", "Heartbeat")}))] == 1
+        assert got[("csmscheck_load_connected", frozenset({shard}))] == 7
+        assert got[("csmscheck_load_connect_failures_total", frozenset({shard, ("cause", "HTTP 401")}))] == 1
+        assert got[("csmscheck_load_inconsistencies_total", frozenset({shard, ("kind", "answered twice")}))] == 1
+        assert got[("csmscheck_load_csms_rss_bytes", frozenset({shard}))] == 100 * 2**20
+        te = frozenset({shard, ("action", "TransactionEvent")})
+        assert got[("csmscheck_load_latency_seconds_count", te)] == 101
+        assert got[("csmscheck_load_latency_seconds", te | {("quantile", "0.99")})] == pytest.approx(0.099, rel=1e-3)
+        assert got[("csmscheck_load_latency_seconds", te | {("quantile", "1.0")})] == pytest.approx(0.1, rel=1e-3)
+        m.set_connected(9, T0 + 3)  # read again at the next scrape
+        assert scrape(stop.port)[("csmscheck_load_connected", frozenset({shard}))] == 9
+    finally:
+        stop()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{stop.port}/metrics", timeout=2)
+
+
+@pytest.mark.parametrize("label", ["0shard", "a-b", "__x", "action", "quantile"])
+def test_prometheus_refuses_bad_labels(label: str) -> None:
+    with pytest.raises(ValueError, match=repr(label)):
+        serve_metrics(Metrics(T0), 0, {label: "x"}, host="127.0.0.1")
