@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from csmscheck.load.metrics import MAX_NAMES, OTHER, Metrics, new_histogram, percentile_ms
+from csmscheck.load.metrics import MAX_NAMES, MAX_SECONDS, OTHER, Metrics, new_histogram, percentile_ms
 from csmscheck.load.prometheus import serve_metrics
 
 T0 = 1_700_000_000.0
@@ -73,13 +73,16 @@ def test_series_by_second_since_start() -> None:
     m.call_error("Heartbeat", "NotImplemented", 8000, T0 + 3.9)
     m.timed_out("Heartbeat", T0 + 2.0)
     m.answered("Heartbeat", 1000, T0 - 5)  # a clock slightly before the shared start counts in second 0
+    m.answered("Heartbeat", 1000, T0 + 2.5)  # and an answer stamped late lands in its own second
+    m.answered("Heartbeat", 1000, T0 + 0.7)
     assert m.seconds == 4
-    assert m.counts["messages"] == [2, 0, 0, 3]
+    assert m.counts["messages"] == [3, 0, 1, 3]
     assert m.counts["callerrors"] == [0, 0, 0, 1]
     assert m.counts["timeouts"] == [0, 0, 1, 0]
     assert m.connected_series == [10, 10, 10, 10]  # the gauge holds its value through quiet seconds
-    assert m.second_latency(0).get_total_count() == 2
+    assert m.second_latency(0).get_total_count() == 3
     assert m.second_latency(1).get_total_count() == 0
+    assert m.second_latency(2).get_total_count() == 1
     third = m.second_latency(3)
     assert third.get_total_count() == 3
     assert percentile_ms(third, 100) == pytest.approx(8.0, rel=0.01)
@@ -180,11 +183,13 @@ def test_snapshot_of_a_quiet_second() -> None:
     assert m.snapshot()["p99_ms"] is None
 
 
-def test_extreme_latencies_are_clamped_not_lost() -> None:
+def test_extreme_values_are_clamped_not_lost() -> None:
     m = Metrics(T0)
     m.answered("Heartbeat", -5, T0)
     m.answered("Heartbeat", 10**12, T0)
     assert m.latency().get_total_count() == 2
+    m.answered("Heartbeat", 1, T0 * 1000)  # a clock in ms by mistake: no series of millennia
+    assert m.seconds == MAX_SECONDS + 1
     assert percentile_ms(new_histogram(), 50) is None
 
 

@@ -32,6 +32,7 @@ SECOND_DIGITS = 2
 MAX_NAMES = 100  # distinct CALLERROR codes, causes, kinds kept: a CSMS must not grow our memory
 MAX_NAME_LEN = 120
 MAX_EXAMPLES = 20  # details kept per inconsistency kind / violating action
+MAX_SECONDS = 14 * 86_400  # a clock gone wrong must not allocate a series of years
 OTHER = "(other)"
 COUNT_SERIES = ("messages", "callerrors", "timeouts", "connects", "connect_failures", "disconnects")
 
@@ -169,7 +170,7 @@ class Metrics:
     # -- recording -------------------------------------------------------------------------
 
     def _second(self, now: float) -> int:
-        second = int(now - self.started_at) if now > self.started_at else 0
+        second = min(int(now - self.started_at), MAX_SECONDS) if now > self.started_at else 0
         if second > self._sec:
             self._advance(second)
         return second
