@@ -277,15 +277,16 @@ def _csms(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from csmscheck.load.merge import merge_reports
     from csmscheck.load.options import make_options
     from csmscheck.load.profile import load_profile
-    from csmscheck.load.runner import run_load
+    from csmscheck.load.runner import prepare_process, run_load
 
     try:
         if args.merge:
             if args.merge[0] != "merge" or len(args.merge) < 2:
                 raise ValueError("give 'load merge DIR [DIR ...]', or no positional arguments for a run")
+            from csmscheck.load.merge import merge_reports
+
             return merge_reports([Path(d) for d in args.merge[1:]], args.report_dir)
         profile = load_profile(args.profile)
         if args.ocpp:
@@ -299,6 +300,7 @@ def _load(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"csmscheck load: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    prepare_process()
     return run_load(options)
 
 

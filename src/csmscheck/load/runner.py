@@ -16,11 +16,12 @@ import multiprocessing
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from csmscheck.gc_tuning import tune_for_many_connections
 from csmscheck.load.bundled_target import BundledCsmsFailed, BundledTarget, start_bundled
@@ -36,9 +37,15 @@ EXIT_OK, EXIT_SLO_BROKEN, EXIT_USAGE = 0, 1, 2
 
 
 def run_load(options: LoadOptions) -> int:
+    """The run's exit status. A process running thousands of stations first calls
+    :func:`prepare_process` (the CLI does; a test need not)."""
+    return asyncio.run(_run(options))
+
+
+def prepare_process() -> None:
+    """Garbage-collector settings for many connections, and uvloop where it is installed."""
     tune_for_many_connections()
     _use_uvloop()
-    return asyncio.run(_run(options))
 
 
 async def _run(options: LoadOptions) -> int:
@@ -87,8 +94,8 @@ def _slices(options: LoadOptions, url: str, start_at: float) -> list[Slice]:
 async def _in_process(work: Slice, csms: Metrics, csms_pid: int | None, view: LiveView) -> tuple[list[Metrics], bool]:
     metrics, stop = Metrics(work.start_at), asyncio.Event()
     sampler = _CsmsSampler(csms_pid)
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, stop.set)
+    forget_ctrl_c = _on_ctrl_c(stop.set)
+    _announce(work)
     serving = _serve_prometheus(work, metrics, 0)
 
     def each_second(m: Metrics, connected: int) -> None:
@@ -98,7 +105,7 @@ async def _in_process(work: Slice, csms: Metrics, csms_pid: int | None, view: Li
     try:
         await run_slice(work, metrics, stop, each_second)
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        forget_ctrl_c()
         if serving:
             serving()
     return [metrics], stop.is_set()
@@ -121,9 +128,9 @@ async def _in_processes(slices: list[Slice], csms: Metrics, csms_pid: int | None
     snapshots: list[dict[str, Any]] = [{} for _ in slices]
     results: list[Metrics | None] = [None] * len(slices)
     stop_sent = False
-    loop = asyncio.get_running_loop()
     interrupted = asyncio.Event()
-    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    forget_ctrl_c = _on_ctrl_c(interrupted.set)
+    _announce(slices[0])
     try:
         while any(result is None for result in results):
             if interrupted.is_set() and not stop_sent:
@@ -148,10 +155,30 @@ async def _in_processes(slices: list[Slice], csms: Metrics, csms_pid: int | None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(interrupted.wait(), 0.25 if stop_sent else 1.0)
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        forget_ctrl_c()
         for process in processes:
             process.join(10)
     return [result for result in results if result is not None], stop_sent
+
+
+def _on_ctrl_c(callback: Callable[[], None]) -> Callable[[], None]:
+    """Ctrl-C calls ``callback`` (when the run owns the main thread); returns how to undo that."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, callback)
+    except RuntimeError:  # run from another thread (a library use): Ctrl-C is that program's business
+        return lambda: None
+
+    def forget() -> None:
+        loop.remove_signal_handler(signal.SIGINT)
+
+    return forget
+
+
+def _announce(work: Slice) -> None:
+    options = work.options
+    print(f"running {len(options.indices())} stations ({options.profile.name}) against {work.url} for "
+          f"{options.duration_s:g} s; Ctrl-C stops early and still writes the report", flush=True)
 
 
 def _lost_worker(work: Slice, exitcode: int | None) -> Metrics:
@@ -164,8 +191,7 @@ def _lost_worker(work: Slice, exitcode: int | None) -> Metrics:
 def _worker_main(work: Slice, pipe: Connection, k: int) -> None:
     """A worker process: its slice, a snapshot a second, its metrics at the end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop and says so
-    tune_for_many_connections()
-    _use_uvloop()
+    prepare_process()
 
     async def main() -> None:
         metrics, stop = Metrics(work.start_at), asyncio.Event()

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import orjson
-from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from picows.common import WSError
 
 from csmscheck.load.metrics import Metrics
@@ -97,7 +97,7 @@ class LoadStation(WSListener):  # type: ignore[misc]
     async def close(self) -> None:
         self._closing = True
         if self.transport is not None and not self.transport.is_disconnected:
-            self.transport.send_close()
+            self.transport.send_close(WSCloseCode.OK)
             self.transport.disconnect()
             await self.transport.wait_disconnected()
 
