@@ -27,6 +27,11 @@ from csmscheck.wire.versions import OcppVersion
 Payload = dict[str, Any]
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 _ERROR_DESCRIPTION_LIMIT = 255
+# picows reads into a 16 KB buffer per connection by default (28 KB per connection in all,
+# measured); OCPP frames are mostly far smaller and the buffer grows when one is not: 14 KB.
+READ_BUFFER_BYTES = 2048
+# One read-only reply policy per version, shared by every station (a copy each costs ~2 KB).
+_REPLIES = {version: default_replies(version) for version in ("1.6", "2.0.1")}
 
 
 class Offline(Exception):
@@ -51,7 +56,7 @@ class LoadStation(WSListener):  # type: ignore[misc]
         self._answered: set[str] = set()  # ids answered lately, to tell "answered twice" from "never asked"
         self._next_id = 0
         self._closing = False  # our own close at the end of the run is no lost connection
-        self._replies = default_replies(version)
+        self._replies = _REPLIES[version]
 
     # -- connection --------------------------------------------------------------------
 
@@ -68,7 +73,8 @@ class LoadStation(WSListener):  # type: ignore[misc]
                 transport, _ = await ws_connect(lambda: self, f"{url.rstrip('/')}/{self.id}",
                                                 ssl_context=ssl_context, extra_headers=headers,
                                                 websocket_handshake_timeout=self.timeout, enable_auto_pong=True,
-                                                max_frame_size=16 * 1024 * 1024)
+                                                max_frame_size=16 * 1024 * 1024,
+                                                read_buffer_init_size=READ_BUFFER_BYTES)
         except TimeoutError:
             self.metrics.connect_failed("timeout", time.time())
             return False

@@ -74,7 +74,8 @@ async def run_slice(work: Slice, metrics: Metrics, stop: asyncio.Event,
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), min(1.0, max(0.0, ends - time.time())))
     finally:
-        plan.stop.set()
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         metrics.set_connected(0, time.time())
 
@@ -86,13 +87,8 @@ def _due(options: LoadOptions, start_at: float, n: int) -> float:
 
 
 async def _live(station: LoadStation, plan: Plan, due: float) -> None:
-    delay = due - time.time()
-    if delay > 0:
-        try:
-            await asyncio.wait_for(plan.stop.wait(), delay)
-            return  # the run ended before this station's turn
-        except TimeoutError:
-            pass
+    """The station's life from its turn in the schedule until the run's end cancels it."""
+    await asyncio.sleep(max(0.0, due - time.time()))
     await StationLife(station, plan).run()
 
 
