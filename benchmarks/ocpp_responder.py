@@ -31,6 +31,8 @@ from picows import (
     ws_create_server,
 )
 
+from csmscheck.load.station import is_text
+
 ACCEPTED = {"status": "Accepted"}
 
 
@@ -52,11 +54,7 @@ def _answer(action: str) -> dict[str, Any]:
 
 class Responder(WSListener):  # type: ignore[misc]
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        if frame.msg_type == WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code())
-            transport.disconnect()
-            return
-        if frame.msg_type != WSMsgType.TEXT:
+        if not is_text(transport, frame):
             return
         message = orjson.loads(frame.get_payload_as_bytes())
         if message[0] == 2:

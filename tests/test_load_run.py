@@ -177,8 +177,8 @@ def test_options_keep_what_a_shard_needs() -> None:
 
 
 def test_callerrors_and_silence_are_counted_by_code_and_as_timeouts(tmp_path: Path) -> None:
-    """A CSMS that answers BootNotification, then every other CALL with an InternalError, and
-    never answers a Heartbeat."""
+    """A CSMS that answers BootNotification twice, every other CALL with an InternalError, and
+    never a Heartbeat."""
     import asyncio
 
     import orjson
@@ -190,6 +190,7 @@ def test_callerrors_and_silence_are_counted_by_code_and_as_timeouts(tmp_path: Pa
             if action == "BootNotification":
                 answer = [3, message_id, {"status": "Accepted", "currentTime": "2026-01-01T00:00:00Z",
                                           "interval": 1}]
+                await connection.send(orjson.dumps(answer).decode())  # twice
             elif action == "Heartbeat":
                 continue
             else:
@@ -212,3 +213,4 @@ def test_callerrors_and_silence_are_counted_by_code_and_as_timeouts(tmp_path: Pa
     assert report["callerrors_by_code"]["InternalError"]["actions"]["StatusNotification"] == 3
     assert report["summary"]["timeouts"] >= 3  # the unanswered Heartbeats
     assert report["actions"]["BootNotification"]["errors"] == 0
+    assert report["consistency"]["inconsistencies"]["answered twice"]["count"] == 3

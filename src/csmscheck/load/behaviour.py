@@ -14,7 +14,6 @@ import contextlib
 import random
 import ssl
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +47,7 @@ class StationLife:
         self.profile = plan.profile
         self.heartbeat_s = self.profile.heartbeat_s
         self.booted = asyncio.Event()
-        self.queue: deque[tuple[str, Payload]] = deque()  # transaction messages made while offline
+        self.queue: list[tuple[str, Payload]] = []  # transaction messages made while offline (a few)
         self.meter_wh = 0.0
         self.transaction_id: int | None = None  # 1.6: the id the CSMS gave the running transaction
         self.session_number = 0
@@ -139,7 +138,7 @@ class StationLife:
             if action != "StartTransaction" and "transactionId" in payload and payload["transactionId"] is None:
                 payload["transactionId"] = self.transaction_id or 0
             answer = await self.station.call(action, payload)
-            self.queue.popleft()
+            del self.queue[0]
             if answer is None:
                 self.plan.metrics.inconsistency("offline event not acknowledged", f"{self.station.id} {action}")
             elif action == "StartTransaction":

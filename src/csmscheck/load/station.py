@@ -53,7 +53,7 @@ class LoadStation(WSListener):  # type: ignore[misc]
         self.lost = asyncio.Event()  # set while the station has no connection
         self.lost.set()
         self._pending: dict[str, tuple[str, int, asyncio.Future[Payload | None]]] = {}
-        self._answered: set[str] = set()  # ids answered lately, to tell "answered twice" from "never asked"
+        self._timed_out: set[str] | None = None  # ids of calls that timed out: their late answer is no double
         self._next_id = 0
         self._closing = False  # our own close at the end of the run is no lost connection
         self._replies = _REPLIES[version]
@@ -124,16 +124,14 @@ class LoadStation(WSListener):  # type: ignore[misc]
         self._pending.clear()
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        if frame.msg_type == WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code())
-            transport.disconnect()
-            return
-        if frame.msg_type != WSMsgType.TEXT:
+        if not is_text(transport, frame):
             return
         try:
             message = orjson.loads(frame.get_payload_as_bytes())
             kind, message_id = message[0], message[1]
         except (orjson.JSONDecodeError, IndexError, KeyError, TypeError):
+            message_id = None
+        if not isinstance(message_id, str):
             self.metrics.inconsistency("malformed frame", frame.get_payload_as_ascii_text()[:200])
             return
         if kind == CALL:
@@ -163,16 +161,23 @@ class LoadStation(WSListener):  # type: ignore[misc]
         except TimeoutError:
             self._pending.pop(message_id, None)
             self.metrics.timed_out(action, time.time())
+            if self._timed_out is None:
+                self._timed_out = set()
+            self._timed_out.add(message_id)
+            if len(self._timed_out) > 64:  # a bounded memory of recent ones is enough
+                self._timed_out.discard(str(int(message_id) - 64))
             return None
 
     def _settle(self, kind: int, message_id: str, message: list[Any]) -> None:
         entry = self._pending.pop(message_id, None)
         if entry is None:
-            what = "answered twice" if message_id in self._answered else "answer to no call in flight"
-            self.metrics.inconsistency(what, f"{self.id}: message id {message_id!r}")
+            if self._timed_out is None or message_id not in self._timed_out:  # a late answer is counted as a timeout
+                self.metrics.inconsistency(
+                    "answered twice" if isinstance(message_id, str) and message_id.isdigit()
+                    and int(message_id) <= self._next_id
+                    else "answer to no call in flight", f"{self.id}: message id {message_id!r}")
             return
         action, sent_ns, future = entry
-        self._remember(message_id)
         latency_us = max(1, (time.perf_counter_ns() - sent_ns) // 1000)
         now = time.time()
         if kind == CALLRESULT and len(message) > 2 and isinstance(message[2], dict):
@@ -186,11 +191,6 @@ class LoadStation(WSListener):  # type: ignore[misc]
             self.metrics.call_error(action, code, latency_us, now)
             if not future.done():
                 future.set_result(None)
-
-    def _remember(self, message_id: str) -> None:
-        self._answered.add(message_id)
-        if len(self._answered) > 64:  # a bounded memory of recent ids is enough to see a double answer
-            self._answered.discard(str(int(message_id) - 64))
 
     def _answer_call(self, message_id: str, message: list[Any]) -> None:
         """The CSMS's own CALL: answered at once by the default reply policy."""
@@ -222,6 +222,14 @@ class LoadStation(WSListener):  # type: ignore[misc]
         for violation in found:
             kind = "response" if response else "request"
             self.metrics.violation(action, f"{side} {action} {kind}: {violation}")
+
+
+def is_text(transport: WSTransport, frame: WSFrame) -> bool:
+    """Whether ``frame`` is a text frame to read; a close frame is answered and the connection ended."""
+    if frame.msg_type == WSMsgType.CLOSE:
+        transport.send_close(frame.get_close_code())
+        transport.disconnect()
+    return bool(frame.msg_type == WSMsgType.TEXT)
 
 
 def _handshake_cause(exc: WSError) -> str:
