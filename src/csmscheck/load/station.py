@@ -157,7 +157,10 @@ class LoadStation(WSListener):  # type: ignore[misc]
         self._pending[message_id] = (action, time.perf_counter_ns(), future)
         transport.send(WSMsgType.TEXT, orjson.dumps([CALL, message_id, action, payload]))
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+            # that comes as the answer does, and the run's end must stop every station.
+            async with asyncio.timeout(self.timeout):
+                return await future
         except TimeoutError:
             self._pending.pop(message_id, None)
             self.metrics.timed_out(action, time.time())
