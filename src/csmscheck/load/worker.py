@@ -23,7 +23,8 @@ from csmscheck.load.metrics import Metrics
 from csmscheck.load.options import LoadOptions
 from csmscheck.load.station import LoadStation
 
-STORM_SETTLE_S = 5.0  # a reconnect storm strikes this long after the last station was due to start
+STORM_SETTLE_S = 5.0  # a reconnect storm strikes this long after the last station was due to start …
+STORM_WAIT_S = 60.0  # … once every station is connected, or at the latest this long after that
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class Slice:
 
 def storm_at(options: LoadOptions, start_at: float) -> float:
     return start_at + options.stations / options.ramp_per_s + STORM_SETTLE_S
+
+
+def _storm_due(options: LoadOptions, start_at: float, all_connected: bool) -> bool:
+    """A storm of stations not yet all connected would test the ramp, not the reconnect."""
+    scheduled = storm_at(options, start_at)
+    return time.time() >= scheduled and (all_connected or time.time() >= scheduled + STORM_WAIT_S)
 
 
 def ssl_context_for(options: LoadOptions) -> ssl.SSLContext | None:
@@ -66,9 +73,9 @@ async def run_slice(work: Slice, metrics: Metrics, stop: asyncio.Event,
     ends = work.start_at + options.duration_s
     try:
         while time.time() < ends and not stop.is_set():
-            if storm and not plan.storm.is_set() and time.time() >= storm_at(options, work.start_at):
-                plan.storm.set()
             connected = sum(not station.lost.is_set() for station in stations)
+            if storm and not plan.storm.is_set() and _storm_due(options, work.start_at, connected == len(stations)):
+                plan.storm.set()
             metrics.set_connected(connected, time.time())
             each_second(metrics, connected)
             with contextlib.suppress(TimeoutError):
