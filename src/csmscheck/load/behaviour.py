@@ -74,7 +74,13 @@ class StationLife:
     async def _stay_online(self) -> None:
         retry = BOOT_RETRY_S[0]
         while True:
-            if await self._connect_and_boot():
+            try:
+                booted = await self._connect_and_boot()
+            except Exception as exc:  # a generator fault must show in the report, not end a station quietly
+                self.plan.metrics.inconsistency("station error", f"{self.station.id}: {exc!r}"[:300])
+                self.station.drop()
+                booted = False
+            if booted:
                 retry = BOOT_RETRY_S[0]
                 try:
                     await self._heartbeats_until_lost()

@@ -88,6 +88,9 @@ class LoadStation(WSListener):  # type: ignore[misc]
             self.metrics.connect_failed("refused" if isinstance(exc, ConnectionRefusedError)
                                         else type(exc).__name__, time.time())
             return False
+        except Exception as exc:  # whatever else a failed handshake raises is a failure, not a dead station
+            self.metrics.connect_failed(type(exc).__name__, time.time())
+            return False
         if transport.response.headers.get("sec-websocket-protocol") != subprotocol_of(self.version):
             transport.disconnect()
             self.metrics.connect_failed("no subprotocol", time.time())
