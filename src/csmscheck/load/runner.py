@@ -273,7 +273,7 @@ def _report(options: LoadOptions, metrics: Metrics, start_at: float, url: str, i
 
 
 def _use_uvloop() -> None:
-    """uvloop where it is installed: a cheaper event loop for thousands of sockets."""
+    """uvloop (a dependency except on Windows): a cheaper event loop for thousands of sockets."""
     try:
         import uvloop
     except ImportError:
