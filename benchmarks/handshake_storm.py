@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import socket
 import sys
@@ -31,6 +30,7 @@ from csmscheck.csms.credentials import hash_password
 from csmscheck.csms.models import Station
 from csmscheck.csms.store import Store
 from csmscheck.gc_tuning import tune_for_many_connections
+from csmscheck.wire.basic_auth import basic_authorization
 
 PASSWORD = "storm-password-0123456789"
 
@@ -68,7 +68,7 @@ async def wait_listening(port: int, process: asyncio.subprocess.Process, deadlin
 
 
 async def storm(url: str, ids: list[str], open_timeout: float) -> tuple[list[websockets.ClientConnection], dict]:
-    auth = {i: "Basic " + base64.b64encode(f"{i}:{PASSWORD}".encode()).decode() for i in ids}
+    auth = {i: basic_authorization(i, PASSWORD) for i in ids}
     times: list[float] = []
     failures: Counter[str] = Counter()
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import subprocess
@@ -32,6 +31,7 @@ import psutil
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from benchmarks.targets import free_port
+from csmscheck.wire.basic_auth import basic_authorization
 
 IDLE_PROFILE = 'scenario = "steady"\nheartbeat_s = 60\n[sessions]\nenabled = false\n'
 BUSY_PROFILE = 'scenario = "steady"\nheartbeat_s = 1\n[sessions]\nenabled = false\n'
@@ -116,7 +116,7 @@ class _Bare(WSListener):  # type: ignore[misc]
 
 
 async def _bare_client(url: str, stations: int, duration: int) -> dict[str, Any]:
-    auth = "Basic " + base64.b64encode(b"BARE:benchmark-password-1").decode()
+    auth = basic_authorization("BARE", "benchmark-password-1")
     clients: list[tuple[WSTransport, _Bare]] = []
     for n in range(stations):
         transport, listener = await ws_connect(_Bare, f"{url}/BARE{n:05d}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Subprotocol
 
 from benchmarks.messages import BOOT, Payload
+from csmscheck.wire.basic_auth import basic_authorization
 
 OK = "ok"
 SUBPROTOCOL = Subprotocol("ocpp2.0.1")
@@ -87,12 +87,11 @@ class Station:
 async def handshake(url: str, station_id: str, password: str, deadline: float, tally: Tally) -> Station | None:
     """Connect and boot; the station when the CSMS accepted it, else ``None`` with the failure tallied."""
     started = time.perf_counter_ns()
-    credentials = base64.b64encode(f"{station_id}:{password}".encode()).decode()
     try:
         async with asyncio.timeout(deadline):
             connection = await connect(
                 f"{url}/{station_id}", subprotocols=[SUBPROTOCOL], compression=None, ping_interval=None,
-                additional_headers={"Authorization": f"Basic {credentials}"}, open_timeout=None, close_timeout=2,
+                additional_headers={"Authorization": basic_authorization(station_id, password)}, open_timeout=None, close_timeout=2,
             )
     except TimeoutError:
         tally.failures["handshake timeout"] += 1

@@ -91,23 +91,32 @@ def _slices(options: LoadOptions, url: str, start_at: float) -> list[Slice]:
     return slices
 
 
+async def _measure(work: Slice, k: int, stop: asyncio.Event, each_second: Callable[[Metrics], None]) -> Metrics:
+    """Run the ``k``-th slice of this shard, its metrics served to Prometheus while it runs."""
+    metrics = Metrics(work.start_at)
+    serving = _serve_prometheus(work, metrics, k)
+    try:
+        await run_slice(work, metrics, stop, each_second)
+    finally:
+        if serving:
+            serving()
+    return metrics
+
+
 async def _in_process(work: Slice, csms: Metrics, csms_pid: int | None, view: LiveView) -> tuple[list[Metrics], bool]:
-    metrics, stop = Metrics(work.start_at), asyncio.Event()
+    stop = asyncio.Event()
     sampler = _CsmsSampler(csms_pid)
     forget_ctrl_c = _on_ctrl_c(stop.set)
     _announce(work)
-    serving = _serve_prometheus(work, metrics, 0)
 
-    def each_second(m: Metrics, connected: int) -> None:
+    def each_second(m: Metrics) -> None:
         sampler.sample(csms)
         view.update([m.snapshot()], sampler.last)
 
     try:
-        await run_slice(work, metrics, stop, each_second)
+        metrics = await _measure(work, 0, stop, each_second)
     finally:
         forget_ctrl_c()
-        if serving:
-            serving()
     return [metrics], stop.is_set()
 
 
@@ -183,8 +192,8 @@ def _announce(work: Slice) -> None:
 
 def _lost_worker(work: Slice, exitcode: int | None) -> Metrics:
     metrics = Metrics(work.start_at)
-    metrics.inconsistency("worker process lost", f"stations {work.indices.start}…{work.indices.stop - 1} (exit code "  # type: ignore[attr-defined]
-                          f"{exitcode}): their measurements are missing")
+    metrics.inconsistency("worker process lost", f"stations {work.indices.start}…{work.indices.stop - 1} "
+                          f"(exit code {exitcode}): their measurements are missing")
     return metrics
 
 
@@ -194,19 +203,14 @@ def _worker_main(work: Slice, pipe: Connection, k: int) -> None:
     prepare_process()
 
     async def main() -> None:
-        metrics, stop = Metrics(work.start_at), asyncio.Event()
-        serving = _serve_prometheus(work, metrics, k)
+        stop = asyncio.Event()
 
-        def each_second(m: Metrics, connected: int) -> None:
+        def each_second(m: Metrics) -> None:
             if pipe.poll() and pipe.recv() == "stop":
                 stop.set()
             pipe.send(("second", m.snapshot()))
 
-        try:
-            await run_slice(work, metrics, stop, each_second)
-        finally:
-            if serving:
-                serving()
+        metrics = await _measure(work, k, stop, each_second)
         pipe.send(("done", metrics.to_dict()))
 
     asyncio.run(main())

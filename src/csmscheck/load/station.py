@@ -10,7 +10,6 @@ schemas and reports what violates them.
 from __future__ import annotations
 
 import asyncio
-import base64
 import ssl
 import time
 from typing import Any
@@ -22,6 +21,7 @@ from picows.common import WSError
 from csmscheck.load.metrics import Metrics
 from csmscheck.station.replies import default_replies, reply_payload
 from csmscheck.wire import CallError, subprotocol_of, validators
+from csmscheck.wire.basic_auth import basic_authorization
 from csmscheck.wire.versions import OcppVersion
 
 Payload = dict[str, Any]
@@ -64,8 +64,7 @@ class LoadStation(WSListener):  # type: ignore[misc]
         """Open the WebSocket; False (and the cause counted) when it fails."""
         headers = {"Sec-WebSocket-Protocol": subprotocol_of(self.version)}
         if password is not None:
-            token = base64.b64encode(f"{self.id}:{password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
+            headers["Authorization"] = basic_authorization(self.id, password)
         now = time.time()
         self.metrics.connect_attempt(now)
         try:

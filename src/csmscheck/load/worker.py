@@ -16,7 +16,6 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from csmscheck.load.behaviour import Plan, StationLife
 from csmscheck.load.metrics import Metrics
@@ -32,7 +31,7 @@ class Slice:
     """The stations one process runs, and where to."""
 
     options: LoadOptions
-    indices: Sequence[int]
+    indices: range
     url: str
     start_at: float
     seed: int
@@ -57,9 +56,9 @@ def ssl_context_for(options: LoadOptions) -> ssl.SSLContext | None:
 
 
 async def run_slice(work: Slice, metrics: Metrics, stop: asyncio.Event,
-                    each_second: Callable[[Metrics, int], None] = lambda m, c: None) -> None:
+                    each_second: Callable[[Metrics], None] = lambda m: None) -> None:
     """Run the slice until the schedule ends or ``stop`` is set; ``each_second`` sees the metrics
-    and the number of stations connected, once a second."""
+    once a second."""
     options = work.options
     plan = Plan(url=work.url, password=options.password, ssl_context=ssl_context_for(options),
                 profile=options.profile, metrics=metrics, rng=random.Random(work.seed))
@@ -77,7 +76,7 @@ async def run_slice(work: Slice, metrics: Metrics, stop: asyncio.Event,
             if storm and not plan.storm.is_set() and _storm_due(options, work.start_at, connected == len(stations)):
                 plan.storm.set()
             metrics.set_connected(connected, time.time())
-            each_second(metrics, connected)
+            each_second(metrics)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), min(1.0, max(0.0, ends - time.time())))
     finally:
@@ -105,7 +104,3 @@ def _sampled(indices: Sequence[int], share: float, seed: int) -> set[int]:
         return set()
     count = max(1, round(len(indices) * share))
     return set(random.Random(seed).sample(list(indices), min(count, len(indices))))
-
-
-def describe(work: Slice) -> dict[str, Any]:
-    return {"stations": len(work.indices), "first": work.options.station_id(work.indices[0]) if work.indices else None}

@@ -9,7 +9,6 @@ validated too, and any violation fails the step that waits for it.
 from __future__ import annotations
 
 import asyncio
-import base64
 import inspect
 import ssl
 from collections import deque
@@ -35,6 +34,7 @@ from csmscheck.wire import (
     subprotocol_of,
     validators,
 )
+from csmscheck.wire.basic_auth import basic_authorization
 from csmscheck.wire.errors import ErrorCode, error_code
 from csmscheck.wire.transcript import Direction, FrameListener, RecordKind, Transcript
 from csmscheck.wire.versions import OcppVersion
@@ -121,8 +121,7 @@ class StationSession:
         """
         headers = {}
         if password is not None:
-            token = base64.b64encode(f"{username or self.station_id}:{password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
+            headers["Authorization"] = basic_authorization(username or self.station_id, password)
         url = f"{base_url.rstrip('/')}/{self.station_id}"
         offered = [subprotocol_of(self.version)] if subprotocols is None else subprotocols
         how = [f"offering {', '.join(offered)}" if offered else "offering no subprotocol"]
