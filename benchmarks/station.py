@@ -91,7 +91,8 @@ async def handshake(url: str, station_id: str, password: str, deadline: float, t
         async with asyncio.timeout(deadline):
             connection = await connect(
                 f"{url}/{station_id}", subprotocols=[SUBPROTOCOL], compression=None, ping_interval=None,
-                additional_headers={"Authorization": basic_authorization(station_id, password)}, open_timeout=None, close_timeout=2,
+                additional_headers={"Authorization": basic_authorization(station_id, password)},
+                open_timeout=None, close_timeout=2,
             )
     except TimeoutError:
         tally.failures["handshake timeout"] += 1
