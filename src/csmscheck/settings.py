@@ -133,6 +133,14 @@ class Settings:
     start_period: int = field(default=0, metadata=_env("CONFIGURED_START_PERIOD"))
     number_phases: int = field(default=3, metadata=_env("CONFIGURED_NUMBER_PHASES"))
 
+    # OCPP 2.0.1 block K (smart charging): the rest of what the OCTT calls <Configured ...> there;
+    # the stack level, rate unit, duration and number of phases above are shared with 1.6.
+    charging_profile_id: int = field(default=101, metadata=_env("CONFIGURED_CHARGING_PROFILE_ID"))
+    recurrency_kind: str = field(default="Daily", metadata=_env("CONFIGURED_RECURRENCY_KIND"))
+    charging_profile_purpose: str = field(default="TxDefaultProfile",
+                                          metadata=_env("CONFIGURED_CHARGING_PROFILE_PURPOSE"))
+    charging_limit_source: str = field(default="CSO", metadata=_env("CONFIGURED_CHARGING_LIMIT_SOURCE"))
+
     @property
     def manual(self) -> bool:
         return self.trigger == "manual"
@@ -152,6 +160,15 @@ class Settings:
 
 
 ENV_NAMES: dict[str, str] = {f.name: f.metadata["env"] for f in fields(Settings)}
+
+
+# Settings that name an OCPP 2.0.1 enumeration value: what the schemas allow.
+_ENUM_SETTINGS: dict[str, tuple[str, ...]] = {
+    "recurrency_kind": ("Daily", "Weekly"),
+    "charging_profile_purpose": ("ChargingStationExternalConstraints", "ChargingStationMaxProfile",
+                                 "TxDefaultProfile", "TxProfile"),
+    "charging_limit_source": ("EMS", "Other", "SO", "CSO"),
+}
 
 
 class SettingWarning(UserWarning):
@@ -278,6 +295,12 @@ def _check(settings: Settings) -> None:
         raise ConfigError("setting charging_rate_unit (CONFIGURED_CHARGING_RATE_UNIT) must be A or W")
     if settings.number_phases not in (1, 2, 3):
         raise ConfigError("setting number_phases (CONFIGURED_NUMBER_PHASES) must be 1, 2 or 3")
+    for name, allowed in _ENUM_SETTINGS.items():
+        if getattr(settings, name) not in allowed:
+            raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be one of {', '.join(allowed)}")
+    if not 0 < settings.charging_profile_id < 2**31:
+        raise ConfigError("setting charging_profile_id (CONFIGURED_CHARGING_PROFILE_ID) must be a positive "
+                          "32-bit integer")
     for name in ("expiry_date_offset", "stack_level", "schedule_duration", "start_period", "max_setup_failures",
                  "heartbeat_interval", "pending_interval"):
         if (getattr(settings, name) or 0) < 0:
