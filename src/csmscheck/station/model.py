@@ -6,6 +6,7 @@ import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 # NotifyEvent eventIds: unique and rising across every station of the process and, seeded from the
 # clock, unlikely to repeat an earlier run's against a long-running CSMS (still within int32).
@@ -47,6 +48,7 @@ class StationModel:
     stop_authorized: bool = False
     booted: bool = False
     meter_wh: float = 0.0
+    tx_profile: dict[str, Any] | None = None  # the TxProfile of the transaction (ISO 15118 load levelling)
 
     def new_transaction(self, evse_id: int, connector_id: int, transaction_id: str | None = None) -> Transaction:
         self.transaction = Transaction(transaction_id or uuid.uuid4().hex[:20], evse_id, connector_id,
@@ -54,7 +56,7 @@ class StationModel:
         return self.transaction
 
     def end_transaction(self) -> None:
-        self.transaction = None
+        self.transaction = self.tx_profile = None
         self.authorized = self.charging = self.suspended = self.stop_authorized = False
 
     def add_energy(self, wh: float) -> float:
