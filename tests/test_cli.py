@@ -123,3 +123,23 @@ def test_pytest_reports_a_setting_warning_once(pytester: pytest.Pytester, monkey
                                            "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
     result.assert_outcomes(passed=1, warnings=1)
     assert result.stdout.str().count("setting blocked_id_token (BLOCKED_ID_TOKEN) should be an ISO14443 UID") == 1
+
+
+def _collected(pytester: pytest.Pytester, *options: str) -> list[str]:
+    result = pytester.runpytest_subprocess("--pyargs", "csmscheck.suite", "--collect-only", "-q", "-p",
+                                           "no:cacheprovider", "--csms-select", "D", "--csms-select", "G", *options)
+    return [line for line in result.stdout.lines if "::" in line]
+
+
+def test_shuffle_runs_the_cases_in_an_order_its_seed_repeats(pytester: pytest.Pytester) -> None:
+    octt_order = _collected(pytester)
+    shuffled = _collected(pytester, "--csms-shuffle", "7")
+    assert sorted(shuffled) == sorted(octt_order) and shuffled != octt_order
+    assert _collected(pytester, "--csms-shuffle", "7") == shuffled
+    assert _collected(pytester, "--csms-shuffle", "8") != shuffled
+
+
+def test_run_shuffle_without_a_seed_prints_the_seed_it_drew(tmp_path: Path) -> None:
+    done = csmscheck("run", "TC_B_01", "TC_B_20", "--shuffle", "--report-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cases in a random order, seed " in done.stdout and "--shuffle " in done.stdout

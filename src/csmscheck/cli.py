@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import signal
 import sys
 import warnings
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from csmscheck.suite.capabilities import Capabilities
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_NEW_SEED = -1  # --shuffle without a seed: draw one
 _CAPABILITIES_HELP = "TOML file of the optional features the CSMS declares (PICS); cases of others are n/a"
 
 
@@ -44,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="fail a case whose csmscheck checks (findings beyond the OCTT verdict) were not met")
     run.add_argument("--pace", type=float, metavar="SECONDS",
                      help="pause between cases, for a CSMS that needs time between sessions")
+    run.add_argument("--shuffle", nargs="?", type=int, const=_NEW_SEED, metavar="SEED",
+                     help="run the cases in a random order (from SEED, or a new seed that is printed)")
 
     listing = commands.add_parser("list", help="list the test cases: id, version, block, name")
     listing.add_argument("selection", nargs="*")
@@ -174,6 +178,10 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args.append("--csms-strict")
     if args.pace is not None:
         pytest_args += ["--csms-pace", str(args.pace)]
+    if args.shuffle is not None:
+        seed = secrets.randbelow(2**32) if args.shuffle == _NEW_SEED else args.shuffle
+        print(f"csmscheck: cases in a random order, seed {seed} (--shuffle {seed} repeats it)")
+        pytest_args += ["--csms-shuffle", str(seed)]
     if args.log_messages or settings.manual:
         pytest_args.append("-s")  # frames and operator prompts go straight to the terminal
     code = pytest.main(pytest_args)

@@ -6,6 +6,7 @@ Loaded through the ``pytest11`` entry point, so ``pytest --pyargs csmscheck.suit
 
 from __future__ import annotations
 
+import random
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
@@ -67,6 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--csms-strict", action="store_true", default=None,
                     help="fail a case whose csmscheck checks (findings) were not met")
     group.addoption("--csms-pace", type=float, help="seconds to pause between cases")
+    group.addoption("--csms-shuffle", type=int, metavar="SEED",
+                    help="run the cases in a random order drawn from SEED (the same seed, the same order)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,6 +119,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = sorted(keep, key=_octt_order)
+    seed = config.getoption("csms_shuffle")
+    if seed is not None:
+        # Every case must pass in any order (its outcome never depends on the cases before it):
+        # a seeded shuffle shows it, and the seed reproduces a failing order.
+        random.Random(seed).shuffle(items)
     capabilities = config.stash.get(CAPABILITIES, None)
     if capabilities is not None:
         _mark_not_applicable(items, capabilities)
