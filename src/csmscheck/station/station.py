@@ -9,6 +9,7 @@ from typing import Any
 
 from csmscheck.checks import Findings
 from csmscheck.settings import Settings
+from csmscheck.station.charging_profiles import ChargingProfiles, serve_charging_profiles
 from csmscheck.station.device_model import DeviceModel
 from csmscheck.station.model import StationModel
 from csmscheck.station.replies import Reply
@@ -42,10 +43,12 @@ class Station:
         self.model = StationModel()
         self.session = StationSession(station_id, version, timeout=cfg.message_wait, listener=listener)
         self.device_model = DeviceModel()
+        self.charging_profiles = ChargingProfiles(self.model, lambda: self.cfg.number_of_evses)
         if version == "2.0.1":
             self.session.replies["GetVariables"] = self.device_model.get_variables
             self.session.replies["SetVariables"] = self.device_model.set_variables
             send_reports(self.session, self.device_model)
+            serve_charging_profiles(self.session, self.charging_profiles)
 
     async def connect(self, subprotocols: list[str] | None = None) -> None:
         await self.session.connect(self.endpoint.url, password=self.endpoint.password,
