@@ -20,6 +20,7 @@ from typing import Any
 import pytest_asyncio
 
 from csmscheck.checks import smart_charging as checks
+from csmscheck.checks.operations import ANSWER_REPORTED
 from csmscheck.errors import ConnectionLost, StepFailed
 from csmscheck.expect import ABSENT, Matcher, absent_or, mismatches, one_of, step
 from csmscheck.settings import Settings
@@ -150,6 +151,18 @@ def check_well_formed(station: Station, profile: Payload, label: str, *, evse_id
         station.findings.check(checks.PROFILE_WELL_FORMED, False, f"{label}: {problem}")
 
 
+def answer_reported(station: Station, reported: Payload | None, answer: Payload | CallError | None,
+                    label: str) -> None:
+    """csmscheck check CSC-201-F-03: the CSMS reports the station's answer as given, a CALLERROR as a CALLERROR."""
+    if not isinstance(answer, CallError):
+        check_reported(station, reported, answer, label)
+    elif reported is not None:
+        error = reported.get("error")
+        station.findings.check(ANSWER_REPORTED, isinstance(error, dict) and error.get("code") == answer.code,
+                               f"{label}: the station answered CALLERROR {answer.code}, but the CSMS reported "
+                               f"{shown(reported)}")
+
+
 # -- steps ----------------------------------------------------------------------------------
 
 
@@ -164,7 +177,7 @@ async def set_profile(station: Station, csms: Csms, evse_id: int, profile: Paylo
     request = got.payload
     if isinstance(got.answer, dict) and got.answer.get("status") == "Accepted":
         station.charging_profiles.install(request["evseId"], request["chargingProfile"])
-    check_reported(station, reported, got.answer, f"{label}: SetChargingProfileResponse")
+    answer_reported(station, reported, got.answer, f"{label}: SetChargingProfileResponse")
     check_well_formed(station, request["chargingProfile"], f"{label}: SetChargingProfileRequest",
                       evse_id=request["evseId"])
     return request
@@ -179,7 +192,7 @@ async def clear_profile(station: Station, csms: Csms, asked: Payload, label: str
             reported = await csms.request(station, "ClearChargingProfile", asked)
     if reply is not None and reply.get("status") == "Accepted":
         station.charging_profiles.clear_charging_profile(got.payload)
-    check_reported(station, reported, got.answer, f"{label}: ClearChargingProfileResponse")
+    answer_reported(station, reported, got.answer, f"{label}: ClearChargingProfileResponse")
     return got.payload
 
 
@@ -196,7 +209,7 @@ async def get_profiles(station: Station, csms: Csms, asked: Payload, label: str 
     with step(label):
         async with station.expect("GetChargingProfiles", reply=ACCEPTED) as got:
             reported = await csms.request(station, "GetChargingProfiles", asked)
-    check_reported(station, reported, got.answer, f"{label}: GetChargingProfilesResponse")
+    answer_reported(station, reported, got.answer, f"{label}: GetChargingProfilesResponse")
     check_criteria(station, got.payload, f"{label}: GetChargingProfilesRequest")
     return got.payload
 
@@ -223,6 +236,14 @@ async def report_profiles(station: Station, request: Payload, label: str) -> lis
         with step(f"{label}: ReportChargingProfilesRequest for EVSE {part['evseId']}"):
             await station.call("ReportChargingProfiles", part)
     return parts
+
+
+async def profiles_reported(station: Station, csms: Csms, asked: Payload, state: str) -> Payload:
+    """A memory state: the CSMS asks for profiles (GetChargingProfiles as ``asked``), the station accepts and
+    reports them. Returns the request."""
+    request = await get_profiles(station, csms, asked, f"{state}: Step 1")
+    await report_profiles(station, request, f"{state}: Step 3")
+    return request
 
 
 def held_profile(station: Station, purpose: str, evse_id: int, *, amps: float = 6.0,
