@@ -3,16 +3,19 @@
 A real station keeps what SetChargingProfile installed until it is replaced (same id, or same
 stack level, purpose and EVSE), cleared, or (a TxProfile) its transaction ends; it reports
 them on GetChargingProfiles (ReportChargingProfiles parts after an Accepted answer) and
-combines them into a composite schedule. :func:`serve_charging_profiles` makes a session
-answer so by policy; a case that gives its own ``reply`` takes over that answer.
+combines them into a composite schedule (``csmscheck.charging_schedule``).
+:func:`serve_charging_profiles` makes a session answer so by policy; a case that gives its
+own ``reply`` takes over that answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from csmscheck.charging_schedule import composite_schedule
 from csmscheck.station.model import StationModel
 from csmscheck.station.session import StationSession
 from csmscheck.wire import CallError
@@ -34,11 +37,12 @@ class HeldProfile:
 class ChargingProfiles:
     """The profiles of one station by id; TxProfiles of a transaction that is over are forgotten."""
 
-    __slots__ = ("_evses", "_model", "held")
+    __slots__ = ("_evses", "_model", "_tx_seen", "held")
 
     def __init__(self, model: StationModel, evses: Callable[[], int]) -> None:
         self._model = model
         self._evses = evses  # the station's number of EVSEs (a case may change its settings)
+        self._tx_seen: tuple[str, datetime] | None = None  # the transaction, and when these profiles first saw it
         self.held: dict[int, HeldProfile] = {}
 
     # -- what the station holds ------------------------------------------------------------
@@ -63,6 +67,8 @@ class ChargingProfiles:
     def _prune(self) -> None:
         """A TxProfile lives as long as its transaction: forget those of a transaction that is over."""
         tx = self._model.transaction
+        if tx is not None and (self._tx_seen is None or self._tx_seen[0] != tx.id):
+            self._tx_seen = (tx.id, datetime.now(UTC))
         for profile_id, held in list(self.held.items()):
             if held.profile["chargingProfilePurpose"] == "TxProfile" and (
                     tx is None or held.profile.get("transactionId") != tx.id):
@@ -129,12 +135,20 @@ class ChargingProfiles:
                  "chargingProfile": profiles, "tbc": n < len(parts) - 1}
                 for n, ((evse_id, source), profiles) in enumerate(parts)]
 
-    def active(self, evse_id: int) -> Iterator[tuple[int, Payload]]:
-        """(EVSE, profile) of what applies to ``evse_id``: its own and the station-wide ones."""
-        for held in self.profiles():
-            if held.evse_id in (0, evse_id):
-                yield held.evse_id, held.profile
-
+    def get_composite_schedule(self, request: Payload) -> Payload:
+        """The schedule the held profiles make for the EVSE from now on (K08); Rejected for an unknown EVSE."""
+        evse_id = request["evseId"]
+        if not 0 <= evse_id <= self._evses():
+            return {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEvse",
+                                                         "additionalInfo": f"the station has no EVSE {evse_id}"}}
+        held = [(h.evse_id, h.profile) for h in self.profiles()]
+        tx = self._model.transaction
+        on_evse = tx is not None and tx.evse_id == evse_id and self._tx_seen is not None
+        schedule = composite_schedule(
+            held, evse_id, datetime.now(UTC).replace(microsecond=0), request["duration"],
+            request.get("chargingRateUnit", "A"), transaction_id=tx.id if on_evse and tx else None,
+            transaction_start=self._tx_seen[1] if on_evse and self._tx_seen else None)
+        return {"status": "Accepted", "schedule": schedule}
 
 def _meets_clear(held: HeldProfile, criteria: Payload) -> bool:
     profile = held.profile
@@ -166,6 +180,7 @@ def serve_charging_profiles(session: StationSession, profiles: ChargingProfiles)
     session.replies["SetChargingProfile"] = profiles.set_charging_profile
     session.replies["ClearChargingProfile"] = profiles.clear_charging_profile
     session.replies["GetChargingProfiles"] = profiles.get_charging_profiles
+    session.replies["GetCompositeSchedule"] = profiles.get_composite_schedule
     session.follow_ups["GetChargingProfiles"] = report
 
 

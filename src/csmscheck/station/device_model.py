@@ -22,6 +22,18 @@ _DEFAULTS: dict[VariableKey, str] = {
     ("SecurityCtrlr", "", "SecurityProfile", ""): "1",
     ("TxCtrlr", "", "TxStartPoint", ""): "PowerPathClosed",
     ("TxCtrlr", "", "TxStopPoint", ""): "EVConnected",
+    # Smart charging (K): what the station supports, so a CSMS can learn it before it sends profiles.
+    ("SmartChargingCtrlr", "", "Enabled", ""): "true",
+    ("SmartChargingCtrlr", "", "Available", ""): "true",
+    ("SmartChargingCtrlr", "", "RateUnit", ""): "A,W",
+    ("SmartChargingCtrlr", "", "ProfileStackLevel", ""): "8",
+    ("SmartChargingCtrlr", "", "PeriodsPerSchedule", ""): "24",
+    ("SmartChargingCtrlr", "", "Entries", "ChargingProfiles"): "0",
+    ("SmartChargingCtrlr", "", "LimitChangeSignificance", ""): "10",
+    ("SmartChargingCtrlr", "", "ExternalControlSignalsEnabled", ""): "true",
+    ("SmartChargingCtrlr", "", "NotifyChargingLimitWithSchedules", ""): "false",
+    ("SmartChargingCtrlr", "", "ACPhaseSwitchingSupported", ""): "false",
+    ("SmartChargingCtrlr", "", "Phases3to1", ""): "false",
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest_asyncio
 
+from csmscheck.charging_schedule import profile_problems
 from csmscheck.checks import smart_charging as checks
 from csmscheck.checks.operations import ANSWER_REPORTED
 from csmscheck.errors import ConnectionLost, StepFailed
@@ -143,10 +144,6 @@ def validate(request: Payload, validations: Validations, label: str) -> None:
 def check_well_formed(station: Station, profile: Payload, label: str, *, evse_id: int | None = None,
                       in_remote_start: bool = False) -> None:
     """csmscheck check CSC-201-K-01: the profile the CSMS sent breaks no rule of K01 (F01 in a remote start)."""
-    try:  # helper A's module lands in parallel; until then nothing is checked
-        from csmscheck.charging_schedule import profile_problems  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
     for problem in profile_problems(profile, evse_id=evse_id, in_remote_start=in_remote_start):
         station.findings.check(checks.PROFILE_WELL_FORMED, False, f"{label}: {problem}")
 
