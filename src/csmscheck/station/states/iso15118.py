@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from csmscheck.charging_schedule import VOLTS, convert
 from csmscheck.checks import load_levelling as checks
 from csmscheck.errors import StepFailed
 from csmscheck.expect import assert_matches, one_of, step
@@ -32,7 +33,6 @@ from csmscheck.timestamps import rfc3339
 
 ACCEPTED: Payload = {"status": "Accepted"}
 PROCESSING_WAIT = 60.0  # K15.FR.05 / K17.FR.05: after Processing the OCTT waits this long for the profile
-VOLTS_PER_PHASE = 230.0
 
 # The EV of the virtual station: what it reports in its charging needs.
 EV_MAX_AMPS = 32
@@ -56,12 +56,12 @@ def charging_needs(station: Station, *, dc: bool = False) -> Payload:
     else:
         needs |= {"requestedEnergyTransfer": _TRANSFER[cfg.number_phases],
                   "acChargingParameters": {"energyAmount": EV_ENERGY_WH, "evMinCurrent": EV_MIN_AMPS,
-                                           "evMaxCurrent": EV_MAX_AMPS, "evMaxVoltage": int(VOLTS_PER_PHASE)}}
+                                           "evMaxCurrent": EV_MAX_AMPS, "evMaxVoltage": int(VOLTS)}}
     return {"evseId": cfg.evse_id, "chargingNeeds": needs, "maxScheduleTuples": MAX_SCHEDULE_TUPLES}
 
 
 def ev_maximum(needs: Payload, unit: str, phases: int) -> float:
-    """The most the EV of ``needs`` can draw, in ``unit`` (W counts 230 V per phase, the DC power as given)."""
+    """The most the EV of ``needs`` can draw, in ``unit`` (AC: W at 230 V per phase; DC: its maximum power)."""
     charging = needs["chargingNeeds"]
     if "dcChargingParameters" in charging:
         dc = charging["dcChargingParameters"]
@@ -69,7 +69,7 @@ def ev_maximum(needs: Payload, unit: str, phases: int) -> float:
             return float(dc["evMaxCurrent"])
         return float(dc.get("evMaxPower", dc["evMaxCurrent"] * dc["evMaxVoltage"]))
     amps = float(charging["acChargingParameters"]["evMaxCurrent"])
-    return amps if unit == "A" else amps * VOLTS_PER_PHASE * phases
+    return convert(amps, "A", unit, phases)
 
 
 def periods(profile: Payload) -> list[Payload]:
@@ -220,11 +220,6 @@ async def iso15118_smart_charging(station: Station, prefix: str = "ISO15118Smart
     with step(_label(prefix, 7)):
         await states.send_event(station, "Updated", "ChargingStateChanged", charging_state="Charging")
     station.model.charging, station.model.suspended = True, False
-
-
-def limit_in_amps(limit: float, unit: str, phases: int) -> float:
-    """A limit in A per phase (W counted at 230 V per phase)."""
-    return limit if unit == "A" else limit / (VOLTS_PER_PHASE * phases)
 
 
 def held_profile(station: Station) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
+from csmscheck.charging_schedule import convert
 from csmscheck.checks import load_levelling as checks
 from csmscheck.errors import StepFailed
 from csmscheck.expect import assert_matches, step
@@ -32,7 +33,7 @@ REPORT_VALIDITY = timedelta(minutes=5)
 
 def _limit(cfg: Settings, amps: float) -> float:
     """``amps`` in the configured unit (W at 230 V per phase)."""
-    return amps if cfg.charging_rate_unit == "A" else amps * iso15118.VOLTS_PER_PHASE * cfg.number_phases
+    return convert(amps, "A", cfg.charging_rate_unit, cfg.number_phases)
 
 
 def _schedule(cfg: Settings, amps: float, **fields: object) -> Payload:
@@ -118,7 +119,7 @@ async def _granted_within(station: Station, limit_amps: float) -> None:
         unit = schedule["chargingRateUnit"]
         for number, period in enumerate(schedule["chargingSchedulePeriod"]):
             phases = period.get("numberPhases", station.cfg.number_phases)
-            amps = iso15118.limit_in_amps(float(period["limit"]), unit, phases)
+            amps = convert(float(period["limit"]), unit, "A", phases)
             station.findings.check(
                 checks.WITHIN_EXTERNAL_LIMIT, amps <= limit_amps + 1e-6,
                 f"{label}: Step 3: SetChargingProfileRequest: chargingProfile.chargingSchedule[{index}]"
