@@ -24,6 +24,7 @@ from csmscheck.station.v201 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.v201.operations_steps import fresh_id, operator_asks
+from csmscheck.suite.v201.profile_steps import get_profiles, profiles_request
 from csmscheck.timestamps import rfc3339
 from csmscheck.wire import CallError
 
@@ -167,10 +168,8 @@ def _constraints_report(cfg: Settings, request_id: int) -> Payload:
 @octt("TC_K_52")
 async def test_tc_k_52(station: Station, csms: Csms, cfg: Settings) -> None:
     """Set / Update External Charging Limit - ChargingStationExternalConstraints in report."""
-    asked = {"requestId": fresh_id(), "evseId": cfg.evse_id,
-             "chargingProfile": {"chargingProfilePurpose": "ChargingStationExternalConstraints"}}
+    asked = profiles_request(cfg, cfg.evse_id, {"chargingProfilePurpose": "ChargingStationExternalConstraints"})
     async with _external_limit(station):
-        request = await operator_asks(station, csms, "GetChargingProfiles", asked, {"status": "Accepted"},
-                                      "Step 1")
+        request = await get_profiles(station, csms, asked, "Step 1")
         with step("Step 3"):
             await station.call("ReportChargingProfiles", _constraints_report(cfg, request["requestId"]))
