@@ -37,6 +37,11 @@ class CsmsConfig:
     login_failures_per_station: int = 10  # failed logins per window before refusals without a check; 0 = no limit
     login_failures_per_address: int = 100
     login_failure_window: float = 60.0
+    # Load levelling (ISO 15118, 2.0.1 K15–K17): what one EVSE delivers at most, and the stack level of the
+    # TxProfiles the CSMS sends on its own. A grant never exceeds these, the EV's maximum or any limit in force.
+    evse_max_current: float = 32.0  # amperes per phase
+    evse_max_power: float = 22_000.0  # watts
+    tx_profile_stack_level: int = 0
     seed: Settings = field(default_factory=Settings)
 
     def __post_init__(self) -> None:
@@ -55,10 +60,15 @@ class CsmsConfig:
 
 
 def _check_numbers(config: CsmsConfig) -> None:
-    for name, least in (("backlog", 1), ("login_failures_per_station", 0), ("login_failures_per_address", 0)):
+    for name, least in (("backlog", 1), ("login_failures_per_station", 0), ("login_failures_per_address", 0),
+                        ("tx_profile_stack_level", 0)):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ConfigError(f"csms setting {name} must be a whole number ({least} or more), got {value!r}")
+    for name in ("evse_max_current", "evse_max_power"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+            raise ConfigError(f"csms setting {name} must be a number above 0, got {value!r}")
     for name in ("open_timeout", "ping_interval", "ping_timeout", "close_timeout", "login_failure_window"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):

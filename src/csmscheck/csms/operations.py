@@ -19,6 +19,7 @@ from csmscheck.csms import items_per_message, stored_transactions
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.models import IdToken, Station
 from csmscheck.csms.passwords import new_password, remember_password
+from csmscheck.csms.router import ROUTES
 from csmscheck.csms.security_models import SecurityProfileChange
 from csmscheck.trigger.stored import StoredTransaction
 from csmscheck.wire import CallError, CallResult, validators
@@ -76,6 +77,10 @@ async def relay(csms: CsmsContext, version: OcppVersion, station_id: str, action
     if action not in csms_initiated(version):
         raise TriggerError(404, f"OCPP {version} {action} is sent by the charging station, not the CSMS")
     problems = [str(p) for p in checker.check(action, payload, response=False)] + list(_wide_integers(payload))
+    if problems:
+        raise TriggerError(400, f"invalid {action} request", problems)
+    for vet in ROUTES[version].vetters.get(action, ()):  # what the CSMS knows refuses it (never sent)
+        problems += await vet(csms, station_id, payload)
     if problems:
         raise TriggerError(400, f"invalid {action} request", problems)
     connection = connected(csms, version, station_id)

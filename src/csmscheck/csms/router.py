@@ -15,6 +15,7 @@ from csmscheck.wire.errors import ErrorCode
 from csmscheck.wire.versions import OcppVersion
 
 if TYPE_CHECKING:
+    from csmscheck.csms.app import CsmsContext
     from csmscheck.csms.connection import StationConnection
 
 Payload = dict[str, Any]
@@ -25,6 +26,8 @@ RequestShaper = Callable[["StationConnection", Payload], Awaitable[list[Payload]
 BeforeCall = Callable[["StationConnection", Payload], Awaitable[None]]
 # Runs after the handler of a station's CALL; may add to the response (e.g. totalCost).
 Observer = Callable[["StationConnection", Payload, Payload], Awaitable[None]]
+# Checks an operator's request against what the CSMS knows before it is sent: (csms, station id, payload) → reasons.
+Vetter = Callable[["CsmsContext", str, Payload], Awaitable[list[str]]]
 
 
 class OcppError(Exception):
@@ -43,6 +46,7 @@ class Routes:
     shapers: dict[str, RequestShaper] = field(default_factory=dict)
     observers: dict[str, list[Observer]] = field(default_factory=dict)
     before_calls: dict[str, list[BeforeCall]] = field(default_factory=dict)
+    vetters: dict[str, list[Vetter]] = field(default_factory=dict)
 
 
 ROUTES: dict[OcppVersion, Routes] = {v: Routes() for v in ("1.6", "2.0.1")}
@@ -99,5 +103,15 @@ def before_call(version: OcppVersion, action: str) -> Callable[[BeforeCall], Bef
     def register(hook: BeforeCall) -> BeforeCall:
         ROUTES[version].before_calls.setdefault(action, []).append(hook)
         return hook
+
+    return register
+
+
+def vets(version: OcppVersion, action: str) -> Callable[[Vetter], Vetter]:
+    """Register a check of an operator's ``action`` request: any reason it returns refuses the request (400)."""
+
+    def register(vetter: Vetter) -> Vetter:
+        ROUTES[version].vetters.setdefault(action, []).append(vetter)
+        return vetter
 
     return register

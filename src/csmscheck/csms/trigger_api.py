@@ -26,6 +26,7 @@ from csmscheck.csms.connection import NoAnswer
 from csmscheck.csms.models import ConnectorStatus, Station, Transaction
 from csmscheck.csms.operations import TriggerError
 from csmscheck.csms.provisioning import ProvisioningError
+from csmscheck.csms.smart_charging_state import smart_charging_view
 from csmscheck.csms.trigger_dialect import add_dialect_routes
 from csmscheck.csms.trigger_models import (
     BasicAuthPassword,
@@ -202,6 +203,7 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
             transactions = (await db.scalars(select(Transaction).filter_by(station_id=station_id)
                                              .order_by(Transaction.started_at.desc()).limit(20))).all()
         view = _station_view(station, station_id in csms.connections)
+        charging = await smart_charging_view(csms.store, station_id)
         return StationDetail(
             **view.model_dump(),
             connectors=[{"evseId": c.evse_id, "connectorId": c.connector_id, "status": c.status}
@@ -213,6 +215,8 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
                            "stoppedReason": t.stopped_reason,
                            "meterStartWh": t.meter_start_wh, "meterStopWh": t.meter_stop_wh}
                           for t in transactions],
+            chargingProfiles=charging["chargingProfiles"], externalLimits=charging["externalLimits"],
+            compositeChecks=charging["compositeChecks"],
         )
 
     @api.delete("/api/stations/{station_id}", status_code=204, dependencies=guarded, tags=STATIONS,

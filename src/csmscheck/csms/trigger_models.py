@@ -211,3 +211,12 @@ class StationView(BaseModel):
 class StationDetail(StationView):
     connectors: list[dict[str, Any]] = Field(description="the latest status per connector")
     transactions: list[dict[str, Any]] = Field(description="its 20 latest transactions")
+    chargingProfiles: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: the charging profiles the CSMS believes it holds, per EVSE "
+        "(installed, sent with a remote start and waiting for the transaction, or reported)")
+    externalLimits: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="2.0.1: limits external systems set (NotifyChargingLimit), per EVSE and source")
+    compositeChecks: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: per EVSE, the last composite schedule it reported and where it "
+        "differs from the CSMS's own")

@@ -36,14 +36,10 @@ async def security_event(connection: StationConnection, request: Payload) -> Pay
 
 @handles("2.0.1", "FirmwareStatusNotification")
 @handles("2.0.1", "LogStatusNotification")
-@handles("2.0.1", "NotifyChargingLimit")
 @handles("2.0.1", "NotifyCustomerInformation")
 @handles("2.0.1", "NotifyDisplayMessages")
-@handles("2.0.1", "NotifyEVChargingSchedule")
 @handles("2.0.1", "NotifyMonitoringReport")
 @handles("2.0.1", "PublishFirmwareStatusNotification")
-@handles("2.0.1", "ReportChargingProfiles")
-@handles("2.0.1", "ClearedChargingLimit")
 async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
     """Notifications whose response carries nothing; later blocks record their content."""
     return {}
