@@ -50,7 +50,7 @@ def test_replacement_with_a_new_id_fails_tc_k_04(pytester: pytest.Pytester, bund
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     new_ids = itertools.count(900_001)
     alter_sent(monkeypatch, "SetChargingProfile", lambda p: p["chargingProfile"].update(id=next(new_ids)))
-    caught(pytester, bundled, "TC_K_04", "Step 1/3: SetChargingProfileRequest of step 3 against step 1",
+    caught(pytester, bundled, "TC_K_04", "Step 1/3: SetChargingProfileRequest of step 3",
            "chargingProfile.id: expected 900001, got 900002")
 
 

@@ -124,14 +124,19 @@ def _replaced_purpose(cfg: Settings) -> tuple[str, int]:
     return "TxDefaultProfile", cfg.evse_id
 
 
-def _replaceable(request: Payload) -> list[tuple[str, Any]]:
-    """What step 1 and step 3 of TC_K_04 both must hold, for the request's own purpose and kind."""
+def _replacing(request: Payload, earlier: Payload, cfg: Settings) -> list[tuple[str, Any]]:
+    """Step 1/3 of TC_K_04, for one of the two requests: the same id, purpose and kind as step 1's, and the
+    rules of that purpose and kind."""
     profile = request["chargingProfile"]
     purpose, kind = profile.get("chargingProfilePurpose"), profile.get("chargingProfileKind")
     kinds = {"TxDefaultProfile": one_of("Absolute", "Recurring"), "ChargingStationMaxProfile": "Absolute"}
     return [
+        ("chargingProfile.id", earlier["id"]),
         ("chargingProfile.chargingSchedule.startSchedule", NOT_OMITTED),
+        ("chargingProfile.stackLevel", cfg.stack_level),
+        ("chargingProfile.chargingProfilePurpose", earlier["chargingProfilePurpose"]),
         ("chargingProfile.chargingProfilePurpose", one_of("TxDefaultProfile", "ChargingStationMaxProfile")),
+        ("chargingProfile.chargingProfileKind", earlier["chargingProfileKind"]),
         ("chargingProfile.chargingProfileKind", kinds.get(purpose, one_of("Absolute", "Recurring"))),
         ("chargingProfile.recurrencyKind", NOT_OMITTED if kind == "Recurring" else ABSENT),
     ]
@@ -156,15 +161,8 @@ async def test_tc_k_04(station: Station, csms: Csms, cfg: Settings) -> None:
         ("chargingProfile.chargingSchedule.chargingSchedulePeriod", ONE_PERIOD),
     ], f"Step 3: {SET}")
     earlier = step_1["chargingProfile"]
-    validate(step_3, [
-        ("chargingProfile.id", earlier["id"]),
-        ("chargingProfile.stackLevel", cfg.stack_level),
-        ("chargingProfile.chargingProfilePurpose", earlier["chargingProfilePurpose"]),
-        ("chargingProfile.chargingProfileKind", earlier["chargingProfileKind"]),
-    ], f"Step 1/3: {SET} of step 3 against step 1")
-    for label, request in (("Step 1", step_1), ("Step 3", step_3)):
-        validate(request, [("chargingProfile.stackLevel", cfg.stack_level), *_replaceable(request)],
-                 f"Step 1/3: {SET} of {label.lower()}")
+    for label, request in (("step 1", step_1), ("step 3", step_3)):
+        validate(request, _replacing(request, earlier, cfg), f"Step 1/3: {SET} of {label}")
 
 
 @octt("TC_K_05", reqs=["K10.FR.02"])
