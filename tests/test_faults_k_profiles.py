@@ -105,6 +105,20 @@ def test_clear_by_id_with_criteria_is_a_finding_of_tc_k_05(pytester: pytest.Pyte
                         "chargingProfileCriteria: expected to be absent")
 
 
+def test_tx_profile_without_transaction_id_is_a_finding_of_tc_k_02(
+        pytester: pytest.Pytester, bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> None:
+    alter_sent(monkeypatch, "SetChargingProfile", lambda p: p["chargingProfile"].pop("transactionId", None))
+    finding_not_failure(pytester, bundled, "TC_K_02", "CSC-201-K-01", "Step 1: SetChargingProfileRequest",
+                        "chargingProfile.transactionId is missing")
+
+
+def test_profiles_asked_for_by_evse_alone_is_a_finding_of_tc_k_30(
+        pytester: pytest.Pytester, bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> None:
+    alter_sent(monkeypatch, "GetChargingProfiles", lambda p: p.update(chargingProfile={}))
+    finding_not_failure(pytester, bundled, "TC_K_30", "CSC-201-K-02", "Step 1: GetChargingProfilesRequest",
+                        "chargingProfile names no chargingProfileId")
+
+
 def test_validity_ending_before_it_begins_is_a_finding_of_tc_k_70(
         pytester: pytest.Pytester, bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> None:
     def backwards(payload: Payload) -> None:

@@ -15,7 +15,7 @@ PROFILE_WELL_FORMED = ExtraCheck(
     "ChargingStationMaxProfile is not Relative and applies to the whole station, a TxProfile names its "
     "transaction and no other purpose does, validFrom lies before validTo, a Recurring profile says how it recurs; "
     "a profile inside RequestStartTransaction is a TxProfile without a transactionId.",
-    "OCPP 2.0.1 K01.FR.03, K01.FR.31, K01.FR.35, K01.FR.38, K01.FR.40, K01.FR.41; F01.FR.09, F01.FR.11",
+    "OCPP 2.0.1 K01 (K01.FR.03, K01.FR.31, K01.FR.38); F01.FR.09, F01.FR.11",
 )
 
 GET_PROFILES_CRITERIA = ExtraCheck(
@@ -27,15 +27,8 @@ GET_PROFILES_CRITERIA = ExtraCheck(
 
 CLEAR_PROFILE_SELECTS = ExtraCheck(
     "CSC-201-K-03",
-    "A ClearChargingProfileRequest names the profile to clear: its chargingProfileId, or criteria (evseId, "
-    "stackLevel, chargingProfilePurpose). Asked to clear one profile by its id, the CSMS sends that id and no "
-    "criteria, which would widen or narrow what the station clears.",
+    "A ClearChargingProfileRequest names the profiles to clear either by chargingProfileId or by criteria "
+    "(evseId, stackLevel, chargingProfilePurpose): asked to clear one profile by its id, the CSMS sends that id "
+    "alone, since criteria beside it leave the station to guess which of the two selects what it clears.",
     "OCPP 2.0.1 K10.FR.02",
-)
-
-TX_PROFILE_NAMES_TRANSACTION = ExtraCheck(
-    "CSC-201-K-04",
-    "A TxProfile in a SetChargingProfileRequest carries the transactionId of the transaction it is for: the station "
-    "matches the profile to the transaction by it.",
-    "OCPP 2.0.1 K01.FR.03",
 )

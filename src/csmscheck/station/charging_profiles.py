@@ -49,7 +49,7 @@ class ChargingProfiles:
 
     def install(self, evse_id: int, profile: Payload, source: str = CSMS_SOURCE) -> None:
         """Hold ``profile`` on ``evse_id``, replacing one of the same id, or of the same stack level, purpose and
-        EVSE (K01.FR.05, K01.FR.06); no checks (what a station that accepted it does)."""
+        EVSE (K01); no checks (what a station that accepted it does)."""
         self._prune()
         for profile_id, held in list(self.held.items()):
             same_slot = (held.evse_id == evse_id and held.profile["stackLevel"] == profile["stackLevel"]
