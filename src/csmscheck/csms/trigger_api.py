@@ -48,7 +48,8 @@ CANONICAL: list[str | Enum] = ["csmscheck"]
 STATIONS: list[str | Enum] = ["stations"]
 MAX_BODY = 2**20  # bytes; an OCPP message the CSMS would send is far smaller
 CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "invalid payload (with the schema errors)"},
+    400: {"description": "invalid payload (with the schema errors), or a request the CSMS refuses to send "
+                         "(e.g. a charging profile breaking an OCPP rule), with the reasons"},
     404: {"description": "unknown version or action, or the station is not connected"},
     409: {"description": "the station speaks the other OCPP version, or its state forbids the call (a 1.6 "
                         "RemoteStartTransaction or RemoteStopTransaction while it is Pending)"},

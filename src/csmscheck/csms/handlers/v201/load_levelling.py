@@ -128,7 +128,8 @@ def _grant(caps: list[tuple[int, Payload]], evse_id: int, start: datetime, horiz
     ceiling = min(evse_max, convert(ev.maximum, ev.unit, unit, ev.phases) if ev.maximum != math.inf else math.inf)
     periods: list[Payload] = []
     for step in composite_steps(caps, evse_id, start, horizon, unit):
-        limit = math.floor(min(ceiling, step.limit if step.limit is not None else math.inf) * 10) / 10
+        # one decimal, rounded down (the epsilon keeps 2.3 from becoming 2.2 through 22.999...)
+        limit = math.floor(min(ceiling, step.limit if step.limit is not None else math.inf) * 10 + 1e-6) / 10
         if periods and periods[-1]["limit"] == limit:
             continue
         periods.append({"startPeriod": step.offset, "limit": limit} | ({"numberPhases": ev.phases} if ev.phases
