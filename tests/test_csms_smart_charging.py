@@ -311,6 +311,10 @@ async def test_load_levelling_grants_sends_and_renegotiates(start_csms: CsmsStar
     # an EV whose minimum is above what can be granted
     assert (await station.call("NotifyEVChargingNeeds", _needs(max_current=32, min_current=13)))["status"] == \
         "Rejected"
+    async with httpx.AsyncClient(base_url=csms.api, timeout=10.0) as api:
+        levelling = (await api.get(f"/api/stations/{STATION}")).json()["loadLevelling"]
+    assert [(x["transactionId"], x["needsStatus"], x["profileId"], x["scheduleStatus"], x["renegotiations"])
+            for x in levelling] == [(tx_id, "Rejected", profile["id"], "Rejected", 1)]
     await _end_transaction(station, tx_id)
 
 

@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csmscheck.charging_schedule import EXTERNAL, TX_PROFILE
 from csmscheck.csms.authorization import as_utc
 from csmscheck.csms.models import Transaction, Variable
-from csmscheck.csms.smart_charging_models import CSMS_SOURCE, CompositeCheck, ExternalLimit, StationProfile
+from csmscheck.csms.smart_charging_models import (
+    CSMS_SOURCE,
+    CompositeCheck,
+    ExternalLimit,
+    LoadLevelling,
+    StationProfile,
+)
 from csmscheck.csms.store import Store, now
 from csmscheck.timestamps import rfc3339
 
@@ -138,7 +144,8 @@ def started(tx: Transaction | None) -> datetime | None:
 
 
 async def smart_charging_view(store: Store, station_id: str) -> dict[str, list[Payload]]:
-    """The station's profiles, external limits and composite checks as the station detail shows them."""
+    """The station's profiles, external limits, composite checks and load levelling (its 20 latest
+    transactions), as the station detail shows them."""
     async with store.session() as db:
         profiles = (await db.scalars(select(StationProfile).filter_by(station_id=station_id)
                                      .order_by(StationProfile.evse_id, StationProfile.profile_id))).all()
@@ -146,6 +153,8 @@ async def smart_charging_view(store: Store, station_id: str) -> dict[str, list[P
                                    .order_by(ExternalLimit.evse_id, ExternalLimit.source))).all()
         checks = (await db.scalars(select(CompositeCheck).filter_by(station_id=station_id)
                                    .order_by(CompositeCheck.evse_id))).all()
+        levelling = (await db.scalars(select(LoadLevelling).filter_by(station_id=station_id)
+                                      .order_by(LoadLevelling.updated_at.desc()).limit(20))).all()
     return {
         "chargingProfiles": [{"evseId": p.evse_id, "source": p.source, "learntFrom": p.learnt_from,
                               "waitingForRemoteStartId": p.remote_start_id if p.transaction_id is None
@@ -158,4 +167,9 @@ async def smart_charging_view(store: Store, station_id: str) -> dict[str, list[P
         "compositeChecks": [{"evseId": c.evse_id, "checkedAt": rfc3339(as_utc(c.checked_at)),
                              "reported": c.reported, "expected": c.expected, "discrepancies": c.discrepancies}
                             for c in checks],
+        "loadLevelling": [{"transactionId": x.transaction_id, "evseId": x.evse_id, "needsStatus": x.needs_status,
+                           "granted": x.granted, "grantedUnit": x.granted_unit, "profileId": x.profile_id,
+                           "profileStatus": x.profile_status, "scheduleStatus": x.schedule_status,
+                           "renegotiations": x.renegotiations, "updatedAt": rfc3339(as_utc(x.updated_at))}
+                          for x in levelling],
     }

@@ -217,7 +217,7 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
                            "meterStartWh": t.meter_start_wh, "meterStopWh": t.meter_stop_wh}
                           for t in transactions],
             chargingProfiles=charging["chargingProfiles"], externalLimits=charging["externalLimits"],
-            compositeChecks=charging["compositeChecks"],
+            compositeChecks=charging["compositeChecks"], loadLevelling=charging["loadLevelling"],
         )
 
     @api.delete("/api/stations/{station_id}", status_code=204, dependencies=guarded, tags=STATIONS,

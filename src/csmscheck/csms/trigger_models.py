@@ -220,3 +220,6 @@ class StationDetail(StationView):
     compositeChecks: list[dict[str, Any]] = Field(
         default_factory=list, description="2.0.1: per EVSE, the last composite schedule it reported and where it "
         "differs from the CSMS's own")
+    loadLevelling: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: ISO 15118 load levelling of its 20 latest transactions: the "
+        "answer to the EV's needs, what was granted, the TxProfile last sent and the verdict on the EV's schedule")
