@@ -18,6 +18,7 @@ import httpx
 import pytest
 from conftest import DEFAULTS, CsmsStarter, RunningCsms, StationOpener
 
+from csmscheck.charging_schedule import EXTERNAL
 from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 from csmscheck.wire import CallError
@@ -257,8 +258,16 @@ async def test_external_limits_are_kept_until_cleared(reference_csms: RunningCsm
     detail = (await api.get("/api/stations/CP202_SP2")).json()
     assert [(x["evseId"], x["chargingLimitSource"], x["isGridCritical"]) for x in detail["externalLimits"]] == [
         (1, "EMS", True)]
+    # The station also reported the limit as a ChargingStationExternalConstraints profile.
+    request_id, reported = _id(), _id()
+    await _send(api, station, "GetChargingProfiles", {"requestId": request_id, "chargingProfile": {
+        "chargingLimitSource": ["EMS"]}})
+    await station.call("ReportChargingProfiles", {"requestId": request_id, "chargingLimitSource": "EMS", "evseId": 1,
+                                                  "chargingProfile": [_profile(reported, EXTERNAL, limit=10.0)]})
+    assert reported in await _held(api, "CP202_SP2")
     assert await station.call("ClearedChargingLimit", {"chargingLimitSource": "EMS", "evseId": 1}) == {}
     assert (await api.get("/api/stations/CP202_SP2")).json()["externalLimits"] == []
+    assert reported not in await _held(api, "CP202_SP2"), "a released limit still caps the station as a profile"
 
 
 def _needs(max_current: int = 16, min_current: int = 6, tuples: int = 3) -> Payload:

@@ -3,9 +3,11 @@ imposes on a station, as the station reports them.
 
 NotifyChargingLimit records the limit per station, EVSE (0: the whole station) and
 chargingLimitSource, replacing that source's earlier one there; ClearedChargingLimit removes
-that source's limit (of the EVSE named, or of every EVSE when none is named). Both are
-answered empty. A recorded limit with a schedule caps what the CSMS grants in load levelling
-and counts in the composite schedules it expects; the station detail shows them.
+that source's limit (of the EVSE named, or of every EVSE when none is named), and so the
+ChargingStationExternalConstraints profiles of that source the station reported there (K13:
+the limit is released). Both are answered empty. A recorded limit with a schedule caps what
+the CSMS grants in load levelling and counts in the composite schedules it expects; the
+station detail shows them.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import logging
 
 from sqlalchemy import delete
 
+from csmscheck.charging_schedule import EXTERNAL
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import Payload, handles
-from csmscheck.csms.smart_charging_models import ExternalLimit
+from csmscheck.csms.smart_charging_models import ExternalLimit, StationProfile
 from csmscheck.csms.store import get_or_create, now
 
 log = logging.getLogger("csmscheck.csms")
@@ -45,4 +48,5 @@ async def cleared_charging_limit(connection: StationConnection, request: Payload
         filters["evse_id"] = request["evseId"]
     async with connection.csms.store.session() as db:
         await db.execute(delete(ExternalLimit).filter_by(**filters))
+        await db.execute(delete(StationProfile).filter_by(purpose=EXTERNAL, **filters))
     return {}
