@@ -1,4 +1,5 @@
-"""Tables of the OCPP 1.6 security extension: events, certificates, logs, signed firmware, profiles."""
+"""Tables of security: events, certificates, logs, signed firmware, profiles (the OCPP 1.6 security extension,
+and the CA certificates of OCPP 2.0.1 block M)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,26 @@ class InstalledCertificate(Base):
     serial_number: Mapped[str] = mapped_column(String(40), primary_key=True)
     certificate: Mapped[str | None] = mapped_column(Text)  # PEM, when the CSMS installed it itself
     updated_at: Mapped[datetime]
+    # 2.0.1 V2GCertificateChain: a sub-CA listed under the chain's leaf (childCertificateHashData) names the
+    # leaf's serial number here; None for a root or a leaf.
+    child_of: Mapped[str | None] = mapped_column(String(40))
+
+
+class CertificateInstallation(Base):
+    """An InstallCertificate the CSMS sent (2.0.1) and what came of it: installed only when Accepted."""
+
+    __tablename__ = "certificate_installations"
+
+    pk: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    certificate_type: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    serial_number: Mapped[str | None] = mapped_column(String(40))
+    certificate: Mapped[str] = mapped_column(Text)
+    # Accepted / Rejected / Failed (InstallCertificateResponse), or a CALLERROR code.
+    status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(512))  # statusInfo of a refusal
+    attempted_at: Mapped[datetime]
 
 
 class IssuedCertificate(Base):

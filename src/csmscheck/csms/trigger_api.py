@@ -26,6 +26,7 @@ from csmscheck.csms.connection import NoAnswer
 from csmscheck.csms.models import ConnectorStatus, Station, Transaction
 from csmscheck.csms.operations import TriggerError
 from csmscheck.csms.provisioning import ProvisioningError
+from csmscheck.csms.security_certificates import certificates_view
 from csmscheck.csms.smart_charging_state import smart_charging_view
 from csmscheck.csms.trigger_dialect import add_dialect_routes
 from csmscheck.csms.trigger_models import (
@@ -205,6 +206,7 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
                                              .order_by(Transaction.started_at.desc()).limit(20))).all()
         view = _station_view(station, station_id in csms.connections)
         charging = await smart_charging_view(csms.store, station_id)
+        held = await certificates_view(csms.store, station_id)
         return StationDetail(
             **view.model_dump(),
             connectors=[{"evseId": c.evse_id, "connectorId": c.connector_id, "status": c.status}
@@ -218,6 +220,8 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
                           for t in transactions],
             chargingProfiles=charging["chargingProfiles"], externalLimits=charging["externalLimits"],
             compositeChecks=charging["compositeChecks"], loadLevelling=charging["loadLevelling"],
+            installedCertificates=held["installedCertificates"],
+            certificateInstallations=held["certificateInstallations"],
         )
 
     @api.delete("/api/stations/{station_id}", status_code=204, dependencies=guarded, tags=STATIONS,

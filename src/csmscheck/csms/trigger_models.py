@@ -223,3 +223,8 @@ class StationDetail(StationView):
     loadLevelling: list[dict[str, Any]] = Field(
         default_factory=list, description="2.0.1: ISO 15118 load levelling of its 20 latest transactions: the "
         "answer to the EV's needs, what was granted, the TxProfile last sent and the verdict on the EV's schedule")
+    installedCertificates: list[dict[str, Any]] = Field(
+        default_factory=list, description="the CA certificates the CSMS believes it holds (installed by the CSMS or "
+        "listed by the station), by type and certificateHashData; a V2G chain's sub-CAs name the leaf in childOf")
+    certificateInstallations: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 20 latest InstallCertificate requests and the station's answers")

@@ -3,6 +3,7 @@
 from csmscheck.csms.handlers.v201 import (
     authorize,
     availability,
+    certificate_management,
     cost,
     device_model,
     external_limits,
@@ -21,6 +22,7 @@ from csmscheck.csms.handlers.v201 import (
 __all__ = [
     "authorize",
     "availability",
+    "certificate_management",
     "cost",
     "device_model",
     "external_limits",
