@@ -80,12 +80,13 @@ class Settings:
     masterpass_group_id: str = field(default="MASTERGROUP", metadata=_env("MASTERPASS_GROUP_ID"))
     group_id: str = field(default="GROUP-001", metadata=_env("GROUP_ID"))
 
-    # SetNetworkProfile (TC_B_42).
+    # SetNetworkProfile (TC_B_42, TC_A_19). security_profile is the profile the stations of the cases use (CP201_SP1:
+    # 1); TC_A_19 moves that profile's station one higher. No ocpp_csms_url: the run's listener of the next profile.
     configuration_slot: int = field(default=1, metadata=_env("CONFIGURED_CONFIGURATION_SLOT"))
     message_timeout: int = field(default=30, metadata=_env("CONFIGURED_MESSAGE_TIMEOUT"))
-    ocpp_csms_url: str = field(default="wss://csms.example.com/ocpp", metadata=_env("CONFIGURED_OCPP_CSMS_URL"))
+    ocpp_csms_url: str | None = field(default=None, metadata=_env("CONFIGURED_OCPP_CSMS_URL"))
     ocpp_interface: str = field(default="Wired0", metadata=_env("CONFIGURED_OCPP_INTERFACE"))
-    security_profile: int = field(default=2, metadata=_env("CONFIGURED_SECURITY_PROFILE"))
+    security_profile: int = field(default=1, metadata=_env("CONFIGURED_SECURITY_PROFILE"))
 
     # Timing, in seconds.
     csms_action_timeout: float = field(default=10.0, metadata=_env("CSMS_ACTION_TIMEOUT"))
@@ -140,6 +141,19 @@ class Settings:
     charging_profile_purpose: str = field(default="TxDefaultProfile",
                                           metadata=_env("CONFIGURED_CHARGING_PROFILE_PURPOSE"))
     charging_limit_source: str = field(default="CSO", metadata=_env("CONFIGURED_CHARGING_LIMIT_SOURCE"))
+
+    # OCPP 2.0.1 blocks A/M (certificates): what the station's CSRs name (<Configured Country>,
+    # <Configured Organization> -- the CSO the CSMS signs for --, <Configured OrganizationalUnit>)
+    # and the <Configured CSR> some cases send (PEM; unset: one generated at run time).
+    country: str = field(default="NL", metadata=_env("CONFIGURED_COUNTRY"))
+    organization: str = field(default="csmscheck", metadata=_env("CONFIGURED_ORGANIZATION"))
+    organizational_unit: str = field(default="csmscheck stations", metadata=_env("CONFIGURED_ORGANIZATIONAL_UNIT"))
+    csr: str | None = field(default=None, metadata=_env("CONFIGURED_CSR"))
+
+    def __post_init__(self) -> None:
+        if self.ocpp_csms_url is None:  # the listener the station moves to (TC_A_19), once the run knows it
+            upgraded = {1: self.target, 2: self.target_sp2, 3: self.target_sp3}.get(min(self.security_profile + 1, 3))
+            object.__setattr__(self, "ocpp_csms_url", upgraded)
 
     @property
     def manual(self) -> bool:
@@ -307,7 +321,16 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must not be negative")
     if settings.security_profile not in (1, 2, 3):
         raise ConfigError("setting security_profile (CONFIGURED_SECURITY_PROFILE) must be 1, 2 or 3")
+    if settings.configuration_slot < 0:
+        raise ConfigError("setting configuration_slot (CONFIGURED_CONFIGURATION_SLOT) must not be negative")
+    if settings.message_timeout < 1:
+        raise ConfigError("setting message_timeout (CONFIGURED_MESSAGE_TIMEOUT) must be a positive number of seconds")
+    csms_url = urlparse(settings.ocpp_csms_url or "ws://host")
+    if csms_url.scheme not in {"ws", "wss"} or not csms_url.hostname:
+        raise ConfigError("setting ocpp_csms_url (CONFIGURED_OCPP_CSMS_URL) must be a ws:// or wss:// URL, "
+                          f"got {settings.ocpp_csms_url!r}")
     _check_identifiers(settings)
+    _check_certificate_subject(settings)
 
 
 def _token_type(settings: Settings, name: str) -> str:
@@ -333,6 +356,17 @@ def _password_shown(password: str) -> str:
     return f"a password of {len(password)} characters"  # never the password itself
 
 
+def _check_certificate_subject(settings: Settings) -> None:
+    """What the station's CSRs name must fit X.520 (a CSR could not carry it otherwise)."""
+    if len(settings.country) != 2 or not settings.country.isascii() or not settings.country.isupper():
+        raise _must("country", "an ISO 3166 two-letter country code", repr(settings.country))
+    for name in ("organization", "organizational_unit"):
+        if len(getattr(settings, name)) > 64:
+            raise _must(name, "at most 64 characters (X.520)", f"{len(getattr(settings, name))} characters")
+    if settings.csr is not None and "-----BEGIN CERTIFICATE REQUEST-----" not in settings.csr:
+        raise _must("csr", "a PEM certificate signing request", "text without a BEGIN CERTIFICATE REQUEST line")
+
+
 def _check_identifiers(settings: Settings) -> None:
     """Stop at a value every case using it would fail with: the OCPP schemas cannot carry it."""
     for name, kind in ID_TOKEN_SETTINGS.items():
@@ -346,7 +380,7 @@ def _check_identifiers(settings: Settings) -> None:
         raise _must("basic_auth_password", f"at most {idtokens.PASSWORD_MAX_LENGTH} characters (OCPP 2.0.1 "
                     "BasicAuthPassword, OCPP 1.6 AuthorizationKey)", _password_shown(password))
     for name, (longest, where, longest_16, _) in _LENGTHS.items():
-        value = getattr(settings, name)
+        value = getattr(settings, name) or ""
         if len(value) > max(longest, longest_16 or 0):
             raise _must(name, f"at most {longest} characters (OCPP 2.0.1 {where})", f"{len(value)} characters")
     if settings.connector_type not in CONNECTOR_TYPES:
@@ -374,7 +408,7 @@ def setting_warnings(settings: Settings) -> list[str]:
         found.append(_should("basic_auth_password", rule, _password_shown(password),
                              "a 1.6 Central System that checks the AuthorizationKey refuses it"))
     for name, (_, _, longest_16, where) in _LENGTHS.items():
-        value = getattr(settings, name)
+        value = getattr(settings, name) or ""
         if longest_16 is not None and len(value) > longest_16:
             found.append(_should(name, f"at most {longest_16} characters (OCPP 1.6 {where})", repr(value),
                                  "the 1.6 cases cannot pass"))

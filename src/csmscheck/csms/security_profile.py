@@ -1,7 +1,10 @@
-"""Moving a station to a higher security profile (OCPP 1.6 security extension, configuration key SecurityProfile).
+"""Moving a station to a higher security profile, in either OCPP version.
 
-The operator has the CSMS send ChangeConfiguration SecurityProfile=<n>. When the station
-accepts, the CSMS admits it on profile ``n`` as well as on its current one, because the
+OCPP 1.6 security extension: the operator has the CSMS send ChangeConfiguration
+SecurityProfile=<n>. OCPP 2.0.1 (A05): the CSMS sends SetNetworkProfile with a profile of
+security profile ``n`` into a slot, then SetVariables OCPPCommCtrlr.NetworkConfigurationPriority
+that puts the slot first (see :mod:`csmscheck.csms.handlers.v201.security`). When the
+station accepts, the CSMS admits it on profile ``n`` as well as on its current one, because the
 station reconnects with the new profile and falls back to the old one if that fails.
 The first connection on the new profile makes the move final: from then on the lower
 profile is refused. A station can never be moved down.
@@ -24,8 +27,8 @@ from csmscheck.csms.store import Store, now
 PROFILES = (1, 2, 3)
 
 
-async def request_change(store: Store, station_id: str, value: str) -> bool:
-    """The station accepted SecurityProfile=``value``; True if that is a pending upgrade now."""
+async def request_change(store: Store, station_id: str, value: str | int) -> bool:
+    """The station accepted to move to security profile ``value``; True if that is a pending upgrade now."""
     try:
         profile = int(value)
     except ValueError:
@@ -78,3 +81,9 @@ async def connected_with(db: AsyncSession, station_id: str, profile: int) -> Non
     if station is not None:
         station.security_profile = profile
     await db.delete(change)
+
+
+async def current_profile(db: AsyncSession, station_id: str) -> int | None:
+    """The security profile the CSMS admits the station with (a pending move aside); None: unknown station."""
+    station = await db.get(Station, station_id)
+    return None if station is None else station.security_profile

@@ -330,13 +330,13 @@ async def test_cc16_83(cfg: Settings, make_station: StationFactory) -> None:
         raise StepFailed("\n".join(problems))
 
 
-async def _set_security_profile(cfg: Settings, station_id: str, profile: int) -> int:
+async def _set_security_profile(cfg: Settings, station_id: str, profile: int, version: str = "1.6") -> int:
     """Operator set-up, never an OCTT step: the station's security profile in the CSMS, through the trigger API's
-    ``…/set-security-profile`` (the original OCTT suite's route). Returns the HTTP status."""
+    ``…/set-security-profile`` (the original OCTT suite's route; TC_A_19 uses it too). Returns the HTTP status."""
     headers = {"Authorization": f"Bearer {cfg.trigger_token}"} if cfg.trigger_token else {}
     async with httpx.AsyncClient(base_url=str(cfg.trigger).rstrip("/"), headers=headers, timeout=30.0) as client:
         try:
-            response = await client.post(f"/api/octt/1.6/{station_id}/set-security-profile",
+            response = await client.post(f"/api/octt/{version}/{station_id}/set-security-profile",
                                          json={"security_profile": profile})
         except httpx.HTTPError:
             return 0
