@@ -9,6 +9,7 @@ from pathlib import Path
 from csmscheck.csms.app import CsmsThread
 from csmscheck.csms.config import CsmsConfig
 from csmscheck.pki import generate_pki
+from csmscheck.pki.contract_pool import ContractPoolStub
 from csmscheck.settings import Settings
 
 BUNDLED_PENDING_INTERVAL = 1  # seconds a station answered Pending (or Rejected) waits before it boots again
@@ -25,9 +26,12 @@ class BundledCsms:
         # waits it out before booting again, and a run should stay quick.
         self.pending_interval = (BUNDLED_PENDING_INTERVAL if settings.pending_interval is None
                                  else settings.pending_interval)
+        # The bundled CSMS relays EV contract certificate requests (M01/M02) to a stand-in pool.
+        self.contract_pool = ContractPoolStub().start()
         config = CsmsConfig(ws_port=0, tls_port=0, mtls_port=0, api_port=0, db=f"sqlite:///{self._dir / 'csms.db'}",
                             pki_dir=self.pki_dir, heartbeat_interval=settings.heartbeat_interval,
-                            pending_interval=self.pending_interval, seed=settings)
+                            pending_interval=self.pending_interval, contract_pool_url=self.contract_pool.url,
+                            seed=settings)
         self._thread = CsmsThread(config)
         self.endpoints = self._thread.start()
 
@@ -45,4 +49,5 @@ class BundledCsms:
         try:
             self._thread.stop()
         finally:
+            self.contract_pool.stop()
             shutil.rmtree(self._dir, ignore_errors=True)

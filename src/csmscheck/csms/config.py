@@ -42,6 +42,9 @@ class CsmsConfig:
     evse_max_current: float = 32.0  # amperes per phase
     evse_max_power: float = 22_000.0  # watts
     tx_profile_stack_level: int = 0
+    # ISO 15118 contract certificates (2.0.1 M01/M02): where the CSMS forwards an EV's EXI request (see
+    # csms.contract_pool); None: it has no pool and answers Get15118EVCertificate Failed.
+    contract_pool_url: str | None = None
     seed: Settings = field(default_factory=Settings)
 
     def __post_init__(self) -> None:
@@ -57,6 +60,8 @@ class CsmsConfig:
         if not _is_loopback(self.host) and not self.api_token:
             raise ConfigError(f"csms setting api_token is required when host is {self.host} (not loopback)")
         Tariff.from_settings(self.seed)  # Block H/I/J: a wrong tariff stops the CSMS at start
+        if self.contract_pool_url is not None and not str(self.contract_pool_url).startswith(("http://", "https://")):
+            raise ConfigError(f"csms setting contract_pool_url must be an http(s) URL, got {self.contract_pool_url!r}")
 
 
 def _check_numbers(config: CsmsConfig) -> None:

@@ -158,6 +158,12 @@ def _chain_look_ups(cert: x509.Certificate, pool: Sequence[x509.Certificate],
     return look_ups
 
 
+def cert_id_for(entry: dict[str, Any],
+                known: Sequence[x509.Certificate]) -> tuple[CertId, x509.Certificate] | ContractVerdict:
+    """The CertID of one OCSP request data entry (hash data with a responderURL) and its issuer among ``known``."""
+    return _resolve(entry, known)
+
+
 def _resolve(entry: dict[str, Any],
              known: Sequence[x509.Certificate]) -> tuple[CertId, x509.Certificate] | ContractVerdict:
     """The CertID of one hash data entry and the issuer it names, among the certificates the CSMS knows."""
@@ -249,8 +255,23 @@ def _issuer_hashes(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) ->
 # -- one OCSP look-up -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """One OCSP look-up: the outcome, why, and the responder's DER OCSPResponse when it sent one."""
+
+    outcome: Outcome
+    reason: str
+    der: bytes | None = None
+
+
 async def query(cert_id: CertId, issuer: x509.Certificate, timeout: float = OCSP_TIMEOUT) -> tuple[Outcome, str]:
     """Ask the responder about ``cert_id``; ``unavailable`` when no trustworthy answer comes."""
+    lookup = await fetch(cert_id, issuer, timeout)
+    return lookup.outcome, lookup.reason
+
+
+async def fetch(cert_id: CertId, issuer: x509.Certificate, timeout: float = OCSP_TIMEOUT) -> Lookup:
+    """:func:`query`, keeping the response itself (what GetCertificateStatus relays to the station, M06)."""
     nonce = os.urandom(16)
     request = (ocsp.OCSPRequestBuilder()
                .add_certificate_by_hash(cert_id.issuer_name_hash, cert_id.issuer_key_hash, cert_id.serial_number,
@@ -263,14 +284,14 @@ async def query(cert_id: CertId, issuer: x509.Certificate, timeout: float = OCSP
                                       headers={"Content-Type": "application/ocsp-request",
                                                "Accept": "application/ocsp-response"})
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-        return "unavailable", f"OCSP responder {cert_id.responder_url} unreachable: {exc!r}"
+        return Lookup("unavailable", f"OCSP responder {cert_id.responder_url} unreachable: {exc!r}")
     if reply.status_code != 200:
-        return "unavailable", f"OCSP responder answered HTTP {reply.status_code}"
+        return Lookup("unavailable", f"OCSP responder answered HTTP {reply.status_code}")
     try:
         response = ocsp.load_der_ocsp_response(reply.content)
     except ValueError:
-        return "unavailable", "OCSP responder sent no OCSP response"
-    return read_response(response, cert_id, issuer, nonce)
+        return Lookup("unavailable", "OCSP responder sent no OCSP response")
+    return Lookup(*read_response(response, cert_id, issuer, nonce), der=reply.content)
 
 
 def read_response(response: ocsp.OCSPResponse, cert_id: CertId, issuer: x509.Certificate,

@@ -1,8 +1,9 @@
 """Throw-away certificate authority for OCPP security profiles 2 and 3.
 
 Everything is generated at run time: a root CA, two server certificates
-(RSA 2048 and ECDSA P-256), one client certificate per station and a
-deliberately untrusted client certificate for negative tests.
+(RSA 2048 and ECDSA P-256), one client certificate per station, a
+deliberately untrusted client certificate for negative tests and the
+ISO 15118 (V2G) root and CPO sub-CA (``pki.v2g``).
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def generate_pki(
 
     rogue = _new_ca(CA_COMMON_NAME)
     _issue_client(rogue, ids[0], pki.invalid_client_cert, pki.invalid_client_key)
+    from csmscheck.pki.v2g import generate_v2g_chain  # imports this module
+
+    generate_v2g_chain(pki.directory)  # the ISO 15118 chain the CSMS signs V2G certificates with
     return pki
 
 

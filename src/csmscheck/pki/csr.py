@@ -28,6 +28,7 @@ __all__ = [
 
 MIN_RSA_BITS = 2048
 MIN_EC_BITS = 224
+MAX_COMMON_NAME = 64  # X.520 ub-common-name
 
 
 def new_station_key() -> PrivateKey:
@@ -40,11 +41,16 @@ def private_key_pem(key: PrivateKey) -> bytes:
                              serialization.NoEncryption())
 
 
-def build_csr(common_name: str, key: PrivateKey, organization: str | None = None) -> str:
+def build_csr(common_name: str, key: PrivateKey, organization: str | None = None, *, country: str | None = None,
+              organizational_unit: str | None = None) -> str:
     """A PEM CSR for ``common_name`` (the charge point identity), signed with ``key``."""
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organizational_unit:
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, organizational_unit))
     if organization:
         attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    if country:
+        attributes.insert(0, x509.NameAttribute(NameOID.COUNTRY_NAME, country))
     csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attributes)).sign(key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM).decode()
 
@@ -63,11 +69,13 @@ def _common_names(name: x509.Name) -> list[str]:
     return [str(a.value) for a in name.get_attributes_for_oid(NameOID.COMMON_NAME)]
 
 
-def check_csr(csr_pem: str, common_name: str) -> x509.CertificateSigningRequest:
+def check_csr(csr_pem: str, common_name: str | None, *,
+              organization: str | None = None) -> x509.CertificateSigningRequest:
     """The parsed CSR if a CSMS may sign it for station ``common_name``; ValueError says why not.
 
     It must be PEM, carry a valid self-signature (proof of possession), name exactly the
-    station as its CN and hold a key of OCPP strength.
+    station as its CN (``None``: exactly one CN, of any value up to 64 characters), name
+    ``organization`` as its O when one is given, and hold a key of OCPP strength.
     """
     try:
         csr = x509.load_pem_x509_csr(csr_pem.encode())
@@ -80,8 +88,13 @@ def check_csr(csr_pem: str, common_name: str) -> x509.CertificateSigningRequest:
     if not signed:
         raise ValueError("CSR signature is invalid")
     names = _common_names(csr.subject)
-    if names != [common_name]:
+    if common_name is None and (len(names) != 1 or not 0 < len(names[0]) <= MAX_COMMON_NAME):
+        raise ValueError(f"CSR must name one common name of 1 to {MAX_COMMON_NAME} characters, got {names}")
+    if common_name is not None and names != [common_name]:
         raise ValueError(f"CSR common name {names} is not the charge point identity {common_name!r}")
+    organizations = [str(a.value) for a in csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+    if organization is not None and organizations != [organization]:
+        raise ValueError(f"CSR organization {organizations} is not the operator's {organization!r}")
     weak = weak_key_reason(csr.public_key())
     if weak:
         raise ValueError(f"CSR key too weak: {weak}")
