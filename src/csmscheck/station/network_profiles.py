@@ -10,6 +10,7 @@ the priority: :meth:`NetworkProfiles.endpoint` says how (URL, basic-auth passwor
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +60,11 @@ class NetworkProfiles:
         """The connection data the station uses after a reboot; None: its configured connection."""
         return self.slots[self.priority[0]] if self.priority else None
 
-    def endpoint(self, cfg: Settings, station_id: str, password: str | None) -> Endpoint:
-        """How the station connects with the first slot of its priority (``password``: its basic-auth password)."""
+    def endpoint(self, cfg: Settings, station_id: str, password: str | None,
+                 certificate: ssl.SSLContext | None = None) -> Endpoint:
+        """How the station connects with the first slot of its priority: ``password`` is its basic-auth password
+        (profiles 1 and 2); ``certificate`` a TLS context with its client certificate (profile 3; default: the
+        one of the run's PKI)."""
         data = self.first()
         if data is None:
             raise ValueError("no network connection profile has priority")
@@ -70,7 +74,7 @@ class NetworkProfiles:
             return Endpoint(url, password)
         if profile == 2:
             return Endpoint(url, password, tls_context(cfg))
-        return Endpoint(url, None, tls_context(cfg, station_id))
+        return Endpoint(url, None, certificate or tls_context(cfg, station_id))
 
 
 def keep_network_profiles(station: Station, security_profile: int) -> NetworkProfiles:

@@ -27,13 +27,13 @@ from csmscheck.station.handshake import (
     expect_refused,
     knock,
     listener,
-    tls_context,
     trusted_ca,
     try_handshake,
 )
 from csmscheck.station.network_profiles import keep_network_profiles
 from csmscheck.station.states import v201 as states
 from csmscheck.station.states.v16_security import tls_client_contexts
+from csmscheck.station.states.v201_security import certificate_endpoint, renew_charging_station_certificate
 from csmscheck.station.station import Endpoint
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
@@ -323,10 +323,12 @@ async def test_tc_a_19(make_station: StationFactory, csms: Csms, cfg: Settings) 
                             "(POST …/set-security-profile), which this CSMS does not offer")
     station = await make_station("2.0.1", station_id, current)
     former = station.endpoint
-    if higher == 3:
-        tls_context(cfg, station_id)  # the memory state RenewChargingStationCertificate: a client certificate
+    certificate = None
     try:
         await states.booted(station)
+        if higher == 3:  # memory state: the station gets a client certificate from the CSMS first
+            renewed = await renew_charging_station_certificate(station, csms)
+            certificate = certificate_endpoint(station, renewed).ssl_context
         profiles = keep_network_profiles(station, current)
         request = _network_profile(cfg, url, higher)
         with step("Step 1"):
@@ -349,7 +351,7 @@ async def test_tc_a_19(make_station: StationFactory, csms: Csms, cfg: Settings) 
                 await csms.request(station, "Reset", {"type": "Immediate"})
         await station.close()  # Step 6-7: the station reboots and connects with the first slot of its priority
         station.model.booted = False
-        upgraded = profiles.endpoint(cfg, station.id, former.password)
+        upgraded = profiles.endpoint(cfg, station.id, former.password, certificate)
         await connect_as(station, upgraded, f"Step 8: connecting with security profile {higher}")
         with step("Step 9"):
             await states.booted(station, "RemoteReset")
