@@ -104,27 +104,27 @@ async def certificate_installed(station: Station, csms: Csms, installed: list[x5
     """Reusable state CertificateInstalled for ``certificate_type``; returns the root the station installed."""
     root = _new_root(certificate_type)
     installed.append(root)
-    label = f"{prefix}CertificateInstalled Step 1: InstallCertificateRequest"
+    label = f"{prefix}CertificateInstalled step 1: InstallCertificateRequest"
     got = await _asks(station, csms, "InstallCertificate",
                       {"certificateType": certificate_type, "certificate": pem_text(root)}, label)
     assert_matches(got.payload, {"certificateType": certificate_type, "certificate": A_CERTIFICATE}, label)
     _check_ca(station, got.payload, label)
     if got.answer != {"status": "Accepted"}:
-        raise StepFailed(f"{prefix}CertificateInstalled Step 2: InstallCertificateResponse: the station could not "
+        raise StepFailed(f"{prefix}CertificateInstalled step 2: InstallCertificateResponse: the station could not "
                          f"install the certificate the CSMS sent and answered {shown(got.answer)}")
     return root
 
 
 async def installed_certificates(station: Station, csms: Csms, types: list[str], label: str) -> ReceivedCall:
-    """Reusable state GetInstalledCertificates for ``types``: the request must ask for them all; the station
-    answers Accepted with the hash data of what it holds of them."""
-    got = await _asks(station, csms, "GetInstalledCertificateIds", {"certificateType": types},
-                      f"{label} Step 1: GetInstalledCertificateIdsRequest")
-    assert_matches(got.payload, {"certificateType": _contains(*types)},
-                   f"{label} Step 1: GetInstalledCertificateIdsRequest")
+    """Reusable state GetInstalledCertificates for ``types`` (main step ``label``): the request must ask for them
+    all; the station answers Accepted with the hash data of what it holds of them."""
+    state = f"{label}: GetInstalledCertificates"
+    request_step = f"{state} step 1: GetInstalledCertificateIdsRequest"
+    got = await _asks(station, csms, "GetInstalledCertificateIds", {"certificateType": types}, request_step)
+    assert_matches(got.payload, {"certificateType": _contains(*types)}, request_step)
     answer = got.answer if isinstance(got.answer, dict) else {}
     if answer.get("status") != "Accepted":
-        raise StepFailed(f"{label} Step 2: GetInstalledCertificateIdsResponse: the station holds no certificate of "
+        raise StepFailed(f"{state} step 2: GetInstalledCertificateIdsResponse: the station holds no certificate of "
                          f"{', '.join(types)} and answered {shown(got.answer)}")
     return got
 
@@ -153,25 +153,25 @@ def _holding(station: Station, *types: str) -> None:
 @octt("TC_M_01", reqs=["M05.FR.01"])
 async def test_tc_m_01(station: Station, csms: Csms, installed: list[x509.Certificate]) -> None:
     """Install CA certificate - CSMSRootCertificate."""
-    await certificate_installed(station, csms, installed, "CSMSRootCertificate")
+    await certificate_installed(station, csms, installed, "CSMSRootCertificate", "Step 1: ")
 
 
 @octt("TC_M_02", reqs=["M05.FR.01"])
 async def test_tc_m_02(station: Station, csms: Csms, installed: list[x509.Certificate]) -> None:
     """Install CA certificate - ManufacturerRootCertificate."""
-    await certificate_installed(station, csms, installed, "ManufacturerRootCertificate")
+    await certificate_installed(station, csms, installed, "ManufacturerRootCertificate", "Step 1: ")
 
 
 @octt("TC_M_03", reqs=["M05.FR.01"])
 async def test_tc_m_03(station: Station, csms: Csms, installed: list[x509.Certificate]) -> None:
     """Install CA certificate - V2GRootCertificate."""
-    await certificate_installed(station, csms, installed, "V2GRootCertificate")
+    await certificate_installed(station, csms, installed, "V2GRootCertificate", "Step 1: ")
 
 
 @octt("TC_M_04", reqs=["M05.FR.01"])
 async def test_tc_m_04(station: Station, csms: Csms, installed: list[x509.Certificate]) -> None:
     """Install CA certificate - MORootCertificate."""
-    await certificate_installed(station, csms, installed, "MORootCertificate")
+    await certificate_installed(station, csms, installed, "MORootCertificate", "Step 1: ")
 
 
 @octt("TC_M_05", reqs=["M05.FR.01", "M05.FR.03"])
@@ -281,7 +281,7 @@ async def test_tc_m_20(station: Station, csms: Csms, installed: list[x509.Certif
     """Delete a certificate from a Charging Station - Success."""
     for algorithm in HASHES:
         prefix = f"{algorithm}: "
-        root = await certificate_installed(station, csms, installed, CSMS_ROOT, prefix)
+        root = await certificate_installed(station, csms, installed, CSMS_ROOT, f"{prefix}Step 1: ")
         station.certificates.hash_algorithm = algorithm
         await _delete_installed(station, csms, root, (2, 3, 4, 5), prefix)
 
