@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 from csmscheck.pki.certificates import certificate_hash_data, new_root_certificate, pem_text
 from csmscheck.station.certificates import new_v2g_chain
 from csmscheck.station.session import StationSession
+from csmscheck.wire import CallError
 
 STATION = "CP201_SP1"
 Payload = dict[str, Any]
@@ -107,6 +108,17 @@ async def test_install_accepted_is_recorded_rejected_is_not(station: StationSess
     assert attempts == [("CSMSRootCertificate", _serial(refused), "Failed", None),
                         ("CSMSRootCertificate", _serial(refused), "Rejected", "InvalidCertificate: no"),
                         ("MORootCertificate", _serial(kept), "Accepted", None)]
+
+
+async def test_an_install_without_an_answer_stays_sent(station: StationSession, api: httpx.AsyncClient) -> None:
+    root, _ = new_root_certificate("unanswered root")
+    async with station.expect("InstallCertificate", reply=CallError("", "InternalError", "store full")):
+        response = await api.post(f"/api/octt/2.0.1/{STATION}/install-certificate",
+                                  json={"certificateType": "V2GRootCertificate", "certificate": pem_text(root)})
+    assert response.json()["error"]["code"] == "InternalError"
+    latest = (await _detail(api))["certificateInstallations"][0]
+    assert (latest["serialNumber"], latest["status"]) == (_serial(root), "Sent")
+    assert await _held(api) == []
 
 
 async def test_the_listed_types_replace_what_the_csms_knew(station: StationSession, api: httpx.AsyncClient) -> None:

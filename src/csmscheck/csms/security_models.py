@@ -53,7 +53,7 @@ class CertificateInstallation(Base):
     subject: Mapped[str | None] = mapped_column(String(255))
     serial_number: Mapped[str | None] = mapped_column(String(40))
     certificate: Mapped[str] = mapped_column(Text)
-    # Accepted / Rejected / Failed (InstallCertificateResponse), or a CALLERROR code.
+    # Sent (no answer yet, or none came), then Accepted / Rejected / Failed (InstallCertificateResponse).
     status: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(512))  # statusInfo of a refusal
     attempted_at: Mapped[datetime]

@@ -2,9 +2,9 @@
 
 The CSMS sends these on its operator's request (trigger API) and learns from the answers:
 
-- InstallCertificate: every attempt is kept (``certificate_installations``); an Accepted root is
-  recorded as installed on the station with its type and SHA-256 hash data; Rejected or Failed
-  leaves what the CSMS believes the station holds as it was;
+- InstallCertificate: every attempt is kept (``certificate_installations``, ``Sent`` until answered);
+  an Accepted root is recorded as installed on the station with its type and SHA-256 hash data;
+  Rejected or Failed leaves what the CSMS believes the station holds as it was;
 - GetInstalledCertificateIds: the listed hash data replace what the CSMS knew of the types asked
   (all types when none were asked); NotFound: the station holds none of those types. The sub-CAs
   of a V2G chain are kept under the chain's leaf;
@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from csmscheck.csms import security_certificates as certificates
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.router import Payload, on_response, vets
+from csmscheck.csms.router import Payload, before_call, on_response, vets
 from csmscheck.csms.security_models import CertificateInstallation
-from csmscheck.csms.store import Store, now
+from csmscheck.csms.store import now
 from csmscheck.pki.ca_certificates import hash_data_problems, installable_problem
 from csmscheck.pki.certificates import load_pem_chain
 
@@ -56,19 +58,9 @@ async def vet_delete(_csms: CsmsContext, _station_id: str, request: Payload) -> 
 # -- what the answers tell ----------------------------------------------------------------------
 
 
-@on_response("2.0.1", "InstallCertificate")
-async def certificate_installed(connection: StationConnection, request: Payload, response: Payload) -> None:
-    status = str(response["status"])
-    reason = response.get("statusInfo")
-    await _record_attempt(connection.csms.store, connection.station_id, request, status,
-                          None if reason is None else f"{reason['reasonCode']}: {reason.get('additionalInfo', '')}")
-    if status == "Accepted":
-        await certificates.record_installed(connection.csms.store, connection.station_id,
-                                            request["certificateType"], request["certificate"])
-    log.info("%s: InstallCertificate %s: %s", connection.station_id, request["certificateType"], status)
-
-
-async def _record_attempt(store: Store, station_id: str, request: Payload, status: str, reason: str | None) -> None:
+@before_call("2.0.1", "InstallCertificate")
+async def installing(connection: StationConnection, request: Payload) -> None:
+    """Every attempt is kept from the moment it is sent: one the station never answers stays ``Sent``."""
     subject: str | None = None
     serial: str | None = None
     try:
@@ -76,10 +68,27 @@ async def _record_attempt(store: Store, station_id: str, request: Payload, statu
         subject, serial = certificate.subject.rfc4514_string()[:255], format(certificate.serial_number, "x")
     except ValueError:
         pass  # the station was sent something that is no certificate: kept as text
-    async with store.session() as db:
-        db.add(CertificateInstallation(station_id=station_id, certificate_type=request["certificateType"],
+    async with connection.csms.store.session() as db:
+        db.add(CertificateInstallation(station_id=connection.station_id, certificate_type=request["certificateType"],
                                        subject=subject, serial_number=serial, certificate=request["certificate"],
-                                       status=status, reason=reason and reason[:512], attempted_at=now()))
+                                       status="Sent", attempted_at=now()))
+
+
+@on_response("2.0.1", "InstallCertificate")
+async def certificate_installed(connection: StationConnection, request: Payload, response: Payload) -> None:
+    status = str(response["status"])
+    info = response.get("statusInfo")
+    async with connection.csms.store.session() as db:
+        attempt = await db.scalar(select(CertificateInstallation).filter_by(
+            station_id=connection.station_id, certificate=request["certificate"], status="Sent")
+            .order_by(CertificateInstallation.pk.desc()))
+        if attempt is not None:
+            attempt.status = status
+            attempt.reason = None if info is None else f"{info['reasonCode']}: {info.get('additionalInfo', '')}"[:512]
+    if status == "Accepted":
+        await certificates.record_installed(connection.csms.store, connection.station_id,
+                                            request["certificateType"], request["certificate"])
+    log.info("%s: InstallCertificate %s: %s", connection.station_id, request["certificateType"], status)
 
 
 @on_response("2.0.1", "GetInstalledCertificateIds")
