@@ -28,6 +28,7 @@ from csmscheck.pki import (
     server_ssl_context,
     sign_csr,
 )
+from csmscheck.pki.v2g import V2G_FILES
 
 STATIONS = ("CS-001", "CS/002")
 TIMEOUT = 5.0
@@ -87,11 +88,11 @@ def test_files_exist_and_keys_are_private(pki: Pki) -> None:
         "client-CS%2F002.pem", "client-CS%2F002.key",
         "invalid-client.pem", "invalid-client.key",
     }  # fmt: skip
-    assert {p.name for p in pki.directory.iterdir()} == expected
+    assert {p.name for p in pki.directory.iterdir()} == expected | set(V2G_FILES)  # the ISO 15118 chain beside it
     assert {p.name for p in pki.files()} == expected
     keys = list(pki.key_files())
     assert len(keys) == 6
-    for key in keys:
+    for key in [*keys, pki.directory / "v2g-root.key", pki.directory / "v2g-subca.key"]:
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
         assert b"PRIVATE KEY" in key.read_bytes()
 

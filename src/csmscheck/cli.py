@@ -315,6 +315,7 @@ def _load(args: argparse.Namespace) -> int:
 def _certs(args: argparse.Namespace) -> int:
     from csmscheck.pki import generate_pki
     from csmscheck.pki.ca import DEFAULT_HOSTNAMES
+    from csmscheck.pki.v2g import V2G_FILES
 
     with _report_setting_warnings():
         settings = load_settings(args.config)
@@ -322,4 +323,6 @@ def _certs(args: argparse.Namespace) -> int:
     pki = generate_pki(args.directory, [settings.cp201_sp3, settings.cp16_sp3], hostnames)
     for path in pki.files():
         print(path)
+    for name in V2G_FILES:  # the ISO 15118 chain a CSMS signs V2G certificates with
+        print(pki.directory / name)
     return EXIT_OK
