@@ -259,6 +259,15 @@ def _csms(args: argparse.Namespace) -> int:
         generate_pki(config.pki_dir, [config.seed.cp201_sp3, config.seed.cp16_sp3])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
+    stub = None
+    if config.contract_pool_url is None:  # no contract certificate pool configured: a labelled stand-in
+        from dataclasses import replace
+
+        from csmscheck.pki.contract_pool import ContractPoolStub
+
+        stub = ContractPoolStub().start()
+        config = replace(config, contract_pool_url=stub.url)
+
     async def serve() -> None:
         csms = ReferenceCsms(config)
         endpoints = await csms.start()
@@ -271,6 +280,9 @@ def _csms(args: argparse.Namespace) -> int:
         else:
             print("  profiles 2 and 3: off (start with --pki-dir DIR to enable wss://)")
         print(f"  trigger API {endpoints.api}  (OpenAPI: {endpoints.api}/docs)")
+        if stub is not None:
+            print(f"  contract certificate pool: a stand-in at {stub.url} (placeholder EXI answers; set "
+                  "contract_pool_url in [csms] for a real one)")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -278,7 +290,11 @@ def _csms(args: argparse.Namespace) -> int:
         await stop.wait()
         await csms.stop()
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    finally:
+        if stub is not None:
+            stub.stop()
     return EXIT_OK
 
 
