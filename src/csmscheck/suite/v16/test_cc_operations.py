@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -37,6 +36,7 @@ from csmscheck.station.v16 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.plugin import StationFactory, endpoint_for
+from csmscheck.suite.security_setup import set_security_profile
 from csmscheck.suite.v16.csms_calls import check_relayed, csms_sends
 from csmscheck.suite.v201.operations_steps import declined
 from csmscheck.timestamps import parse_time, rfc3339
@@ -330,26 +330,13 @@ async def test_cc16_83(cfg: Settings, make_station: StationFactory) -> None:
         raise StepFailed("\n".join(problems))
 
 
-async def _set_security_profile(cfg: Settings, station_id: str, profile: int, version: str = "1.6") -> int:
-    """Operator set-up, never an OCTT step: the station's security profile in the CSMS, through the trigger API's
-    ``…/set-security-profile`` (the original OCTT suite's route; TC_A_19 uses it too). Returns the HTTP status."""
-    headers = {"Authorization": f"Bearer {cfg.trigger_token}"} if cfg.trigger_token else {}
-    async with httpx.AsyncClient(base_url=str(cfg.trigger).rstrip("/"), headers=headers, timeout=30.0) as client:
-        try:
-            response = await client.post(f"/api/octt/{version}/{station_id}/set-security-profile",
-                                         json={"security_profile": profile})
-        except httpx.HTTPError:
-            return 0
-    return response.status_code
-
-
 @octt("CC16_84", chapter="3.21", reqs=["OCPP 1.6 security whitepaper: Security Profiles, SecurityProfile key"],
       features=[*SECURITY, "tls", "basic_auth"])
 async def test_cc16_84(station: Station, csms: Csms, cfg: Settings) -> None:
     """Security profile raised from 1 to 2 - once connected with 2, the charge point is refused on 1."""
     if cfg.target_sp2 is None or cfg.pki_dir is None:
         raise NotApplicable("needs security profile 2: CSMS_SP2_ADDRESS and CSMSCHECK_PKI_DIR")
-    if cfg.manual or await _set_security_profile(cfg, station.id, 1) != 200:
+    if cfg.manual or await set_security_profile(cfg, station.id, 1) != 200:
         raise NotApplicable("the case needs the trigger API to set a charge point's security profile back "
                             "(POST …/set-security-profile), which this CSMS does not offer")
     profile_1 = station.endpoint
@@ -357,7 +344,7 @@ async def test_cc16_84(station: Station, csms: Csms, cfg: Settings) -> None:
     async def set_back() -> None:
         await station.close()
         station.endpoint = profile_1
-        if await _set_security_profile(cfg, station.id, 1) != 200:
+        if await set_security_profile(cfg, station.id, 1) != 200:
             raise StepFailed("Clean-up: the trigger API did not set the charge point's security profile back to 1")
 
     try:

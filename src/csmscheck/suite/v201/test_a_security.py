@@ -38,7 +38,7 @@ from csmscheck.station.station import Endpoint
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.plugin import StationFactory
-from csmscheck.suite.v16.test_cc_operations import _set_security_profile
+from csmscheck.suite.security_setup import set_security_profile
 
 _RATE_LIMITED = 429
 
@@ -318,7 +318,7 @@ async def test_tc_a_19(make_station: StationFactory, csms: Csms, cfg: Settings) 
         raise NotApplicable(f"needs the wss:// URL of the CSMS's security profile {higher} endpoint "
                             f"(CONFIGURED_OCPP_CSMS_URL, or CSMS_SP{higher}_ADDRESS)")
     station_id = station_of(cfg, current)
-    if cfg.manual or await _set_security_profile(cfg, station_id, current, "2.0.1") != 200:
+    if cfg.manual or await set_security_profile(cfg, station_id, current, "2.0.1") != 200:
         raise NotApplicable("the case needs the trigger API to set a station's security profile back "
                             "(POST …/set-security-profile), which this CSMS does not offer")
     station = await make_station("2.0.1", station_id, current)
@@ -365,7 +365,7 @@ async def test_tc_a_19(make_station: StationFactory, csms: Csms, cfg: Settings) 
     finally:
         await station.close()
         station.endpoint = former
-        if await _set_security_profile(cfg, station_id, current, "2.0.1") != 200:
+        if await set_security_profile(cfg, station_id, current, "2.0.1") != 200:
             raise StepFailed(f"Clean-up: the trigger API did not set the security profile of {station_id} back "
                              f"to {current}")
 
