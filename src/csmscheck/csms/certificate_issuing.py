@@ -16,13 +16,12 @@ organization (CONFIGURED_ORGANIZATION). What was decided and delivered is kept i
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
+from csmscheck.csms import own_calls
 from csmscheck.csms.signing_models import ISSUED, CertificateSigning
 from csmscheck.csms.store import Store, now
 from csmscheck.pki import sign_csr
@@ -35,13 +34,11 @@ if TYPE_CHECKING:
     from csmscheck.csms.config import CsmsConfig
     from csmscheck.csms.connection import StationConnection
 
-log = logging.getLogger("csmscheck.csms")
 
 CHARGING_STATION = "ChargingStationCertificate"
 V2G = "V2GCertificate"
 COMBINED = "Combined"  # no certificateType: the certificate serves both connections
 CERTIFICATE_DAYS = 365
-_deliveries: set[asyncio.Task[None]] = set()  # keeps running deliveries referenced
 
 
 def issue(config: CsmsConfig, station_id: str, csr_pem: str, certificate_type: str) -> str:
@@ -84,18 +81,12 @@ def deliver_later(connection: StationConnection, chain: str, certificate_type: s
     before that (nothing awaits between a handler returning and its answer being sent).
     A02.FR.14: the certificateType the station asked for is echoed.
     """
-    task = asyncio.get_running_loop().create_task(_deliver(connection, chain, certificate_type))
-    _deliveries.add(task)
-    task.add_done_callback(_deliveries.discard)
+    own_calls.start(_deliver(connection, chain, certificate_type))
 
 
 async def _deliver(connection: StationConnection, chain: str, certificate_type: str | None) -> None:
     payload = {"certificateChain": chain} | ({"certificateType": certificate_type} if certificate_type else {})
-    try:
-        answer = await connection.call("CertificateSigned", payload, connection.csms.config.call_timeout)
-    except Exception as exc:  # a timeout or a closed connection: the station never got it
-        log.warning("%s: CertificateSigned not delivered: %s", connection.station_id, exc)
-        answer = None
+    answer = await own_calls.call_or_none(connection, "CertificateSigned", payload, "CertificateSigned")
     if not isinstance(answer, CallResult):
         await record_delivery(connection.csms.store, connection.station_id, chain, "Undelivered")
 

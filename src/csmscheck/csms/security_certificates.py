@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csmscheck.csms import own_calls
 from csmscheck.csms.security_models import CertificateInstallation, InstalledCertificate, IssuedCertificate
 from csmscheck.csms.store import Store, now
 from csmscheck.pki import sign_csr
@@ -21,11 +20,9 @@ if TYPE_CHECKING:
     from csmscheck.csms.config import CsmsConfig
     from csmscheck.csms.connection import StationConnection
 
-log = logging.getLogger("csmscheck.csms")
 
 CERTIFICATE_DAYS = 365
 _HASH_FIELDS = ("hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber")
-_deliveries: set[asyncio.Task[None]] = set()  # keeps running deliveries referenced
 
 
 def issue_certificate(config: CsmsConfig, station_id: str, csr_pem: str) -> str:
@@ -48,9 +45,7 @@ def deliver_later(connection: StationConnection, chain: str) -> None:
     The task starts at the handler's next suspension point; the CALLRESULT is written
     before that (nothing awaits between a handler returning and its answer being sent).
     """
-    task = asyncio.get_running_loop().create_task(_deliver(connection, chain))
-    _deliveries.add(task)
-    task.add_done_callback(_deliveries.discard)
+    own_calls.start(_deliver(connection, chain))
 
 
 async def _deliver(connection: StationConnection, chain: str) -> None:
@@ -59,12 +54,8 @@ async def _deliver(connection: StationConnection, chain: str) -> None:
         db.add(IssuedCertificate(station_id=connection.station_id, serial_number=format(leaf.serial_number, "x"),
                                  certificate_chain=chain, status="Issued", issued_at=now(),
                                  not_after=leaf.not_valid_after_utc))
-    try:
-        answer = await connection.call("CertificateSigned", {"certificateChain": chain},
-                                       connection.csms.config.call_timeout)
-    except Exception as exc:  # a timeout or a closed connection: the station never got it
-        log.warning("%s: CertificateSigned not delivered: %s", connection.station_id, exc)
-        answer = None
+    answer = await own_calls.call_or_none(connection, "CertificateSigned", {"certificateChain": chain},
+                                          "CertificateSigned")
     if not isinstance(answer, CallResult):
         await record_delivery(connection.csms.store, connection.station_id, chain, "Undelivered")
 

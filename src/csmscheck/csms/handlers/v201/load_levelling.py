@@ -18,7 +18,6 @@ sending that TxProfile again (K15.FR.13, K16.FR.08, K17.FR.13).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from csmscheck.charging_schedule import (
     schedules,
     unit_of,
 )
+from csmscheck.csms import own_calls
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import Payload, before_call, handles, on_response
 from csmscheck.csms.smart_charging_models import LoadLevelling, StationProfile
@@ -58,7 +58,6 @@ HORIZON = 86_400  # seconds a granted schedule covers when the EV names no depar
 FIRST_OWN_PROFILE_ID = 1_000_000_000  # the CSMS's own TxProfile ids count up from here, apart from an operator's
 TOLERANCE = 0.05  # limits carry one decimal
 _PHASES = {"AC_single_phase": 1, "AC_two_phase": 2, "AC_three_phase": 3}
-_sending: set[asyncio.Task[None]] = set()
 
 
 @dataclass(frozen=True)
@@ -163,20 +162,14 @@ async def _tx_profile(db: AsyncSession, row: LoadLevelling, stack_level: int, st
 
 
 def send_later(connection: StationConnection, evse_id: int, profile: Payload) -> None:
-    """Send the TxProfile once the current answer is on its way (the task starts after it is written)."""
-    task = asyncio.get_running_loop().create_task(_send(connection, evse_id, profile))
-    _sending.add(task)
-    task.add_done_callback(_sending.discard)
+    """Send the TxProfile once the current answer is on its way."""
+    own_calls.start(_send(connection, evse_id, profile))
 
 
 async def _send(connection: StationConnection, evse_id: int, profile: Payload) -> None:
-    try:
-        answer = await connection.call("SetChargingProfile", {"evseId": evse_id, "chargingProfile": profile},
-                                       connection.csms.config.call_timeout)
-    except Exception as exc:  # a timeout or a closed connection: the station never got it
-        log.warning("%s: TxProfile %s for transaction %s not delivered: %s", connection.station_id, profile["id"],
-                    profile["transactionId"], exc)
-        answer = None
+    answer = await own_calls.call_or_none(connection, "SetChargingProfile",
+                                          {"evseId": evse_id, "chargingProfile": profile},
+                                          f"TxProfile {profile['id']} for transaction {profile['transactionId']}")
     if not isinstance(answer, CallResult):
         await _profile_fate(connection, profile, "Undelivered")
 
