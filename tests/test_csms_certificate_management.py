@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from trigger_calls import refused, relayed
 
 from csmscheck.pki.certificates import certificate_hash_data, new_root_certificate, pem_text
 from csmscheck.station.certificates import new_v2g_chain
@@ -38,26 +39,8 @@ async def station(reference_csms: RunningCsms, open_station: StationOpener,
                   api: httpx.AsyncClient) -> StationSession:
     """CP201_SP1, booted, of which the CSMS believes nothing is installed (it listed nothing of any type)."""
     session = await open_station(reference_csms, STATION)
-    await _send(api, session, "GetInstalledCertificateIds", {}, {"status": "NotFound"})
+    await relayed(api, session, "GetInstalledCertificateIds", {}, {"status": "NotFound"})
     return session
-
-
-async def _send(api: httpx.AsyncClient, station: StationSession, action: str, payload: Payload,
-                reply: Payload) -> Payload:
-    path = "".join(f"-{c.lower()}" if c.isupper() else c for c in action).lstrip("-")
-    async with station.expect(action, reply=reply):
-        response = await api.post(f"/api/octt/2.0.1/{station.station_id}/{path}", json=payload)
-        assert response.status_code == 200, response.text
-    body: Payload = response.json()
-    return body
-
-
-async def _refused(api: httpx.AsyncClient, station: StationSession, path: str, payload: Payload) -> list[str]:
-    before = len(station.calls)
-    response = await api.post(f"/api/octt/2.0.1/{station.station_id}/{path}", json=payload)
-    assert response.status_code == 400, response.text
-    assert len(station.calls) == before, "a refused request was sent to the station"
-    return [str(e) for e in response.json()["errors"]]
 
 
 async def _detail(api: httpx.AsyncClient) -> Payload:
@@ -91,13 +74,13 @@ def _serial(certificate: x509.Certificate) -> str:
 async def test_install_accepted_is_recorded_rejected_is_not(station: StationSession, api: httpx.AsyncClient) -> None:
     kept, _ = new_root_certificate("kept root")
     refused, _ = new_root_certificate("refused root")
-    body = await _send(api, station, "InstallCertificate",
+    body = await relayed(api, station, "InstallCertificate",
                        {"certificateType": "MORootCertificate", "certificate": pem_text(kept)}, {"status": "Accepted"})
     assert body["response"] == {"status": "Accepted"}
-    await _send(api, station, "InstallCertificate",
+    await relayed(api, station, "InstallCertificate",
                 {"certificateType": "CSMSRootCertificate", "certificate": pem_text(refused)},
                 {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate", "additionalInfo": "no"}})
-    await _send(api, station, "InstallCertificate",
+    await relayed(api, station, "InstallCertificate",
                 {"certificateType": "CSMSRootCertificate", "certificate": pem_text(refused)}, {"status": "Failed"})
     assert await _held(api) == [("MORootCertificate", _serial(kept), None)]
     detail = await _detail(api)
@@ -125,26 +108,26 @@ async def test_the_listed_types_replace_what_the_csms_knew(station: StationSessi
     csms_root, _ = new_root_certificate("csms")
     maker, _ = new_root_certificate("maker")
     chain = new_v2g_chain(STATION)
-    await _send(api, station, "InstallCertificate",
+    await relayed(api, station, "InstallCertificate",
                 {"certificateType": "CSMSRootCertificate", "certificate": pem_text(csms_root)}, {"status": "Accepted"})
     listing = {"status": "Accepted", "certificateHashDataChain": [
         {"certificateType": "ManufacturerRootCertificate", "certificateHashData": certificate_hash_data(maker)},
         {"certificateType": "V2GCertificateChain",
          "certificateHashData": certificate_hash_data(chain.leaf, chain.sub_ca_2),
          "childCertificateHashData": [certificate_hash_data(chain.sub_ca_2, chain.sub_ca_1)]}]}
-    await _send(api, station, "GetInstalledCertificateIds",
+    await relayed(api, station, "GetInstalledCertificateIds",
                 {"certificateType": ["ManufacturerRootCertificate", "V2GCertificateChain"]}, listing)
     assert await _held(api) == sorted([
         ("CSMSRootCertificate", _serial(csms_root), None),  # not asked for: still believed held
         ("ManufacturerRootCertificate", _serial(maker), None),
         ("V2GCertificateChain", _serial(chain.leaf), None),
         ("V2GCertificateChain", _serial(chain.sub_ca_2), _serial(chain.leaf))])
-    await _send(api, station, "GetInstalledCertificateIds", {"certificateType": ["CSMSRootCertificate"]},
+    await relayed(api, station, "GetInstalledCertificateIds", {"certificateType": ["CSMSRootCertificate"]},
                 {"status": "NotFound"})
     assert [h[0] for h in await _held(api)] == ["ManufacturerRootCertificate", "V2GCertificateChain",
                                                 "V2GCertificateChain"]
     # Deleting the chain's leaf takes the sub-CAs listed under it along.
-    await _send(api, station, "DeleteCertificate",
+    await relayed(api, station, "DeleteCertificate",
                 {"certificateHashData": certificate_hash_data(chain.leaf, chain.sub_ca_2)}, {"status": "Accepted"})
     assert await _held(api) == [("ManufacturerRootCertificate", _serial(maker), None)]
 
@@ -154,22 +137,22 @@ async def test_delete_accepted_or_not_found_removes_failed_keeps(station: Statio
     first, _ = new_root_certificate("first")
     second, _ = new_root_certificate("second")
     for root in (first, second):
-        await _send(api, station, "InstallCertificate",
+        await relayed(api, station, "InstallCertificate",
                     {"certificateType": "CSMSRootCertificate", "certificate": pem_text(root)}, {"status": "Accepted"})
     # The station reports in SHA-384: the CSMS still knows which root that is (it has its PEM).
     sha384 = certificate_hash_data(first, algorithm="SHA384")
-    await _send(api, station, "GetInstalledCertificateIds", {"certificateType": ["CSMSRootCertificate"]},
+    await relayed(api, station, "GetInstalledCertificateIds", {"certificateType": ["CSMSRootCertificate"]},
                 {"status": "Accepted", "certificateHashDataChain": [
                     {"certificateType": "CSMSRootCertificate", "certificateHashData": sha384},
                     {"certificateType": "CSMSRootCertificate",
                      "certificateHashData": certificate_hash_data(second, algorithm="SHA384")}]})
     assert all(c["installedByCsms"] for c in (await _detail(api))["installedCertificates"])
-    await _send(api, station, "DeleteCertificate", {"certificateHashData": sha384}, {"status": "Failed"})
+    await relayed(api, station, "DeleteCertificate", {"certificateHashData": sha384}, {"status": "Failed"})
     assert len(await _held(api)) == 2
-    await _send(api, station, "DeleteCertificate", {"certificateHashData": sha384}, {"status": "Accepted"})
+    await relayed(api, station, "DeleteCertificate", {"certificateHashData": sha384}, {"status": "Accepted"})
     assert await _held(api) == [("CSMSRootCertificate", _serial(second), None)]
     # SHA-512 hash data of the second root, which the CSMS recorded in SHA-384: matched through its PEM.
-    await _send(api, station, "DeleteCertificate",
+    await relayed(api, station, "DeleteCertificate",
                 {"certificateHashData": certificate_hash_data(second, algorithm="SHA512")}, {"status": "NotFound"})
     assert await _held(api) == []
 
@@ -182,7 +165,7 @@ async def test_delete_accepted_or_not_found_removes_failed_keeps(station: Statio
 ])
 async def test_install_of_what_no_station_takes_is_refused(station: StationSession, api: httpx.AsyncClient,
                                                            certificate: str, reason: str) -> None:
-    errors = await _refused(api, station, "install-certificate",
+    errors = await refused(api, station, "install-certificate",
                             {"certificateType": "CSMSRootCertificate", "certificate": certificate})
     assert any(e.startswith("certificate: ") and reason in e for e in errors), errors
 
@@ -190,7 +173,7 @@ async def test_install_of_what_no_station_takes_is_refused(station: StationSessi
 async def test_delete_with_malformed_hash_data_is_refused(station: StationSession, api: httpx.AsyncClient) -> None:
     root, _ = new_root_certificate("r")
     good = certificate_hash_data(root, algorithm="SHA512")
-    errors = await _refused(api, station, "delete-certificate", {"certificateHashData": good | {
+    errors = await refused(api, station, "delete-certificate", {"certificateHashData": good | {
         "issuerNameHash": good["issuerNameHash"][:64], "serialNumber": "0x1f"}})
     assert errors == ["certificateHashData.issuerNameHash: 64 hex digits, a SHA512 digest has 128",
                       "certificateHashData.serialNumber: '0x1f' is not hexadecimal (no 0x prefix, no separators)"]

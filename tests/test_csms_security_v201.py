@@ -15,6 +15,7 @@ import httpx
 import pytest
 import websockets
 from conftest import PASSWORD, CsmsStarter, RunningCsms, StationOpener
+from trigger_calls import refused, relayed
 
 from csmscheck.csms.handlers.v201.security import connection_data_problems, priority_slots
 from csmscheck.pki.legacy_tls import offer_legacy_tls
@@ -37,20 +38,9 @@ async def api(csms: RunningCsms) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _send(api: httpx.AsyncClient, station: StationSession, action: str, payload: Payload,
-                reply: Payload) -> None:
-    path = "".join(f"-{c.lower()}" if c.isupper() else c for c in action).lstrip("-")
-    async with station.expect(action, reply=reply):
-        response = await api.post(f"/api/octt/2.0.1/{station.station_id}/{path}", json=payload)
-        assert response.status_code == 200, response.text
-
-
 async def _refused(api: httpx.AsyncClient, station: StationSession, path: str, payload: Payload) -> str:
-    before = len(station.calls)
-    response = await api.post(f"/api/octt/2.0.1/{station.station_id}/{path}", json=payload)
-    assert response.status_code == 400, response.text
-    assert len(station.calls) == before, "a refused request was sent to the station"
-    return " ".join(str(e) for e in response.json()["errors"])
+    """The reasons of the refusal, as one text."""
+    return " ".join(await refused(api, station, path, payload))
 
 
 async def _status_of(csms: RunningCsms, profile: int, password: str, station_id: str = STATION) -> int:
@@ -93,7 +83,7 @@ def _priority(value: str) -> Payload:
 async def test_a_password_the_station_takes_replaces_the_old_one(csms: RunningCsms, api: httpx.AsyncClient,
                                                                  open_station: StationOpener, status: str) -> None:
     station = await open_station(csms, STATION)
-    await _send(api, station, "SetVariables", _password(NEW_PASSWORD), _answer(status, "SecurityCtrlr",
+    await relayed(api, station, "SetVariables", _password(NEW_PASSWORD), _answer(status, "SecurityCtrlr",
                                                                                 "BasicAuthPassword"))
     await station.close()
     assert await _status_of(csms, 1, NEW_PASSWORD) == 101
@@ -103,7 +93,7 @@ async def test_a_password_the_station_takes_replaces_the_old_one(csms: RunningCs
 async def test_a_password_the_station_rejects_changes_nothing(csms: RunningCsms, api: httpx.AsyncClient,
                                                               open_station: StationOpener) -> None:
     station = await open_station(csms, STATION)
-    await _send(api, station, "SetVariables", _password(NEW_PASSWORD),
+    await relayed(api, station, "SetVariables", _password(NEW_PASSWORD),
                 _answer("Rejected", "SecurityCtrlr", "BasicAuthPassword"))
     await station.close()
     assert await _status_of(csms, 1, PASSWORD) == 101
@@ -124,8 +114,8 @@ async def test_the_dialects_password_update_takes_effect_only_when_accepted(
 
 
 async def _move_to_profile_2(csms: RunningCsms, api: httpx.AsyncClient, station: StationSession) -> None:
-    await _send(api, station, "SetNetworkProfile", _network_profile(csms, 1, 2), {"status": "Accepted"})
-    await _send(api, station, "SetVariables", _priority("1"),
+    await relayed(api, station, "SetNetworkProfile", _network_profile(csms, 1, 2), {"status": "Accepted"})
+    await relayed(api, station, "SetVariables", _priority("1"),
                 _answer("Accepted", "OCPPCommCtrlr", "NetworkConfigurationPriority"))
 
 
@@ -165,8 +155,8 @@ async def test_no_move_without_the_new_slot_first(csms: RunningCsms, api: httpx.
                                                   open_station: StationOpener, profile_answer: str, priority: str,
                                                   priority_answer: str) -> None:
     station = await open_station(csms, STATION)
-    await _send(api, station, "SetNetworkProfile", _network_profile(csms, 1, 2), {"status": profile_answer})
-    await _send(api, station, "SetVariables", _priority(priority),
+    await relayed(api, station, "SetNetworkProfile", _network_profile(csms, 1, 2), {"status": profile_answer})
+    await relayed(api, station, "SetVariables", _priority(priority),
                 _answer(priority_answer, "OCPPCommCtrlr", "NetworkConfigurationPriority"))
     await station.close()
     assert await _status_of(csms, 2, PASSWORD) == 403
@@ -187,20 +177,20 @@ async def test_requests_that_would_lower_or_misfit_the_profile_are_refused(
     assert "OCPP 1.6 and 2.0.1 only" in await _refused(api, station, "set-network-profile",
                                                        _network_profile(csms, 1, 3, ocppVersion="OCPP15"))
     assert "not a comma-separated list" in await _refused(api, station, "set-variables", _priority("first"))
-    await _send(api, station, "SetNetworkProfile", _network_profile(csms, 2, 3), {"status": "Accepted"})
+    await relayed(api, station, "SetNetworkProfile", _network_profile(csms, 2, 3), {"status": "Accepted"})
 
 
 async def test_a_priority_putting_a_lower_profile_first_is_refused(csms: RunningCsms, api: httpx.AsyncClient,
                                                                    open_station: StationOpener) -> None:
     station = await open_station(csms, STATION)
-    await _send(api, station, "SetNetworkProfile", _network_profile(csms, 0, 1), {"status": "Accepted"})
+    await relayed(api, station, "SetNetworkProfile", _network_profile(csms, 0, 1), {"status": "Accepted"})
     await _move_to_profile_2(csms, api, station)
     await station.close()
     assert await _status_of(csms, 2, PASSWORD) == 101
     upgraded = await open_station(csms, STATION, ssl_context=csms.client_tls(), url=csms.url_for(2))
     assert "slot 0 first, which holds security profile 1" in await _refused(
         api, upgraded, "set-variables", _priority("0,1"))
-    await _send(api, upgraded, "SetVariables", _priority("1,0"),
+    await relayed(api, upgraded, "SetVariables", _priority("1,0"),
                 _answer("Accepted", "OCPPCommCtrlr", "NetworkConfigurationPriority"))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import DEFAULTS, CsmsStarter, RunningCsms, StationOpener
+from trigger_calls import refused, relayed
 
 from csmscheck.charging_schedule import EXTERNAL
 from csmscheck.station.session import StationSession
@@ -49,28 +50,6 @@ async def api(reference_csms: RunningCsms) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _send(api: httpx.AsyncClient, station: StationSession, action: str, payload: Payload,
-                reply: Payload | CallError = ACCEPTED, kebab: str | None = None) -> Payload:
-    """Have the CSMS send ``action`` (trigger API) and the station answer ``reply``; the API's JSON."""
-    path = kebab or "".join(f"-{c.lower()}" if c.isupper() else c for c in action).lstrip("-")
-    async with station.expect(action, reply=reply):
-        response = await api.post(f"/api/octt/2.0.1/{station.station_id}/{path}", json=payload)
-        assert response.status_code == 200, response.text
-    body: Payload = response.json()
-    return body
-
-
-async def _refused(api: httpx.AsyncClient, station: StationSession, path: str, payload: Payload) -> list[str]:
-    """The trigger API refuses the request (400, with reasons) and the station receives nothing."""
-    before = len(station.calls)
-    response = await api.post(f"/api/octt/2.0.1/{station.station_id}/{path}", json=payload)
-    assert response.status_code == 400, response.text
-    body = response.json()
-    assert body["detail"].startswith("invalid "), body
-    assert len(station.calls) == before, "a refused request was sent to the station"
-    return [str(e) for e in body["errors"]]
-
-
 async def _held(api: httpx.AsyncClient, station_id: str = STATION) -> dict[int, Payload]:
     """The profiles the CSMS believes the station holds, by id (the station detail)."""
     response = await api.get(f"/api/stations/{station_id}")
@@ -101,26 +80,26 @@ async def test_accepted_profiles_are_stored_and_replaced(reference_csms: Running
     station = await open_station(reference_csms, STATION)
     first, second, refused = _id(), _id(), _id()
     stack = 3
-    await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(first, stack=stack)})
+    await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(first, stack=stack)})
     assert (await _held(api))[first]["evseId"] == 1
     # same stack level, purpose and EVSE: replaces the first
-    await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(second, stack=stack)})
+    await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(second, stack=stack)})
     held = await _held(api)
     assert second in held and first not in held
     # the same id at another stack level replaces it too
-    await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(second, stack=4,
+    await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(second, stack=4,
                                                                                               limit=10.0)})
     held = await _held(api)
     assert held[second]["chargingProfile"]["stackLevel"] == 4
     assert held[second]["source"] == "CSO" and held[second]["learntFrom"] == "SetChargingProfile"
     # rejected or answered with a CALLERROR: not stored, and the CSMS keeps sending profiles
-    await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(refused, stack=5)},
+    await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(refused, stack=5)},
                 reply={"status": "Rejected"})
-    error = await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(refused)},
+    error = await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(refused)},
                         reply=CallError("", "NotSupported", "no smart charging"))
     assert error["error"]["code"] == "NotSupported"
     assert refused not in await _held(api)
-    await _send(api, station, "ClearChargingProfile", {"chargingProfileId": second})
+    await relayed(api, station, "ClearChargingProfile", {"chargingProfileId": second})
     assert second not in await _held(api)
 
 
@@ -129,26 +108,26 @@ async def test_clear_by_id_and_by_criteria(reference_csms: RunningCsms, api: htt
     station = await open_station(reference_csms, STATION)
     one, two, three = _id(), _id(), _id()
     for profile_id, evse_id, stack in ((one, 1, 6), (two, 1, 7), (three, 0, 7)):
-        await _send(api, station, "SetChargingProfile",
+        await relayed(api, station, "SetChargingProfile",
                     {"evseId": evse_id, "chargingProfile": _profile(profile_id, stack=stack)})
-    await _send(api, station, "ClearChargingProfile", {"chargingProfileId": one})
+    await relayed(api, station, "ClearChargingProfile", {"chargingProfileId": one})
     held = await _held(api)
     assert one not in held and {two, three} <= held.keys()
     # Unknown: the station holds none matching, so the CSMS's record drops them too
-    await _send(api, station, "ClearChargingProfile", {"chargingProfileCriteria": {
+    await relayed(api, station, "ClearChargingProfile", {"chargingProfileCriteria": {
         "evseId": 1, "chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 7}}, reply={"status": "Unknown"})
     held = await _held(api)
     assert two not in held and three in held, "criteria on EVSE 1 cleared a profile of EVSE 0"
-    await _send(api, station, "ClearChargingProfile", {"chargingProfileId": three})
+    await relayed(api, station, "ClearChargingProfile", {"chargingProfileId": three})
 
 
 async def test_report_in_parts_replaces_what_the_csms_believed(reference_csms: RunningCsms, api: httpx.AsyncClient,
                                                                open_station: StationOpener) -> None:
     station = await open_station(reference_csms, STATION)
     believed, reported, external = _id(), _id(), _id()
-    await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(believed, stack=8)})
+    await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(believed, stack=8)})
     request_id = _id()
-    await _send(api, station, "GetChargingProfiles", {"requestId": request_id, "chargingProfile": {
+    await relayed(api, station, "GetChargingProfiles", {"requestId": request_id, "chargingProfile": {
         "chargingLimitSource": ["CSO", "EMS"]}})
     await station.call("ReportChargingProfiles", {"requestId": request_id, "chargingLimitSource": "CSO", "tbc": True,
                                                   "evseId": 1, "chargingProfile": [_profile(reported, stack=8)]})
@@ -161,10 +140,10 @@ async def test_report_in_parts_replaces_what_the_csms_believed(reference_csms: R
     assert held[reported]["learntFrom"] == "ReportChargingProfiles" and held[reported]["evseId"] == 1
     assert (held[external]["source"], held[external]["evseId"]) == ("EMS", 0)
     # NoProfiles for an id: the record holds none of it either
-    await _send(api, station, "GetChargingProfiles", {"requestId": _id(), "chargingProfile": {
+    await relayed(api, station, "GetChargingProfiles", {"requestId": _id(), "chargingProfile": {
         "chargingProfileId": [reported]}}, reply={"status": "NoProfiles"})
     assert reported not in await _held(api)
-    await _send(api, station, "GetChargingProfiles", {"requestId": _id(), "chargingProfile": {
+    await relayed(api, station, "GetChargingProfiles", {"requestId": _id(), "chargingProfile": {
         "chargingLimitSource": ["EMS"]}}, reply={"status": "NoProfiles"})
     assert external not in await _held(api)
 
@@ -174,7 +153,7 @@ async def test_remote_start_profile_follows_its_transaction(reference_csms: Runn
     station = await open_station(reference_csms, STATION)
     profile_id, remote_start_id = _id(), _id()
     profile = _profile(profile_id, "TxProfile", kind="Relative")
-    await _send(api, station, "RequestStartTransaction", {"idToken": TOKEN, "remoteStartId": remote_start_id,
+    await relayed(api, station, "RequestStartTransaction", {"idToken": TOKEN, "remoteStartId": remote_start_id,
                                                           "evseId": 1, "chargingProfile": profile})
     assert (await _held(api))[profile_id]["waitingForRemoteStartId"] == remote_start_id
     tx_id = await _start_transaction(station, remoteStartId=remote_start_id)
@@ -192,38 +171,38 @@ async def test_invalid_requests_are_refused_with_reasons(reference_csms: Running
     station = await open_station(reference_csms, STATION)
     path = "set-charging-profile"
     tx_profile = _profile(_id(), "TxProfile", kind="Relative")
-    assert any("transactionId is missing" in e for e in await _refused(api, station, path, {
+    assert any("transactionId is missing" in e for e in await refused(api, station, path, {
         "evseId": 1, "chargingProfile": tx_profile}))
     late_start = _profile(_id())
     late_start["chargingSchedule"][0]["chargingSchedulePeriod"][0]["startPeriod"] = 30
-    assert any("K01.FR.31" in e for e in await _refused(api, station, path, {"evseId": 1,
+    assert any("K01.FR.31" in e for e in await refused(api, station, path, {"evseId": 1,
                                                                              "chargingProfile": late_start}))
-    assert any("evseId 0" in e for e in await _refused(api, station, path, {
+    assert any("evseId 0" in e for e in await refused(api, station, path, {
         "evseId": 1, "chargingProfile": _profile(_id(), "ChargingStationMaxProfile")}))
-    assert any("never by the CSMS" in e for e in await _refused(api, station, path, {
+    assert any("never by the CSMS" in e for e in await refused(api, station, path, {
         "evseId": 0, "chargingProfile": _profile(_id(), "ChargingStationExternalConstraints")}))
-    assert any("F01.FR.11" in e for e in await _refused(api, station, "request-start-transaction", {
+    assert any("F01.FR.11" in e for e in await refused(api, station, "request-start-transaction", {
         "idToken": TOKEN, "remoteStartId": _id(), "chargingProfile": tx_profile | {"transactionId": "x"}}))
-    assert any("K09.FR.03" in e for e in await _refused(api, station, "get-charging-profiles", {
+    assert any("K09.FR.03" in e for e in await refused(api, station, "get-charging-profiles", {
         "requestId": _id(), "evseId": 1, "chargingProfile": {}}))
-    assert any("K10.FR.02" in e for e in await _refused(api, station, "clear-charging-profile", {}))
+    assert any("K10.FR.02" in e for e in await refused(api, station, "clear-charging-profile", {}))
     # TxProfiles against what the CSMS knows of the transaction
     tx_id = await _start_transaction(station, evse_id=2)
-    assert any("runs on EVSE 2" in e for e in await _refused(api, station, path, {
+    assert any("runs on EVSE 2" in e for e in await refused(api, station, path, {
         "evseId": 1, "chargingProfile": tx_profile | {"transactionId": tx_id}}))
     first = tx_profile | {"transactionId": tx_id, "stackLevel": 1}
-    await _send(api, station, "SetChargingProfile", {"evseId": 2, "chargingProfile": first})
+    await relayed(api, station, "SetChargingProfile", {"evseId": 2, "chargingProfile": first})
     second = first | {"id": _id(), "stackLevel": 2}
-    assert any("one TxProfile per transaction" in e for e in await _refused(api, station, path, {
+    assert any("one TxProfile per transaction" in e for e in await refused(api, station, path, {
         "evseId": 2, "chargingProfile": second}))
     # the same stack level replaces it: allowed
-    await _send(api, station, "SetChargingProfile", {"evseId": 2, "chargingProfile": second | {"stackLevel": 1}})
+    await relayed(api, station, "SetChargingProfile", {"evseId": 2, "chargingProfile": second | {"stackLevel": 1}})
     await _end_transaction(station, tx_id)
-    assert any("has ended" in e for e in await _refused(api, station, path, {
+    assert any("has ended" in e for e in await refused(api, station, path, {
         "evseId": 2, "chargingProfile": tx_profile | {"transactionId": tx_id}}))
     # a transaction the CSMS has not heard of: the station decides (TC_K_02)
     unknown = tx_profile | {"transactionId": f"tx-{uuid.uuid4().hex[:8]}"}
-    await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": unknown},
+    await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": unknown},
                 reply={"status": "Rejected"})
 
 
@@ -238,12 +217,12 @@ async def test_requests_beyond_what_the_station_reported_are_refused(start_csms:
     profile = _profile(_id(), unit="W", stack=3)
     profile["chargingSchedule"][0]["chargingSchedulePeriod"].append({"startPeriod": 60, "limit": 8.0})
     async with httpx.AsyncClient(base_url=csms.api, timeout=10.0) as api:
-        errors = await _refused(api, station, "set-charging-profile", {"evseId": 1, "chargingProfile": profile})
+        errors = await refused(api, station, "set-charging-profile", {"evseId": 1, "chargingProfile": profile})
         assert any("RateUnit" in e for e in errors) and any("ProfileStackLevel" in e for e in errors)
         assert any("PeriodsPerSchedule" in e for e in errors)
-        assert any("RateUnit" in e for e in await _refused(api, station, "get-composite-schedule", {
+        assert any("RateUnit" in e for e in await refused(api, station, "get-composite-schedule", {
             "duration": 60, "evseId": 1, "chargingRateUnit": "W"}))
-        await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(_id(), stack=2)})
+        await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(_id(), stack=2)})
 
 
 # -- external limits, load levelling, composite schedules --------------------------------------
@@ -260,7 +239,7 @@ async def test_external_limits_are_kept_until_cleared(reference_csms: RunningCsm
         (1, "EMS", True)]
     # The station also reported the limit as a ChargingStationExternalConstraints profile.
     request_id, reported = _id(), _id()
-    await _send(api, station, "GetChargingProfiles", {"requestId": request_id, "chargingProfile": {
+    await relayed(api, station, "GetChargingProfiles", {"requestId": request_id, "chargingProfile": {
         "chargingLimitSource": ["EMS"]}})
     await station.call("ReportChargingProfiles", {"requestId": request_id, "chargingLimitSource": "EMS", "evseId": 1,
                                                   "chargingProfile": [_profile(reported, EXTERNAL, limit=10.0)]})
@@ -289,7 +268,7 @@ async def test_load_levelling_grants_sends_and_renegotiates(start_csms: CsmsStar
     station = await open_station(csms, STATION)
     assert (await station.call("NotifyEVChargingNeeds", _needs()))["status"] == "Rejected"  # no transaction
     async with httpx.AsyncClient(base_url=csms.api, timeout=10.0) as api:
-        await _send(api, station, "SetChargingProfile", {"evseId": 0, "chargingProfile": _profile(
+        await relayed(api, station, "SetChargingProfile", {"evseId": 0, "chargingProfile": _profile(
             _id(), "ChargingStationMaxProfile", limit=12.0)})
     assert (await station.call("NotifyChargingLimit", {"evseId": 1, "chargingLimit": {"chargingLimitSource": "SO"},
                                                        "chargingSchedule": [{
@@ -332,18 +311,18 @@ async def test_composite_schedule_differences_are_logged_and_kept(
         caplog: pytest.LogCaptureFixture) -> None:
     station = await open_station(reference_csms, "CP202_SP2")
     profile_id = _id()
-    await _send(api, station, "SetChargingProfile", {"evseId": 2, "chargingProfile": _profile(profile_id, limit=10.0,
+    await relayed(api, station, "SetChargingProfile", {"evseId": 2, "chargingProfile": _profile(profile_id, limit=10.0,
                                                                                               stack=9)})
     start = rfc3339(datetime.now(UTC).replace(microsecond=0))
     reported = {"evseId": 2, "duration": 300, "scheduleStart": start, "chargingRateUnit": "A",
                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}, {"startPeriod": 120, "limit": 12.0}]}
     with caplog.at_level(logging.WARNING, logger="csmscheck.csms"):
-        await _send(api, station, "GetCompositeSchedule", {"duration": 300, "evseId": 2, "chargingRateUnit": "A"},
+        await relayed(api, station, "GetCompositeSchedule", {"duration": 300, "evseId": 2, "chargingRateUnit": "A"},
                     reply={"status": "Accepted", "schedule": reported})
     checks = {c["evseId"]: c for c in (await api.get("/api/stations/CP202_SP2")).json()["compositeChecks"]}
     assert checks[2]["discrepancies"] == [{"offset": 120, "expected": 10.0, "reported": 12.0}]
     assert any("CP202_SP2" in r.getMessage() and "+120s" in r.getMessage() for r in caplog.records)
-    await _send(api, station, "ClearChargingProfile", {"chargingProfileId": profile_id})
+    await relayed(api, station, "ClearChargingProfile", {"chargingProfileId": profile_id})
 
 
 async def test_profiles_and_limits_survive_a_restart(start_csms: CsmsStarter, open_station: StationOpener) -> None:
@@ -351,7 +330,7 @@ async def test_profiles_and_limits_survive_a_restart(start_csms: CsmsStarter, op
     station = await open_station(csms, STATION)
     profile_id = _id()
     async with httpx.AsyncClient(base_url=csms.api, timeout=10.0) as api:
-        await _send(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(profile_id)})
+        await relayed(api, station, "SetChargingProfile", {"evseId": 1, "chargingProfile": _profile(profile_id)})
     await station.call("NotifyChargingLimit", {"chargingLimit": {"chargingLimitSource": "EMS"}})
     await station.close()
     csms.stop()
