@@ -167,3 +167,27 @@ async def test_an_event_waits_for_its_transactions_routine_event_being_committed
     finally:
         await store.close()
     assert tuple(stored) == (3, 4000.0)
+
+
+async def test_a_routine_event_opens_no_database_session(reference_csms: RunningCsms,
+                                                         open_station: StationOpener) -> None:
+    """Routine events are written by the group committer: no block's logic may open an ORM session for one
+    (a session slot and a commit per event would undo what group commit is for)."""
+    station = await open_station(reference_csms, STATION)
+    tx = f"gc-{uuid.uuid4().hex[:12]}"
+    await station.call("TransactionEvent", _event(tx, 0, 1000))
+    await station.call("TransactionEvent", _event(tx, 1, 2000))
+    store = reference_csms.thread.csms.context.store
+    real, opened = store._sessions, []
+
+    def counted() -> Any:
+        opened.append(1)
+        return real()
+
+    store._sessions = counted  # type: ignore[method-assign]
+    try:
+        for seq_no in range(2, 6):
+            await station.call("TransactionEvent", _event(tx, seq_no, 1000 + 1000 * seq_no))
+    finally:
+        store._sessions = real  # type: ignore[method-assign]
+    assert not opened, f"{len(opened)} ORM sessions opened for 4 routine TransactionEvents"

@@ -191,6 +191,8 @@ def _bind(pending: StationProfile, transaction_id: str, evse_id: int | None) -> 
 async def follow_transaction(connection: StationConnection, request: Payload, response: Payload) -> None:
     """Bind a remote start's TxProfile to its transaction; drop a transaction's TxProfiles when it ends."""
     info = request["transactionInfo"]
+    if "remoteStartId" not in info and request["eventType"] != "Ended":
+        return  # the routine event: no database work (it may be committed in a group, see group_commit)
     transaction_id = info["transactionId"]
     async with connection.csms.store.session() as db:
         if "remoteStartId" in info:
