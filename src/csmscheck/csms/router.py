@@ -53,7 +53,13 @@ ROUTES: dict[OcppVersion, Routes] = {v: Routes() for v in ("1.6", "2.0.1")}
 
 
 def handles(version: OcppVersion, action: str) -> Callable[[Handler], Handler]:
+    """Register the one handler of a station's ``action`` CALL (a second one is a mistake, refused at import)."""
+
     def register(handler: Handler) -> Handler:
+        existing = ROUTES[version].handlers.get(action)
+        if existing is not None and existing is not handler:
+            raise ValueError(f"OCPP {version} {action} is handled by {existing.__module__}.{existing.__name__} "
+                             f"already; {handler.__module__}.{handler.__name__} would replace it")
         ROUTES[version].handlers[action] = handler
         return handler
 

@@ -34,14 +34,15 @@ async def security_event(connection: StationConnection, request: Payload) -> Pay
     return {}
 
 
-@handles("2.0.1", "FirmwareStatusNotification")
-@handles("2.0.1", "LogStatusNotification")
-@handles("2.0.1", "NotifyCustomerInformation")
-@handles("2.0.1", "NotifyDisplayMessages")
-@handles("2.0.1", "NotifyMonitoringReport")
-@handles("2.0.1", "PublishFirmwareStatusNotification")
+# Notifications whose response carries nothing, until their block records their content: each
+# block's module takes its lines out of here when it handles the action itself.
+@handles("2.0.1", "FirmwareStatusNotification")  # block L
+@handles("2.0.1", "PublishFirmwareStatusNotification")  # block L
+@handles("2.0.1", "NotifyMonitoringReport")  # block N, monitoring
+@handles("2.0.1", "LogStatusNotification")  # block N, logs
+@handles("2.0.1", "NotifyCustomerInformation")  # block N, customer information
+@handles("2.0.1", "NotifyDisplayMessages")  # block O
 async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
-    """Notifications whose response carries nothing; later blocks record their content."""
     return {}
 
 
