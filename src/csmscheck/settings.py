@@ -150,6 +150,18 @@ class Settings:
     organizational_unit: str = field(default="csmscheck stations", metadata=_env("CONFIGURED_ORGANIZATIONAL_UNIT"))
     csr: str | None = field(default=None, metadata=_env("CONFIGURED_CSR"))
 
+    # OCPP 2.0.1 block O (display messages): the <Configured ...> message the operator has the CSMS set: its
+    # id (<Configured_Id>), priority, state, format, language and content, and when it starts and ends
+    # (seconds from now: <Configured startDateTime>, <Configured endDateTime>).
+    display_message_id: int = field(default=1, metadata=_env("CONFIGURED_DISPLAY_MESSAGE_ID"))
+    message_priority: str = field(default="NormalCycle", metadata=_env("CONFIGURED_MESSAGE_PRIORITY"))
+    message_state: str = field(default="Charging", metadata=_env("CONFIGURED_MESSAGE_STATE"))
+    message_format: str = field(default="UTF8", metadata=_env("CONFIGURED_MESSAGE_FORMAT"))
+    message_language: str = field(default="en", metadata=_env("CONFIGURED_MESSAGE_LANGUAGE"))
+    message_content: str = field(default="Welcome to csmscheck", metadata=_env("CONFIGURED_MESSAGE_CONTENT"))
+    message_start_offset: int = field(default=5, metadata=_env("CONFIGURED_MESSAGE_START_OFFSET"))
+    message_end_offset: int = field(default=60, metadata=_env("CONFIGURED_MESSAGE_END_OFFSET"))
+
     def __post_init__(self) -> None:
         if self.ocpp_csms_url is None:  # the listener the station moves to (TC_A_19), once the run knows it
             upgraded = {1: self.target, 2: self.target_sp2, 3: self.target_sp3}.get(min(self.security_profile + 1, 3))
@@ -182,6 +194,9 @@ _ENUM_SETTINGS: dict[str, tuple[str, ...]] = {
     "charging_profile_purpose": ("ChargingStationExternalConstraints", "ChargingStationMaxProfile",
                                  "TxDefaultProfile", "TxProfile"),
     "charging_limit_source": ("EMS", "Other", "SO", "CSO"),
+    "message_priority": ("AlwaysFront", "InFront", "NormalCycle"),  # block O
+    "message_state": ("Charging", "Faulted", "Idle", "Unavailable"),
+    "message_format": ("ASCII", "HTML", "URI", "UTF8"),
 }
 
 
@@ -331,6 +346,7 @@ def _check(settings: Settings) -> None:
                           f"got {settings.ocpp_csms_url!r}")
     _check_identifiers(settings)
     _check_certificate_subject(settings)
+    _check_display_message(settings)
 
 
 def _token_type(settings: Settings, name: str) -> str:
@@ -365,6 +381,19 @@ def _check_certificate_subject(settings: Settings) -> None:
             raise _must(name, "at most 64 characters (X.520)", f"{len(getattr(settings, name))} characters")
     if settings.csr is not None and "-----BEGIN CERTIFICATE REQUEST-----" not in settings.csr:
         raise _must("csr", "a PEM certificate signing request", "text without a BEGIN CERTIFICATE REQUEST line")
+
+
+def _check_display_message(settings: Settings) -> None:
+    """Block O: what SetDisplayMessage can carry (MessageContentType: content 512, language 8 characters)."""
+    if not 0 < settings.display_message_id < 2**31:
+        raise _must("display_message_id", "a positive 32-bit integer", str(settings.display_message_id))
+    if len(settings.message_content) > 512:
+        raise _must("message_content", "at most 512 characters", f"{len(settings.message_content)} characters")
+    if len(settings.message_language) > 8:
+        raise _must("message_language", "at most 8 characters (an RFC 5646 tag)", repr(settings.message_language))
+    if not 0 < settings.message_start_offset < settings.message_end_offset:
+        raise _must("message_end_offset", "more seconds than message_start_offset, both positive",
+                    f"{settings.message_start_offset} and {settings.message_end_offset}")
 
 
 def _check_identifiers(settings: Settings) -> None:

@@ -23,6 +23,7 @@ from csmscheck.csms import operations, provisioning
 from csmscheck.csms.app import CsmsContext
 from csmscheck.csms.body_limit import BodyLimit
 from csmscheck.csms.connection import NoAnswer
+from csmscheck.csms.handlers.v201.display_messages import display_messages_view
 from csmscheck.csms.models import ConnectorStatus, Station, Transaction
 from csmscheck.csms.operations import TriggerError
 from csmscheck.csms.provisioning import ProvisioningError
@@ -207,6 +208,7 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
         view = _station_view(station, station_id in csms.connections)
         charging = await smart_charging_view(csms.store, station_id)
         held = await certificates_view(csms.store, station_id)
+        shown = await display_messages_view(csms.store, station_id)
         return StationDetail(
             **view.model_dump(),
             connectors=[{"evseId": c.evse_id, "connectorId": c.connector_id, "status": c.status}
@@ -222,6 +224,7 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
             compositeChecks=charging["compositeChecks"], loadLevelling=charging["loadLevelling"],
             installedCertificates=held["installedCertificates"],
             certificateInstallations=held["certificateInstallations"],
+            displayMessages=shown["displayMessages"], displayMessageAttempts=shown["displayMessageAttempts"],
         )
 
     @api.delete("/api/stations/{station_id}", status_code=204, dependencies=guarded, tags=STATIONS,

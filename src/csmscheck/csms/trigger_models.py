@@ -228,3 +228,8 @@ class StationDetail(StationView):
         "listed by the station), by type and certificateHashData; a V2G chain's sub-CAs name the leaf in childOf")
     certificateInstallations: list[dict[str, Any]] = Field(
         default_factory=list, description="2.0.1: its 20 latest InstallCertificate requests and the station's answers")
+    displayMessages: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: the display messages the CSMS believes it shows (set and accepted, "
+        "or reported), those past their endDateTime or of an ended transaction left out")
+    displayMessageAttempts: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 20 latest SetDisplayMessage requests and the station's answers")

@@ -34,6 +34,13 @@ _DEFAULTS: dict[VariableKey, str] = {
     ("SmartChargingCtrlr", "", "NotifyChargingLimitWithSchedules", ""): "false",
     ("SmartChargingCtrlr", "", "ACPhaseSwitchingSupported", ""): "false",
     ("SmartChargingCtrlr", "", "Phases3to1", ""): "false",
+    # Display messages (O): what the station can show. SupportedStates is this station's own list of the
+    # MessageStateEnumType values it takes (2.0.1 names variables for formats and priorities only).
+    ("DisplayMessageCtrlr", "", "Enabled", ""): "true",
+    ("DisplayMessageCtrlr", "", "Available", ""): "true",
+    ("DisplayMessageCtrlr", "", "SupportedFormats", ""): "ASCII,HTML,URI,UTF8",
+    ("DisplayMessageCtrlr", "", "SupportedPriorities", ""): "AlwaysFront,InFront,NormalCycle",
+    ("DisplayMessageCtrlr", "", "SupportedStates", ""): "Charging,Faulted,Idle,Unavailable",
 }
 
 

@@ -12,6 +12,7 @@ from csmscheck.settings import Settings
 from csmscheck.station.certificates import StationCertificates, serve_certificates
 from csmscheck.station.charging_profiles import ChargingProfiles, serve_charging_profiles
 from csmscheck.station.device_model import DeviceModel
+from csmscheck.station.display_messages import DisplayMessages, serve_display_messages
 from csmscheck.station.model import StationModel
 from csmscheck.station.replies import Reply
 from csmscheck.station.reports import send_reports
@@ -47,12 +48,14 @@ class Station:
         self.charging_profiles = ChargingProfiles(self.model, lambda: self.cfg.number_of_evses)
         self.certificates = StationCertificates(cfg.pki_dir / "ca.pem" if cfg.pki_dir is not None else None,
                                                 lambda: self.endpoint.ssl_context is not None)
+        self.display_messages = DisplayMessages(self.model, self.device_model)
         if version == "2.0.1":
             self.session.replies["GetVariables"] = self.device_model.get_variables
             self.session.replies["SetVariables"] = self.device_model.set_variables
             send_reports(self.session, self.device_model)
             serve_charging_profiles(self.session, self.charging_profiles)
             serve_certificates(self.session, self.certificates)
+            serve_display_messages(self.session, self.display_messages)
 
     async def connect(self, subprotocols: list[str] | None = None) -> None:
         await self.session.connect(self.endpoint.url, password=self.endpoint.password,

@@ -41,7 +41,6 @@ async def security_event(connection: StationConnection, request: Payload) -> Pay
 @handles("2.0.1", "NotifyMonitoringReport")  # block N, monitoring
 @handles("2.0.1", "LogStatusNotification")  # block N, logs
 @handles("2.0.1", "NotifyCustomerInformation")  # block N, customer information
-@handles("2.0.1", "NotifyDisplayMessages")  # block O
 async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
     return {}
 
