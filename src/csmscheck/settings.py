@@ -162,6 +162,14 @@ class Settings:
     message_start_offset: int = field(default=5, metadata=_env("CONFIGURED_MESSAGE_START_OFFSET"))
     message_end_offset: int = field(default=60, metadata=_env("CONFIGURED_MESSAGE_END_OFFSET"))
 
+    # OCPP 2.0.1 blocks N (logs, customer information) and P (data transfer): the customerIdentifier the
+    # operator names (TC_N_62), the vendorId and messageId of the station's DataTransfer (TC_P_02: an extension
+    # the CSMS does not implement), and a vendorId the CSMS does implement (empty: none; CSC-201-P-02).
+    customer_identifier: str = field(default="OpenChargeAlliance", metadata=_env("CONFIGURED_CUSTOMER_IDENTIFIER"))
+    vendor_id: str = field(default="tzi.app", metadata=_env("CONFIGURED_VENDOR_ID"))
+    message_id: str = field(default="TestMessage", metadata=_env("CONFIGURED_MESSAGE_ID"))
+    csms_vendor_id: str | None = field(default="org.csmscheck", metadata=_env("CONFIGURED_CSMS_VENDOR_ID"))
+
     def __post_init__(self) -> None:
         if self.ocpp_csms_url is None:  # the listener the station moves to (TC_A_19), once the run knows it
             upgraded = {1: self.target, 2: self.target_sp2, 3: self.target_sp3}.get(min(self.security_profile + 1, 3))
@@ -346,6 +354,7 @@ def _check(settings: Settings) -> None:
                           f"got {settings.ocpp_csms_url!r}")
     _check_identifiers(settings)
     _check_certificate_subject(settings)
+    _check_customer_and_vendor(settings)
     _check_display_message(settings)
 
 
@@ -394,6 +403,14 @@ def _check_display_message(settings: Settings) -> None:
     if not 0 < settings.message_start_offset < settings.message_end_offset:
         raise _must("message_end_offset", "more seconds than message_start_offset, both positive",
                     f"{settings.message_start_offset} and {settings.message_end_offset}")
+
+
+def _check_customer_and_vendor(settings: Settings) -> None:
+    """Blocks N/P: the lengths CustomerInformationRequest and DataTransferRequest allow (64, 255, 50 characters)."""
+    for name, limit in (("customer_identifier", 64), ("vendor_id", 255), ("csms_vendor_id", 255), ("message_id", 50)):
+        value = getattr(settings, name)
+        if value is not None and len(value) > limit:
+            raise _must(name, f"at most {limit} characters", f"{len(value)} characters")
 
 
 def _check_identifiers(settings: Settings) -> None:

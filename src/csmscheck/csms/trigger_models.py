@@ -233,3 +233,9 @@ class StationDetail(StationView):
         "or reported), those past their endDateTime or of an ended transaction left out")
     displayMessageAttempts: list[dict[str, Any]] = Field(
         default_factory=list, description="2.0.1: its 20 latest SetDisplayMessage requests and the station's answers")
+    logRequests: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 20 latest GetLog requests: the answer (file name), every "
+        "LogStatusNotification in order (history) and the request that cancelled an upload (canceledBy)")
+    customerReports: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 20 latest CustomerInformation requests: the customer named, the "
+        "answer, the report assembled from its parts and, for a cleared idToken it listed, the local list update")

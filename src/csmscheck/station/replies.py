@@ -38,7 +38,8 @@ _V201_DEFAULTS |= {
     "ClearedChargingLimit": {},
     "DataTransfer": {"status": "UnknownVendorId"},
     "GetLocalListVersion": {"versionNumber": 0},
-    "GetLog": {"status": "Accepted", "filename": "csmscheck.log"},
+    # A Station answers (and reports the upload) from station/logs.py; this is the answer of a bare session.
+    "GetLog": lambda request: {"status": "Accepted", "filename": f"{request['logType']}.log"},
     "UnlockConnector": {"status": "Unlocked"},
     "GetCompositeSchedule": {"status": "Rejected"},
     "GetInstalledCertificateIds": {"status": "NotFound"},

@@ -39,12 +39,5 @@ async def security_event(connection: StationConnection, request: Payload) -> Pay
 @handles("2.0.1", "FirmwareStatusNotification")  # block L
 @handles("2.0.1", "PublishFirmwareStatusNotification")  # block L
 @handles("2.0.1", "NotifyMonitoringReport")  # block N, monitoring
-@handles("2.0.1", "LogStatusNotification")  # block N, logs
-@handles("2.0.1", "NotifyCustomerInformation")  # block N, customer information
 async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
     return {}
-
-
-@handles("2.0.1", "DataTransfer")
-async def data_transfer(connection: StationConnection, request: Payload) -> Payload:
-    return {"status": "UnknownVendorId"}
