@@ -150,6 +150,12 @@ class Settings:
     organizational_unit: str = field(default="csmscheck stations", metadata=_env("CONFIGURED_ORGANIZATIONAL_UNIT"))
     csr: str | None = field(default=None, metadata=_env("CONFIGURED_CSR"))
 
+    # OCPP 2.0.1 block N (monitoring): the most monitor ids the virtual station takes in one
+    # ClearVariableMonitoringRequest (its MonitoringCtrlr.ItemsPerMessage[ClearVariableMonitoring], TC_N_18)
+    # and how many periodic NotifyEvents it sends (the "n times" of TC_N_24).
+    clear_monitoring_items: int = field(default=2, metadata=_env("CONFIGURED_ITEMS_PER_MESSAGE_CLEAR_MONITORING"))
+    periodic_events: int = field(default=3, metadata=_env("CONFIGURED_PERIODIC_EVENTS"))
+
     # OCPP 2.0.1 block O (display messages): the <Configured ...> message the operator has the CSMS set: its
     # id (<Configured_Id>), priority, state, format, language and content, and when it starts and ends
     # (seconds from now: <Configured startDateTime>, <Configured endDateTime>).
@@ -352,6 +358,9 @@ def _check(settings: Settings) -> None:
     if csms_url.scheme not in {"ws", "wss"} or not csms_url.hostname:
         raise ConfigError("setting ocpp_csms_url (CONFIGURED_OCPP_CSMS_URL) must be a ws:// or wss:// URL, "
                           f"got {settings.ocpp_csms_url!r}")
+    for name in ("clear_monitoring_items", "periodic_events"):  # block N
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be at least 1")
     _check_identifiers(settings)
     _check_certificate_subject(settings)
     _check_customer_and_vendor(settings)

@@ -25,6 +25,7 @@ from csmscheck.csms.body_limit import BodyLimit
 from csmscheck.csms.connection import NoAnswer
 from csmscheck.csms.handlers.v201.customer_information import customer_reports_view
 from csmscheck.csms.handlers.v201.display_messages import display_messages_view
+from csmscheck.csms.handlers.v201.monitoring import monitoring_view
 from csmscheck.csms.handlers.v201.logs import log_requests_view
 from csmscheck.csms.models import ConnectorStatus, Station, Transaction
 from csmscheck.csms.operations import TriggerError
@@ -211,6 +212,7 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
         charging = await smart_charging_view(csms.store, station_id)
         held = await certificates_view(csms.store, station_id)
         shown = await display_messages_view(csms.store, station_id)
+        monitored = await monitoring_view(csms.store, station_id)
         logs = await log_requests_view(csms.store, station_id)
         customers = await customer_reports_view(csms.store, station_id)
         return StationDetail(
@@ -229,6 +231,8 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
             installedCertificates=held["installedCertificates"],
             certificateInstallations=held["certificateInstallations"],
             displayMessages=shown["displayMessages"], displayMessageAttempts=shown["displayMessageAttempts"],
+            monitors=monitored["monitors"], monitoring=monitored["monitoring"],
+            monitoringReports=monitored["monitoringReports"], events=monitored["events"],
             logRequests=logs, customerReports=customers,
         )
 

@@ -239,3 +239,13 @@ class StationDetail(StationView):
     customerReports: list[dict[str, Any]] = Field(
         default_factory=list, description="2.0.1: its 20 latest CustomerInformation requests: the customer named, the "
         "answer, the report assembled from its parts and, for a cleared idToken it listed, the local list update")
+    monitors: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: the variable monitors the CSMS believes it holds (accepted "
+        "SetVariableMonitoring, or reported), by the station's monitor id")
+    monitoring: dict[str, Any] | None = Field(
+        default=None, description="2.0.1: the monitoring base and level it last accepted, and the last ones asked "
+        "with its answers")
+    monitoringReports: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 10 latest GetMonitoringReport requests and the parts reported")
+    events: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 20 latest NotifyEvent events (trigger, cleared, the monitor)")

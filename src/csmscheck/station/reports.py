@@ -27,7 +27,6 @@ def send_reports(session: StationSession, device_model: DeviceModel) -> None:
                                  _items_per_message(device_model))
 
     session.replies["GetReport"] = get_report
-    session.replies["GetMonitoringReport"] = {"status": "EmptyResultSet"}  # it has no monitors
     session.follow_ups["GetBaseReport"] = notify
     session.follow_ups["GetReport"] = notify
 

@@ -16,6 +16,7 @@ from csmscheck.station.device_model import DeviceModel
 from csmscheck.station.display_messages import DisplayMessages, serve_display_messages
 from csmscheck.station.logs import StationLogs, serve_logs
 from csmscheck.station.model import StationModel
+from csmscheck.station.monitoring import Monitoring, serve_monitoring
 from csmscheck.station.replies import Reply
 from csmscheck.station.reports import send_reports
 from csmscheck.station.session import ReceivedCall, StationSession
@@ -53,12 +54,16 @@ class Station:
         self.display_messages = DisplayMessages(self.model, self.device_model)
         self.logs = StationLogs()  # block N: log uploads (2.0.1)
         self.customers = CustomerData()  # block N: customer information and the local list (2.0.1)
+        self.monitoring = Monitoring(lambda: self.cfg.number_of_evses, clear_items=cfg.clear_monitoring_items)
         if version == "2.0.1":
             self.session.replies["GetVariables"] = self.device_model.get_variables
             self.session.replies["SetVariables"] = self.device_model.set_variables
             send_reports(self.session, self.device_model)
             serve_charging_profiles(self.session, self.charging_profiles)
             serve_certificates(self.session, self.certificates)
+            self.device_model.set("MonitoringCtrlr", "ItemsPerMessage", str(cfg.clear_monitoring_items),
+                                  "ClearVariableMonitoring")
+            serve_monitoring(self.session, self.monitoring)
             serve_logs(self.session, self.logs)
             serve_customers(self.session, self.customers)
             serve_display_messages(self.session, self.display_messages)

@@ -38,6 +38,5 @@ async def security_event(connection: StationConnection, request: Payload) -> Pay
 # block's module takes its lines out of here when it handles the action itself.
 @handles("2.0.1", "FirmwareStatusNotification")  # block L
 @handles("2.0.1", "PublishFirmwareStatusNotification")  # block L
-@handles("2.0.1", "NotifyMonitoringReport")  # block N, monitoring
 async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
     return {}
