@@ -176,6 +176,13 @@ class Settings:
     message_id: str = field(default="TestMessage", metadata=_env("CONFIGURED_MESSAGE_ID"))
     csms_vendor_id: str | None = field(default="org.csmscheck", metadata=_env("CONFIGURED_CSMS_VENDOR_ID"))
 
+    # OCPP 2.0.1 block L (firmware): how many seconds ahead the operator schedules the download or the
+    # install (<Configured retrieveDateTime> / <Configured installDateTime> in the future, TC_L_02/L_03), and
+    # the retries and retryInterval of its UpdateFirmware and PublishFirmware requests.
+    firmware_schedule_delay: float = field(default=2.0, metadata=_env("CONFIGURED_FIRMWARE_SCHEDULE_DELAY"))
+    firmware_retries: int = field(default=0, metadata=_env("CONFIGURED_FIRMWARE_RETRIES"))
+    firmware_retry_interval: int = field(default=30, metadata=_env("CONFIGURED_FIRMWARE_RETRY_INTERVAL"))
+
     def __post_init__(self) -> None:
         if self.ocpp_csms_url is None:  # the listener the station moves to (TC_A_19), once the run knows it
             upgraded = {1: self.target, 2: self.target_sp2, 3: self.target_sp3}.get(min(self.security_profile + 1, 3))
@@ -361,6 +368,7 @@ def _check(settings: Settings) -> None:
     for name in ("clear_monitoring_items", "periodic_events"):  # block N
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be at least 1")
+    _check_firmware(settings)
     _check_identifiers(settings)
     _check_certificate_subject(settings)
     _check_customer_and_vendor(settings)
@@ -420,6 +428,16 @@ def _check_customer_and_vendor(settings: Settings) -> None:
         value = getattr(settings, name)
         if value is not None and len(value) > limit:
             raise _must(name, f"at most {limit} characters", f"{len(value)} characters")
+
+
+def _check_firmware(settings: Settings) -> None:
+    """Block L: a schedule the virtual station waits for (it waits at most 30 s), retries OCPP integers can carry."""
+    if not 0 < settings.firmware_schedule_delay <= 30:
+        raise _must("firmware_schedule_delay", "more than 0 and at most 30 seconds",
+                    str(settings.firmware_schedule_delay))
+    for name in ("firmware_retries", "firmware_retry_interval"):
+        if not 0 <= getattr(settings, name) < 2**31:
+            raise _must(name, "a non-negative 32-bit integer", str(getattr(settings, name)))
 
 
 def _check_identifiers(settings: Settings) -> None:

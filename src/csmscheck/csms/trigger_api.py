@@ -25,8 +25,9 @@ from csmscheck.csms.body_limit import BodyLimit
 from csmscheck.csms.connection import NoAnswer
 from csmscheck.csms.handlers.v201.customer_information import customer_reports_view
 from csmscheck.csms.handlers.v201.display_messages import display_messages_view
-from csmscheck.csms.handlers.v201.monitoring import monitoring_view
+from csmscheck.csms.handlers.v201.firmware import firmware_view
 from csmscheck.csms.handlers.v201.logs import log_requests_view
+from csmscheck.csms.handlers.v201.monitoring import monitoring_view
 from csmscheck.csms.models import ConnectorStatus, Station, Transaction
 from csmscheck.csms.operations import TriggerError
 from csmscheck.csms.provisioning import ProvisioningError
@@ -212,9 +213,10 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
         charging = await smart_charging_view(csms.store, station_id)
         held = await certificates_view(csms.store, station_id)
         shown = await display_messages_view(csms.store, station_id)
-        monitored = await monitoring_view(csms.store, station_id)
         logs = await log_requests_view(csms.store, station_id)
         customers = await customer_reports_view(csms.store, station_id)
+        firmware = await firmware_view(csms.store, station_id)
+        monitored = await monitoring_view(csms.store, station_id)
         return StationDetail(
             **view.model_dump(),
             connectors=[{"evseId": c.evse_id, "connectorId": c.connector_id, "status": c.status}
@@ -231,9 +233,10 @@ def add_station_routes(api: FastAPI, csms: CsmsContext, guarded: list[Any]) -> N
             installedCertificates=held["installedCertificates"],
             certificateInstallations=held["certificateInstallations"],
             displayMessages=shown["displayMessages"], displayMessageAttempts=shown["displayMessageAttempts"],
+            logRequests=logs, customerReports=customers,
+            firmwareUpdates=firmware["firmwareUpdates"], firmwarePublications=firmware["firmwarePublications"],
             monitors=monitored["monitors"], monitoring=monitored["monitoring"],
             monitoringReports=monitored["monitoringReports"], events=monitored["events"],
-            logRequests=logs, customerReports=customers,
         )
 
     @api.delete("/api/stations/{station_id}", status_code=204, dependencies=guarded, tags=STATIONS,

@@ -249,3 +249,9 @@ class StationDetail(StationView):
         default_factory=list, description="2.0.1: its 10 latest GetMonitoringReport requests and the parts reported")
     events: list[dict[str, Any]] = Field(
         default_factory=list, description="2.0.1: its 20 latest NotifyEvent events (trigger, cleared, the monitor)")
+    firmwareUpdates: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 10 latest UpdateFirmware requests: the answer, whether the CSMS "
+        "signed it, every FirmwareStatusNotification in order (history) and the outcome (Installed or the failure)")
+    firmwarePublications: list[dict[str, Any]] = Field(
+        default_factory=list, description="2.0.1: its 10 latest PublishFirmware requests, their status history and "
+        "the locations the firmware is published at")

@@ -14,6 +14,7 @@ from csmscheck.station.charging_profiles import ChargingProfiles, serve_charging
 from csmscheck.station.customer_information import CustomerData, serve_customers
 from csmscheck.station.device_model import DeviceModel
 from csmscheck.station.display_messages import DisplayMessages, serve_display_messages
+from csmscheck.station.firmware import StationFirmware, serve_firmware
 from csmscheck.station.logs import StationLogs, serve_logs
 from csmscheck.station.model import StationModel
 from csmscheck.station.monitoring import Monitoring, serve_monitoring
@@ -52,20 +53,22 @@ class Station:
         self.certificates = StationCertificates(cfg.pki_dir / "ca.pem" if cfg.pki_dir is not None else None,
                                                 lambda: self.endpoint.ssl_context is not None)
         self.display_messages = DisplayMessages(self.model, self.device_model)
+        self.monitoring = Monitoring(lambda: self.cfg.number_of_evses, clear_items=cfg.clear_monitoring_items)
+        self.firmware = StationFirmware()  # block L: firmware updates and publishing (2.0.1)
         self.logs = StationLogs()  # block N: log uploads (2.0.1)
         self.customers = CustomerData()  # block N: customer information and the local list (2.0.1)
-        self.monitoring = Monitoring(lambda: self.cfg.number_of_evses, clear_items=cfg.clear_monitoring_items)
         if version == "2.0.1":
             self.session.replies["GetVariables"] = self.device_model.get_variables
             self.session.replies["SetVariables"] = self.device_model.set_variables
             send_reports(self.session, self.device_model)
             serve_charging_profiles(self.session, self.charging_profiles)
             serve_certificates(self.session, self.certificates)
+            serve_logs(self.session, self.logs)
+            serve_customers(self.session, self.customers)
+            serve_firmware(self.session, self.firmware)
             self.device_model.set("MonitoringCtrlr", "ItemsPerMessage", str(cfg.clear_monitoring_items),
                                   "ClearVariableMonitoring")
             serve_monitoring(self.session, self.monitoring)
-            serve_logs(self.session, self.logs)
-            serve_customers(self.session, self.customers)
             serve_display_messages(self.session, self.display_messages)
 
     async def connect(self, subprotocols: list[str] | None = None) -> None:

@@ -36,7 +36,5 @@ async def security_event(connection: StationConnection, request: Payload) -> Pay
 
 # Notifications whose response carries nothing, until their block records their content: each
 # block's module takes its lines out of here when it handles the action itself.
-@handles("2.0.1", "FirmwareStatusNotification")  # block L
-@handles("2.0.1", "PublishFirmwareStatusNotification")  # block L
 async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
     return {}
