@@ -371,7 +371,6 @@ def _check(settings: Settings) -> None:
     _check_firmware(settings)
     _check_identifiers(settings)
     _check_certificate_subject(settings)
-    _check_display_message(settings)
     _check_customer_and_vendor(settings)
     _check_display_message(settings)
 
@@ -439,19 +438,6 @@ def _check_firmware(settings: Settings) -> None:
     for name in ("firmware_retries", "firmware_retry_interval"):
         if not 0 <= getattr(settings, name) < 2**31:
             raise _must(name, "a non-negative 32-bit integer", str(getattr(settings, name)))
-
-
-def _check_display_message(settings: Settings) -> None:
-    """Block O: what SetDisplayMessage can carry (MessageContentType: content 512, language 8 characters)."""
-    if not 0 < settings.display_message_id < 2**31:
-        raise _must("display_message_id", "a positive 32-bit integer", str(settings.display_message_id))
-    if len(settings.message_content) > 512:
-        raise _must("message_content", "at most 512 characters", f"{len(settings.message_content)} characters")
-    if len(settings.message_language) > 8:
-        raise _must("message_language", "at most 8 characters (an RFC 5646 tag)", repr(settings.message_language))
-    if not 0 < settings.message_start_offset < settings.message_end_offset:
-        raise _must("message_end_offset", "more seconds than message_start_offset, both positive",
-                    f"{settings.message_start_offset} and {settings.message_end_offset}")
 
 
 def _check_identifiers(settings: Settings) -> None:

@@ -63,7 +63,6 @@ class Station:
             send_reports(self.session, self.device_model)
             serve_charging_profiles(self.session, self.charging_profiles)
             serve_certificates(self.session, self.certificates)
-            serve_display_messages(self.session, self.display_messages)
             serve_logs(self.session, self.logs)
             serve_customers(self.session, self.customers)
             serve_firmware(self.session, self.firmware)
