@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from test_station_charging_profiles import csms_asking
 
+from csmscheck.settings import load_settings
 from csmscheck.station.device_model import DeviceModel
 from csmscheck.station.display_messages import PER_PART, DisplayMessages
 from csmscheck.station.model import StationModel
+from csmscheck.station.station import Endpoint, Station
 from csmscheck.timestamps import rfc3339
 
 Payload = dict[str, Any]
@@ -100,3 +103,21 @@ def test_clear_removes_the_message_of_its_id(messages: DisplayMessages) -> None:
     assert messages.clear_display_message({"id": 2}) == {"status": "Unknown"}
     assert messages.clear_display_message({"id": 1}) == {"status": "Accepted"}
     assert messages.get_display_messages({"requestId": 1}) == {"status": "Unknown"}
+
+
+async def test_the_station_answers_by_policy_and_notifies_what_it_accepted_to_get() -> None:
+    frames: list[list[Any]] = []
+    calls = [[2, "s1", "SetDisplayMessage", {"message": _message(5, state="Idle")}],
+             [2, "s2", "SetDisplayMessage", {"message": _message(6, transactionId="tx-none")}],
+             [2, "g1", "GetDisplayMessages", {"requestId": 9, "state": "Idle"}],
+             [2, "c1", "ClearDisplayMessage", {"id": 6}]]
+    async with csms_asking(calls, frames, 5) as url:
+        station = Station("CS1", "2.0.1", load_settings(environ={}), Endpoint(url))
+        await station.connect()
+        await station.session.wait_closed(10)
+    answers = {frame[1]: frame[2] for frame in frames if frame[0] == 3}
+    assert answers == {"s1": {"status": "Accepted"}, "s2": {"status": "UnknownTransaction"},
+                       "g1": {"status": "Accepted"}, "c1": {"status": "Unknown"}}
+    (notify,) = [frame for frame in frames if frame[0] == 2]
+    assert notify[2] == "NotifyDisplayMessages"
+    assert (notify[3]["requestId"], notify[3]["tbc"], [m["id"] for m in notify[3]["messageInfo"]]) == (9, False, [5])
