@@ -213,6 +213,9 @@ async def test_tc_n_18(station: Station, csms: Csms, cfg: Settings) -> None:
     with step("Step 3"):
         async with station.expect("ClearVariableMonitoring"):  # the station answers from what it holds
             reported = await csms.request(station, "ClearVariableMonitoring", {"id": ids})
+        while station.cfg.manual and _ids_cleared(station, since) < len(ids):  # an operator's request returns
+            async with station.expect("ClearVariableMonitoring"):  # before the CSMS sent every part
+                pass
     calls = station.session.calls[since:]
     clears = [c for c in calls if c.action == "ClearVariableMonitoring"]
     counts = [len(c.payload.get("id", [])) for c in clears]
@@ -231,6 +234,11 @@ async def test_tc_n_18(station: Station, csms: Csms, cfg: Settings) -> None:
     station.findings.check(checks.CLEAR_LIMIT_READ, not reads or any(_asks_clear_limit(r) for r in reads),
                            f"Step 1: GetVariablesRequest {shown(reads[0] if reads else None)} does not ask for "
                            "MonitoringCtrlr.ItemsPerMessage[ClearVariableMonitoring]")
+
+
+def _ids_cleared(station: Station, since: int) -> int:
+    return sum(len(c.payload.get("id", [])) for c in station.session.calls[since:]
+               if c.action == "ClearVariableMonitoring")
 
 
 def _asks_clear_limit(request: Payload) -> bool:
