@@ -98,7 +98,8 @@ async def test_vetting_refuses_impossible_levels_and_monitors(reference_csms: Ru
         _data("Delta", -5), _data("Periodic", 0), _data(severity=12), _data("Delta", 2), _data("Delta", 2)]})
     text = "\n".join(reasons)
     assert "setMonitoringData[0].value -5" in text and "setMonitoringData[1].value 0" in text
-    assert "setMonitoringData[2].severity 12" in text and "setMonitoringData[4]: the same Delta monitor" in text
+    assert "setMonitoringData[2].severity 12" in text
+    assert "setMonitoringData[4]: the same Delta monitor of severity 8" in text
     assert await refused(api, station, "clear-variable-monitoring", {"id": [4, 4]})
 
 

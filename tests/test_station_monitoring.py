@@ -22,7 +22,7 @@ def _data(component: dict[str, object], variable: dict[str, str], type_: str = "
 def test_set_variable_monitoring_answers_each_element_for_its_component_and_variable() -> None:
     station = Monitoring(lambda: 2)
     answer = station.set_variable_monitoring({"setMonitoringData": [
-        _data(_evse(1), AVAILABILITY), _data(CS, AVAILABILITY),
+        _data(_evse(1), AVAILABILITY), _data(CS, AVAILABILITY, severity=5),
         _data({"name": "Nonsense"}, POWER), _data(CS, {"name": "Nonsense"}),
         _data(CS, AVAILABILITY, "UpperThreshold"), _data(_evse(3), POWER),
         _data(CS, POWER, "Periodic", 0)]})
@@ -30,6 +30,8 @@ def test_set_variable_monitoring_answers_each_element_for_its_component_and_vari
     assert [r["status"] for r in results] == ["Accepted", "Duplicate", "UnknownComponent", "UnknownVariable",
                                               "UnsupportedMonitorType", "UnknownComponent", "Rejected"]
     assert results[0]["component"] == _evse(1) and results[0]["variable"] == AVAILABILITY
+    assert station.set_variable_monitoring({"setMonitoringData": [_data(CS, AVAILABILITY, severity=3)]})[
+        "setMonitoringResult"][0]["status"] == "Accepted"  # another severity: another monitor
     new_id = results[0]["id"]
     assert station.monitors[new_id].kind == CUSTOM and station.monitors[new_id].type == "Delta"
 
@@ -39,7 +41,7 @@ def test_a_monitor_is_replaced_by_id_but_a_hard_wired_one_is_not() -> None:
     replaced = station.set_variable_monitoring({"setMonitoringData": [_data(CS, POWER, "Delta", 50, id=2)]})
     hard = station.set_variable_monitoring({"setMonitoringData": [_data(CS, POWER, "Delta", 50, id=1)]})
     assert replaced["setMonitoringResult"][0]["status"] == "Accepted" and replaced["setMonitoringResult"][0]["id"] == 2
-    assert station.monitors[2].value == 50
+    assert station.monitors[2].value == 50 and station.monitors[2].kind == PRECONFIGURED
     assert hard["setMonitoringResult"][0]["status"] == "Rejected"
 
 

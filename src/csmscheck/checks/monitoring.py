@@ -20,7 +20,8 @@ MONITORS_WELL_FORMED = ExtraCheck(
     "CSC-201-N-02",
     "Every monitor of a SetVariableMonitoringRequest can be applied as meant: its severity is 0-9, a Delta "
     "monitor's value (the change that triggers it) is not negative, a Periodic or PeriodicClockAligned monitor's "
-    "value (its interval in seconds) is above 0, and no monitor is asked twice in one request.",
+    "value (its interval in seconds) is above 0, and no monitor (type and severity on one variable) is asked twice "
+    "in one request.",
     "OCPP 2.0.1 N04 (N04.FR.17); part 2 MonitorEnumType, SetMonitoringDataType",
 )
 

@@ -138,8 +138,10 @@ class Monitoring:
         monitor_id = data.get("id")
         if monitor_id is None:
             monitor_id = next(self._ids)
+        replaced = self.monitors.get(monitor_id)  # a pre-configured monitor stays one when the CSMS changes it
         self.monitors[monitor_id] = Monitor(monitor_id, data["component"], data["variable"], data["type"],
-                                            float(data["value"]), data["severity"], CUSTOM,
+                                            float(data["value"]), data["severity"],
+                                            replaced.kind if replaced is not None else CUSTOM,
                                             data.get("transaction", False))
         return result | {"status": "Accepted", "id": monitor_id}
 
@@ -164,8 +166,9 @@ class Monitoring:
         if "id" in data and (existing is None or existing.kind == HARD_WIRED):
             return "Rejected", f"no monitor {data['id']} the CSMS may replace"
         target = (component["name"], (component.get("evse") or {}).get("id", 0), variable["name"])
-        if "id" not in data and any(m.target == target and m.type == kind for m in self.monitors.values()):
-            return "Duplicate", f"a {kind} monitor on {variable['name']} exists"
+        if "id" not in data and any(m.target == target and m.type == kind and m.severity == data["severity"]
+                                    for m in self.monitors.values()):
+            return "Duplicate", f"a {kind} monitor of severity {data['severity']} on {variable['name']} exists"
         if len(self.monitors) >= MAX_MONITORS and existing is None:
             return "Rejected", f"the station holds {MAX_MONITORS} monitors already"
         return None, ""

@@ -65,7 +65,7 @@ def check_monitors(station: Station, request: Payload, label: str) -> None:
             problems.append(f"{at}: a Delta monitor with the negative value {value}")
         if kind in ("Periodic", "PeriodicClockAligned") and value <= 0:
             problems.append(f"{at}: a {kind} monitor with the interval {value}")
-        key = (shown(data.get("component")), shown(data.get("variable")), kind, data.get("id"))
+        key = (shown(data.get("component")), shown(data.get("variable")), kind, data.get("severity"), data.get("id"))
         if key in seen:
             problems.append(f"{at}: the same {kind} monitor as an earlier element")
         seen.append(key)

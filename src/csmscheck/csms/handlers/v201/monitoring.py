@@ -77,10 +77,11 @@ async def vet_monitors(_csms: CsmsContext, _station_id: str, request: Payload) -
         if kind in PERIODIC and value <= 0:
             problems.append(f"{at}.value {value}: a {kind} monitor reports every value seconds, which must be "
                             "above 0")
-        key = orjson.dumps([data["component"], data["variable"], kind, data.get("id")],
+        key = orjson.dumps([data["component"], data["variable"], kind, data["severity"], data.get("id")],
                            option=orjson.OPT_SORT_KEYS).decode()
-        if key in seen:
-            problems.append(f"{at}: the same {kind} monitor on {data['variable']['name']} is asked twice")
+        if key in seen:  # the station would answer the second Duplicate (same type and severity)
+            problems.append(f"{at}: the same {kind} monitor of severity {data['severity']} on "
+                            f"{data['variable']['name']} is asked twice")
         seen.add(key)
     return problems
 
