@@ -33,8 +33,3 @@ async def status_notification(connection: StationConnection, request: Payload) -
 async def security_event(connection: StationConnection, request: Payload) -> Payload:
     return {}
 
-
-# Notifications whose response carries nothing, until their block records their content: each
-# block's module takes its lines out of here when it handles the action itself.
-async def acknowledge(connection: StationConnection, request: Payload) -> Payload:
-    return {}
