@@ -101,3 +101,11 @@ def test_clear_split_losing_an_id_is_a_finding_of_tc_n_18(pytester: pytest.Pytes
         request | {"id": request["id"][:-1]}, items, size))
     finding_not_failure(pytester, bundled, "TC_N_18", "CSC-201-N-04", "cleared ids [201, 202, 203, 204]")
 
+
+
+def test_a_monitor_sent_twice_is_a_finding_of_tc_n_08(pytester: pytest.Pytester, bundled: BundledCsms,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    alter_sent(monkeypatch, "SetVariableMonitoring",
+               lambda p: p["setMonitoringData"].append(dict(p["setMonitoringData"][0])))
+    finding_not_failure(pytester, bundled, "TC_N_08", "CSC-201-N-02",
+                        "setMonitoringData[1]: the same Delta monitor as an earlier element")
