@@ -113,8 +113,8 @@ class StationFirmware:
         self.checksums: dict[int, bool] = {}  # requestId → whether the publish checksum matched the image
         self.ended: set[int] = set()  # requestIds of updates and publications that will send no more
         self._running: asyncio.Task[None] | None = None
-        self._running_id: int | None = None
-        self._canceled: set[int] = set()  # requestIds of updates a newer request canceled
+        self._running_request: int | None = None
+        self._canceled: set[asyncio.Task[Any]] = set()  # runs of updates a newer request canceled
         self._hold_used = False
         self._sending = 0  # notifications awaiting the CSMS's answer
         self._resume = asyncio.Event()
@@ -148,6 +148,8 @@ class StationFirmware:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait_for(over), timeout)
         got = found()
+        if got is not None and isinstance(got.answer, CallError):
+            raise LookupError(f"the CSMS answered it with CALLERROR {got.answer.code} ({got.answer.description})")
         if got is not None:
             return got
         if self.problems:
@@ -162,8 +164,8 @@ class StationFirmware:
     def update_firmware(self, request: Payload) -> Payload:
         busy = self._running is not None and not self._running.done()
         if busy:
-            if self.script.when_busy == "AcceptedCanceled" and self._running_id is not None:
-                self._canceled.add(self._running_id)  # it stops at its next step
+            if self.script.when_busy == "AcceptedCanceled" and self._running is not None:
+                self._canceled.add(self._running)  # it stops at its next step
             self._resume.set()
             return {"status": self.script.when_busy}
         problem = _certificate_problem(request["firmware"].get("signingCertificate"))
@@ -178,12 +180,18 @@ class StationFirmware:
             await self._send(session, "SecurityEventNotification", _security_event("InvalidFirmwareSigningCertificate"))
         if status not in ("Accepted", "AcceptedCanceled"):
             return
-        self._running, self._running_id = asyncio.current_task(), request["requestId"]
+        task = self._running = asyncio.current_task()
+        self._running_request = request["requestId"]
         self._resume.clear()
+        self.ended.discard(request["requestId"])
         try:
             await self._update(session, request)
         finally:
-            self.ended.add(request["requestId"])
+            if task is not None:
+                self._canceled.discard(task)
+            # A canceled run's end is not the end of the run that replaced it under the same requestId.
+            if self._running is task or self._running_request != request["requestId"]:
+                self.ended.add(request["requestId"])
             await self._notify()
 
     async def _update(self, session: StationSession, request: Payload) -> None:
@@ -238,7 +246,7 @@ class StationFirmware:
         """Send FirmwareStatusNotification ``status``; hold after it if scripted. False: the CSMS refused it."""
         if not when:
             return True
-        if request_id in self._canceled:
+        if self._was_canceled():
             return False
         if not await self._send(session, "FirmwareStatusNotification", {"status": status, "requestId": request_id}):
             return False
@@ -246,7 +254,11 @@ class StationFirmware:
             self._hold_used = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._resume.wait(), HOLD_LIMIT)
-        return request_id not in self._canceled
+        return not self._was_canceled()
+
+    def _was_canceled(self) -> bool:
+        task = asyncio.current_task()
+        return task is not None and task in self._canceled
 
     # -- PublishFirmware / UnpublishFirmware ------------------------------------------------------------
 

@@ -144,14 +144,15 @@ async def vet_no_session_pending_firmware(csms: CsmsContext, station_id: str, _r
 
 
 async def pending_update(store: Store, station_id: str) -> FirmwareUpdate | None:
-    """The station's update that was accepted and has not ended, if the station spoke of it lately."""
+    """The station's update that was accepted, reported going on and has not ended, if the station spoke of it
+    lately."""
     async with store.session() as db:
         update = await db.scalar(select(FirmwareUpdate).filter_by(station_id=station_id, outcome=None)
                                  .filter(FirmwareUpdate.answer.in_(("Accepted", "AcceptedCanceled")))
                                  .order_by(FirmwareUpdate.pk.desc()))
-    if update is None or (update.status is not None and update.status not in PENDING_INSTALL):
-        return None
-    last = as_utc(update.status_at or update.requested_at)
+    if update is None or update.status not in PENDING_INSTALL or update.status_at is None:
+        return None  # nothing reported yet: the station may not have begun (or never will)
+    last = as_utc(update.status_at)
     return update if now() - last < PENDING_FOR else None
 
 
