@@ -166,6 +166,22 @@ async def test_no_remote_start_while_an_update_waits_to_install(
     await relayed(api, station, "RequestStartTransaction", start | {"remoteStartId": _id()})
 
 
+async def test_a_station_that_takes_sessions_while_an_update_waits_gets_them(
+        reference_csms: RunningCsms, api: httpx.AsyncClient, open_station: StationOpener,
+        server: FirmwareServer) -> None:
+    station = await open_station(reference_csms, STATION)
+    await station.call("NotifyReport", {"requestId": _id(), "generatedAt": rfc3339(), "seqNo": 0, "reportData": [{
+        "component": {"name": "ChargingStation"}, "variable": {"name": "AllowNewSessionsPendingFirmwareUpdate"},
+        "variableAttribute": [{"type": "Actual", "value": "true"}]}]})
+    request_id = _id()
+    await relayed(api, station, "UpdateFirmware", _update(server.url, request_id))
+    await _status(station, "InstallScheduled", request_id)
+    start = {"idToken": {"idToken": "TAG-001", "type": "ISO14443"}, "remoteStartId": _id(), "evseId": 1}
+    await relayed(api, station, "RequestStartTransaction", start)
+    await _status(station, "InstallVerificationFailed", request_id)
+    assert (await _updates(api))[request_id]["outcome"] == "InstallVerificationFailed"
+
+
 async def test_publications_are_recorded_and_unpublished(
         reference_csms: RunningCsms, api: httpx.AsyncClient, open_station: StationOpener,
         server: FirmwareServer) -> None:
