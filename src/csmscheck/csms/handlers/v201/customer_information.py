@@ -15,6 +15,7 @@ version (N10.FR.02, D01.FR.17), once the station's report is in (or at once with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("csmscheck.csms")
 
 REFERENCES = ("idToken", "customerCertificate", "customerIdentifier")
-_updating: set[tuple[str, int]] = set()  # (station, requestId) whose local list update is being decided
+_deciding: dict[tuple[str, int], asyncio.Lock] = {}  # (station, requestId) whose local list update is being decided
 
 
 def customer_key(request: Payload) -> tuple[Payload, str]:
@@ -120,8 +121,8 @@ async def customer_report_part(connection: StationConnection, request: Payload) 
         if whole and not row.complete:
             row.complete, row.completed_at = True, now()
             row.data = "".join(p["data"] for p in parts)
-    if whole:
-        own_calls.start(_update_local_list(connection, request_id))
+    if whole:  # once the report is stored: the update reads it back
+        connection.csms.store.when_committed(lambda: own_calls.start(_update_local_list(connection, request_id)))
     return {}
 
 
@@ -129,13 +130,14 @@ async def _update_local_list(connection: StationConnection, request_id: int) -> 
     """N10.FR.02: a cleared customer's idToken leaves the station's local list (once; when the answer and the
     report are both in)."""
     key = (connection.station_id, request_id)
-    if key in _updating:  # the answer and the last part arrived together: the other one sees to it
-        return
-    _updating.add(key)
+    # The answer and the last part may arrive together: one after the other, each reading what the other stored.
+    lock = _deciding.setdefault(key, asyncio.Lock())
     try:
-        await _remove_cleared_token(connection, request_id)
+        async with lock:
+            await _remove_cleared_token(connection, request_id)
     finally:
-        _updating.discard(key)
+        if not lock.locked() and _deciding.get(key) is lock:
+            del _deciding[key]
 
 
 async def _remove_cleared_token(connection: StationConnection, request_id: int) -> None:
