@@ -16,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csmscheck.csms.models import Base
+from csmscheck.csms.requested_reports import RequestedReport
 
 # How the CSMS learnt of a message.
 SET, REPORTED = "SetDisplayMessage", "NotifyDisplayMessages"
@@ -56,16 +57,8 @@ class MessageAttempt(Base):
     sent_at: Mapped[datetime]
 
 
-class MessageReport(Base):
-    """A GetDisplayMessages sent: its filters, the station's answer and the reported parts so far."""
+class MessageReport(RequestedReport):
+    """A GetDisplayMessages sent: its filters, the answer (Accepted or Unknown) and the NotifyDisplayMessages parts
+    so far."""
 
     __tablename__ = "display_message_reports"
-
-    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
-    request_id: Mapped[int] = mapped_column(primary_key=True)
-    request: Mapped[dict[str, Any]] = mapped_column(JSON)  # the GetDisplayMessagesRequest
-    status: Mapped[str] = mapped_column(String(16))  # Requested, then the answer: Accepted or Unknown
-    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # NotifyDisplayMessages requests
-    complete: Mapped[bool] = mapped_column(default=False)
-    requested_at: Mapped[datetime]
-    completed_at: Mapped[datetime | None]

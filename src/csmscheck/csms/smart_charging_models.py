@@ -19,6 +19,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csmscheck.csms.models import Base
+from csmscheck.csms.requested_reports import RequestedReport
 
 CSMS_SOURCE = "CSO"  # the chargingLimitSource of profiles the CSMS (the operator) installed
 # How the CSMS learnt of a profile.
@@ -50,19 +51,11 @@ class StationProfile(Base):
     installed_at: Mapped[datetime]
 
 
-class ProfileReport(Base):
-    """A GetChargingProfiles sent: its criteria, the station's answer and the reported parts so far."""
+class ProfileReport(RequestedReport):
+    """A GetChargingProfiles sent: its criteria, the answer (Accepted or NoProfiles) and the ReportChargingProfiles
+    parts so far."""
 
     __tablename__ = "charging_profile_reports"
-
-    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
-    request_id: Mapped[int] = mapped_column(primary_key=True)
-    request: Mapped[dict[str, Any]] = mapped_column(JSON)  # the GetChargingProfilesRequest
-    status: Mapped[str] = mapped_column(String(16))  # Requested, then the answer: Accepted or NoProfiles
-    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # ReportChargingProfiles requests
-    complete: Mapped[bool] = mapped_column(default=False)
-    requested_at: Mapped[datetime]
-    completed_at: Mapped[datetime | None]
 
 
 class ExternalLimit(Base):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csmscheck.csms import requested_reports as reports
 from csmscheck.csms.authorization import as_utc
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.display_message_models import REPORTED, SET, HeldMessage, MessageAttempt, MessageReport
@@ -109,40 +110,26 @@ async def clear_answered(connection: StationConnection, request: Payload, respon
 
 @before_call("2.0.1", "GetDisplayMessages")
 async def report_requested(connection: StationConnection, request: Payload) -> None:
-    """Recorded before it goes out: the first report part may come before the CSMS reads the answer."""
     async with connection.csms.store.session() as db:
-        row = await get_or_create(db, MessageReport, {"station_id": connection.station_id,
-                                                      "request_id": request["requestId"]},
-                                  request=request, status="Requested", parts=[], requested_at=now())
-        row.request, row.status, row.parts, row.complete = request, "Requested", [], False
-        row.requested_at, row.completed_at = now(), None
+        await reports.record_request(db, MessageReport, connection.station_id, request)
 
 
 @on_response("2.0.1", "GetDisplayMessages")
 async def report_answered(connection: StationConnection, request: Payload, response: Payload) -> None:
     async with connection.csms.store.session() as db:
-        row = await db.get(MessageReport, (connection.station_id, request["requestId"]))
-        if row is None or row.complete:
-            return
-        row.status = response["status"]
-        if response["status"] == "Unknown":  # none matches: the record keeps none either
-            await _apply_report(db, connection.station_id, row)
+        await reports.record_answer(db, MessageReport, connection.station_id, request, response["status"],
+                                    "Unknown", _apply_report)
 
 
 @handles("2.0.1", "NotifyDisplayMessages")
 async def report_part(connection: StationConnection, request: Payload) -> Payload:
     """Collect the parts of a report; the last one (no ``tbc``) replaces what the CSMS believed."""
     async with connection.csms.store.session() as db:
-        row = await db.get(MessageReport, (connection.station_id, request["requestId"]))
-        if row is None or row.complete:
+        if not await reports.record_part(db, MessageReport, connection.station_id, request, _apply_report):
             log.info("%s: NotifyDisplayMessages for requestId %s, which the CSMS did not ask for (or is complete): "
                      "its messages are recorded as reported", connection.station_id, request["requestId"])
             for message in request.get("messageInfo") or []:
                 await hold(db, connection.station_id, message, REPORTED)
-            return {}
-        row.parts = [*row.parts, request]
-        if not request.get("tbc", False):
-            await _apply_report(db, connection.station_id, row)
     return {}
 
 
@@ -152,7 +139,6 @@ async def _apply_report(db: AsyncSession, station_id: str, report: MessageReport
     for part in report.parts:
         for message in part.get("messageInfo") or []:
             await hold(db, station_id, message, REPORTED)
-    report.complete, report.completed_at = True, now()
 
 
 # -- transactions ------------------------------------------------------------------------------------

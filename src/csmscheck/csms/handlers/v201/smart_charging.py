@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from csmscheck.charging_schedule import EXTERNAL, TX_PROFILE, Step, composite_schedule, composite_steps
+from csmscheck.csms import requested_reports as reports
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.router import Payload, before_call, handles, observes, on_response
 from csmscheck.csms.smart_charging_models import (
@@ -87,41 +88,27 @@ async def clear_answered(connection: StationConnection, request: Payload, respon
 
 @before_call("2.0.1", "GetChargingProfiles")
 async def report_requested(connection: StationConnection, request: Payload) -> None:
-    """Recorded before it goes out: the first report part may come before the CSMS reads the answer."""
     async with connection.csms.store.session() as db:
-        row = await get_or_create(db, ProfileReport, {"station_id": connection.station_id,
-                                                      "request_id": request["requestId"]},
-                                  request=request, status="Requested", parts=[], requested_at=now())
-        row.request, row.status, row.parts, row.complete = request, "Requested", [], False
-        row.requested_at, row.completed_at = now(), None
+        await reports.record_request(db, ProfileReport, connection.station_id, request)
 
 
 @on_response("2.0.1", "GetChargingProfiles")
 async def report_answered(connection: StationConnection, request: Payload, response: Payload) -> None:
     async with connection.csms.store.session() as db:
-        row = await db.get(ProfileReport, (connection.station_id, request["requestId"]))
-        if row is None or row.complete:
-            return
-        row.status = response["status"]
-        if response["status"] == "NoProfiles":  # none matches: the record keeps none either
-            await _apply_report(db, connection.station_id, row)
+        await reports.record_answer(db, ProfileReport, connection.station_id, request, response["status"],
+                                    "NoProfiles", _apply_report)
 
 
 @handles("2.0.1", "ReportChargingProfiles")
 async def report_part(connection: StationConnection, request: Payload) -> Payload:
     """Collect the parts of a report; the last one (no ``tbc``) replaces what the CSMS believed."""
     async with connection.csms.store.session() as db:
-        row = await db.get(ProfileReport, (connection.station_id, request["requestId"]))
-        if row is None or row.complete:
+        if not await reports.record_part(db, ProfileReport, connection.station_id, request, _apply_report):
             log.info("%s: ReportChargingProfiles for requestId %s, which the CSMS did not ask for (or is complete): "
                      "its profiles are recorded as reported", connection.station_id, request["requestId"])
             for profile in request["chargingProfile"]:
                 await install(db, connection.station_id, request["evseId"], profile, REPORTED,
                               source=request["chargingLimitSource"])
-            return {}
-        row.parts = [*row.parts, request]
-        if not request.get("tbc", False):
-            await _apply_report(db, connection.station_id, row)
     return {}
 
 
@@ -145,7 +132,6 @@ async def _apply_report(db: Any, station_id: str, report: ProfileReport) -> None
     for part in report.parts:
         for profile in part["chargingProfile"]:
             await install(db, station_id, part["evseId"], profile, REPORTED, source=part["chargingLimitSource"])
-    report.complete, report.completed_at = True, now()
 
 
 # -- TxProfiles and transactions -----------------------------------------------------------------
