@@ -17,6 +17,7 @@ from typing import Any
 
 from csmscheck.charging_schedule import composite_schedule
 from csmscheck.station.model import StationModel
+from csmscheck.station.reports import send_parts
 from csmscheck.station.session import StationSession
 from csmscheck.wire import CallError
 
@@ -175,20 +176,10 @@ def serve_charging_profiles(session: StationSession, profiles: ChargingProfiles)
 
     async def report(request: Payload, answer: Payload | CallError) -> None:
         if isinstance(answer, dict) and answer.get("status") == "Accepted":
-            await send_reports(session, profiles.reports(request))
+            await send_parts(session, "ReportChargingProfiles", profiles.reports(request))
 
     session.replies["SetChargingProfile"] = profiles.set_charging_profile
     session.replies["ClearChargingProfile"] = profiles.clear_charging_profile
     session.replies["GetChargingProfiles"] = profiles.get_charging_profiles
     session.replies["GetCompositeSchedule"] = profiles.get_composite_schedule
     session.follow_ups["GetChargingProfiles"] = report
-
-
-async def send_reports(session: StationSession, parts: list[Payload]) -> None:
-    """Send ReportChargingProfiles parts in order; a CALLERROR of the CSMS ends the report."""
-    for part in parts:
-        answer = await session.send("ReportChargingProfiles", part)
-        if isinstance(answer, CallError):
-            raise RuntimeError(f"the CSMS answered ReportChargingProfiles (requestId {part['requestId']}, "
-                               f"evseId {part['evseId']}) with CALLERROR {answer.code}")
-

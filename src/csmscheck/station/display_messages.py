@@ -17,6 +17,7 @@ from typing import Any
 
 from csmscheck.station.device_model import DeviceModel
 from csmscheck.station.model import StationModel
+from csmscheck.station.reports import send_parts
 from csmscheck.station.session import StationSession
 from csmscheck.timestamps import parse_time
 from csmscheck.wire import CallError
@@ -123,18 +124,9 @@ def serve_display_messages(session: StationSession, messages: DisplayMessages) -
 
     async def report(request: Payload, answer: Payload | CallError) -> None:
         if isinstance(answer, dict) and answer.get("status") == "Accepted":
-            await send_display_messages(session, messages.reports(request))
+            await send_parts(session, "NotifyDisplayMessages", messages.reports(request))
 
     session.replies["SetDisplayMessage"] = messages.set_display_message
     session.replies["GetDisplayMessages"] = messages.get_display_messages
     session.replies["ClearDisplayMessage"] = messages.clear_display_message
     session.follow_ups["GetDisplayMessages"] = report
-
-
-async def send_display_messages(session: StationSession, parts: list[Payload]) -> None:
-    """Send NotifyDisplayMessages parts in order; a CALLERROR of the CSMS ends the report."""
-    for part in parts:
-        answer = await session.send("NotifyDisplayMessages", part)
-        if isinstance(answer, CallError):
-            raise RuntimeError(f"the CSMS answered NotifyDisplayMessages (requestId {part['requestId']}) with "
-                               f"CALLERROR {answer.code}")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from csmscheck.station.reports import send_parts
 from csmscheck.station.session import StationSession
 from csmscheck.timestamps import rfc3339
 from csmscheck.wire import CallError
@@ -243,7 +244,7 @@ def serve_monitoring(session: StationSession, monitoring: Monitoring) -> None:
 
     async def report(request: Payload, answer: Payload | CallError) -> None:
         if isinstance(answer, dict) and answer.get("status") == "Accepted":
-            await send_monitoring_reports(session, monitoring.reports(request))
+            await send_parts(session, "NotifyMonitoringReport", monitoring.reports(request))
 
     session.replies["SetMonitoringBase"] = monitoring.set_monitoring_base
     session.replies["SetMonitoringLevel"] = monitoring.set_monitoring_level
@@ -254,15 +255,3 @@ def serve_monitoring(session: StationSession, monitoring: Monitoring) -> None:
     session.replies["ClearVariableMonitoring"] = clear
     session.replies["GetMonitoringReport"] = monitoring.get_monitoring_report
     session.follow_ups["GetMonitoringReport"] = report
-
-
-async def send_monitoring_reports(session: StationSession, parts: list[Payload]) -> list[Payload]:
-    """Send NotifyMonitoringReport parts in order; returns the CSMS's answers. A CALLERROR ends the report."""
-    answers = []
-    for part in parts:
-        answer = await session.send("NotifyMonitoringReport", part)
-        if isinstance(answer, CallError):
-            raise RuntimeError(f"the CSMS answered NotifyMonitoringReport (requestId {part['requestId']}, "
-                               f"seqNo {part['seqNo']}) with CALLERROR {answer.code}")
-        answers.append(answer.payload)
-    return answers

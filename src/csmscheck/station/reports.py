@@ -61,13 +61,22 @@ def _items_per_message(device_model: DeviceModel) -> int:
 
 
 async def _notify_report(session: StationSession, request_id: int, data: list[Payload], per_message: int) -> None:
-    parts = [data[i:i + per_message] for i in range(0, len(data), per_message)] or [[]]
-    for seq_no, part in enumerate(parts):
-        payload: Payload = {"requestId": request_id, "generatedAt": rfc3339(), "seqNo": seq_no,
-                            "tbc": seq_no < len(parts) - 1}
-        if part:
-            payload["reportData"] = part
-        answer = await session.send("NotifyReport", payload)
+    chunks = [data[i:i + per_message] for i in range(0, len(data), per_message)] or [[]]
+    parts: list[Payload] = []
+    for seq_no, chunk in enumerate(chunks):
+        parts.append({"requestId": request_id, "generatedAt": rfc3339(), "seqNo": seq_no,
+                      "tbc": seq_no < len(chunks) - 1} | ({"reportData": chunk} if chunk else {}))
+    await send_parts(session, "NotifyReport", parts)
+
+
+async def send_parts(session: StationSession, action: str, parts: list[Payload]) -> list[Payload]:
+    """Send the parts of a report (``action`` requests) in order; returns the CSMS's answers. A CALLERROR ends the
+    report: the station's follow-up fails, naming the part (its requestId, seqNo or evseId)."""
+    answers = []
+    for part in parts:
+        answer = await session.send(action, part)
         if isinstance(answer, CallError):
-            raise RuntimeError(f"the CSMS answered NotifyReport (requestId {request_id}, seqNo {seq_no}) "
-                               f"with CALLERROR {answer.code}")
+            which = ", ".join(f"{key} {part[key]}" for key in ("requestId", "seqNo", "evseId") if key in part)
+            raise RuntimeError(f"the CSMS answered {action} ({which}) with CALLERROR {answer.code}")
+        answers.append(answer.payload)
+    return answers
