@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "src" / "csmscheck"
-LOWER = ("wire", "station", "csms", "checks", "trigger", "pki", "report")
-HIGHER = ("csmscheck.suite", "csmscheck.load", "csmscheck.cli")
+LOWER = ("wire", "station", "csms", "checks", "trigger", "pki", "report", "verdicts")
+HIGHER = ("csmscheck.suite", "csmscheck.load", "csmscheck.fuzz", "csmscheck.scan", "csmscheck.cli")
 
 
 def _imports(path: Path) -> list[str]:
