@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a further DNS name or IP address for the server certificates (besides localhost "
                             "and 127.0.0.1); repeat for several")
     _load_parser(commands)
+    _scan_parser(commands)
     return parser
 
 
@@ -98,6 +99,20 @@ def _load_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     load.add_argument("--no-live", action="store_true", help="no live view while it runs")
 
 
+
+def _scan_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    scan = commands.add_parser(
+        "scan", help="connection security: TLS, certificates, handshake refusals (default: the bundled CSMS)",
+        description="Check a CSMS's connection security (TLS versions and suites, server and client certificates, "
+                    "handshake refusals, duplicate connections, password bursts, oversized frames), each verdict "
+                    "with its rule. Without --target: the bundled reference CSMS on profiles 1, 2 and 3.")
+    scan.add_argument("--target", help="ws:// URL of the CSMS (security profile 1; or wss:// for profile 2)")
+    scan.add_argument("--target-sp2", help="wss:// URL for security profile 2")
+    scan.add_argument("--target-sp3", help="wss:// URL for security profile 3")
+    scan.add_argument("--pki-dir", type=Path, help="PKI written by 'csmscheck certs' (for the wss:// endpoints)")
+    scan.add_argument("--config", type=Path, help="TOML settings file (station ids, password)")
+    scan.add_argument("--report-dir", type=Path, default=Path("csmscheck-scan"), help="where reports go")
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -109,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _csms(args)
         if args.command == "load":
             return _load(args)
+        if args.command == "scan":
+            return _scan(args)
         return _certs(args)
     except ConfigError as exc:
         print(f"csmscheck: error: {exc}", file=sys.stderr)
@@ -327,6 +344,22 @@ def _load(args: argparse.Namespace) -> int:
     prepare_process()
     return run_load(options)
 
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from csmscheck.preflight import check_reachable
+    from csmscheck.scan.runner import check_settings, run_scan
+
+    overrides = {"target": args.target, "target_sp2": args.target_sp2, "target_sp3": args.target_sp3,
+                 "pki_dir": args.pki_dir}
+    with _report_setting_warnings():
+        settings = load_settings(args.config, overrides=overrides)
+    if settings.target is not None:
+        check_settings(settings)
+        for url in (settings.target, settings.target_sp2, settings.target_sp3):
+            if url is not None:
+                check_reachable(url, "CSMS")
+    return run_scan(settings, args.report_dir)
 
 def _certs(args: argparse.Namespace) -> int:
     from csmscheck.pki import generate_pki

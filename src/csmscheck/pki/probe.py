@@ -17,6 +17,7 @@ __all__ = [
     "REQUIRED_TLS12_SUITES",
     "TlsHandshake",
     "server_certificate_problems",
+    "server_key_problems",
     "tls_endpoint_problems",
     "tls_handshake",
 ]
@@ -98,6 +99,17 @@ async def tls_endpoint_problems(url: str, client_context: Callable[[], ssl.SSLCo
     return problems, done
 
 
+def server_key_problems(certificate: x509.Certificate) -> list[str]:
+    """A server key weaker than OCPP allows (A00.FR.502: RSA or DSA at least 2048 bits; A00.FR.503: EC at least 224)."""
+    key = certificate.public_key()
+    if isinstance(key, rsa.RSAPublicKey | dsa.DSAPublicKey) and key.key_size < 2048:
+        kind = "RSA" if isinstance(key, rsa.RSAPublicKey) else "DSA"
+        return [f"server {kind} key of {key.key_size} bits (at least 2048 required)"]
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 224:
+        return [f"server EC key of {key.curve.key_size} bits (at least 224 required)"]
+    return []
+
+
 def server_certificate_problems(certificate: x509.Certificate, hostname: str) -> list[str]:
     """The OCTT's checks of a CSMS server certificate (TC_086): key strength (RSA or DSA at least
     2048 bits, elliptic curves at least 224) and CN = FQDN of the endpoint.
@@ -105,13 +117,7 @@ def server_certificate_problems(certificate: x509.Certificate, hostname: str) ->
     It also requires a serial number and PEM encoding: a certificate that parsed has a serial,
     and the encoding on the wire is the TLS handshake's, so neither can fail here.
     """
-    problems: list[str] = []
-    key = certificate.public_key()
-    if isinstance(key, rsa.RSAPublicKey | dsa.DSAPublicKey) and key.key_size < 2048:
-        kind = "RSA" if isinstance(key, rsa.RSAPublicKey) else "DSA"
-        problems.append(f"server {kind} key of {key.key_size} bits (at least 2048 required)")
-    elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 224:
-        problems.append(f"server EC key of {key.curve.key_size} bits (at least 224 required)")
+    problems = server_key_problems(certificate)
     names = [str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if hostname not in names:
         problems.append(f"the server certificate's common name ({', '.join(names) or 'none'}) is not the "

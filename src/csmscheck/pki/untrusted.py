@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from csmscheck.pki.ca import (
     CA_COMMON_NAME,
     LEAF_DAYS,
+    Usage,
     _issue,
     _leaf_extensions,
     _load_issuer,
@@ -36,13 +37,14 @@ def untrusted_client_context(ca_cert: Path, station_id: str) -> ssl.SSLContext:
 
 
 def invalid_issued_client_context(ca_cert: Path, ca_key: Path, common_name: str, *,
-                                  expired: bool = False) -> ssl.SSLContext:
+                                  expired: bool = False, usage: Usage = "client") -> ssl.SSLContext:
     """A client TLS context presenting a certificate the run's own CA issued that is still invalid for a station:
-    ``expired`` (its validity ended yesterday), or for ``common_name`` when that is not the station's id."""
+    ``expired`` (its validity ended yesterday), for ``common_name`` when that is not the station's id, or with
+    ``usage`` "server" (its extended key usage is serverAuth only, so it may not authenticate a TLS client)."""
     issuer = _load_issuer(ca_cert, ca_key)
     key = _new_key("ecdsa")
     certificate = _issue(issuer, _name(common_name), key.public_key(),
-                         _leaf_extensions(key.public_key(), "client", None), LEAF_DAYS)
+                         _leaf_extensions(key.public_key(), usage, None), LEAF_DAYS)
     if expired:
         yesterday = datetime.now(UTC) - timedelta(days=1)
         builder = (x509.CertificateBuilder().subject_name(certificate.subject).issuer_name(certificate.issuer)
