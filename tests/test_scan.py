@@ -27,10 +27,12 @@ from csmscheck.scan.tls import TlsEndpoint, scan_tls
 from csmscheck.settings import Settings, load_settings
 
 
-def test_the_bundled_csms_comes_out_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["scan", "--report-dir", str(tmp_path)]) == 0
+@pytest.mark.parametrize("version", ["2.0.1", "1.6"])
+def test_the_bundled_csms_comes_out_clean(version: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["scan", "--ocpp", version, "--report-dir", str(tmp_path)]) == 0
     report = orjson.loads((tmp_path / "scan.json").read_bytes())
     assert report["summary"]["findings"] == 0
+    assert report["summary"]["ocpp"] == version
     checked = {r["id"] for r in report["rules"]}
     assert checked == {v.id for v in vars(rules).values() if isinstance(v, rules.Rule)}  # every rule ran
     assert all(r["passed"] and r["checks"] > 0 for r in report["rules"])

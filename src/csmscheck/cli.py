@@ -106,6 +106,8 @@ def _scan_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Check a CSMS's connection security (TLS versions and suites, server and client certificates, "
                     "handshake refusals, duplicate connections, password bursts, oversized frames), each verdict "
                     "with its rule. Without --target: the bundled reference CSMS on profiles 1, 2 and 3.")
+    scan.add_argument("--ocpp", choices=["1.6", "2.0.1"], default="2.0.1",
+                      help="the stations' OCPP version (default 2.0.1; 1.6 connects as CP16_SP1 and CP16_SP3)")
     scan.add_argument("--target", help="ws:// URL of the CSMS (security profile 1; or wss:// for profile 2)")
     scan.add_argument("--target-sp2", help="wss:// URL for security profile 2")
     scan.add_argument("--target-sp3", help="wss:// URL for security profile 3")
@@ -359,7 +361,8 @@ def _scan(args: argparse.Namespace) -> int:
         for url in (settings.target, settings.target_sp2, settings.target_sp3):
             if url is not None:
                 check_reachable(url, "CSMS")
-    return run_scan(settings, args.report_dir)
+    return run_scan(settings, args.report_dir, args.ocpp)
+
 
 def _certs(args: argparse.Namespace) -> int:
     from csmscheck.pki import generate_pki

@@ -29,7 +29,8 @@ def client_files(pki_dir: Path, station_id: str) -> tuple[Path, Path] | None:
 def _other_station(scan: ScanContext, ca: Path, station_id: str) -> tuple[ssl.SSLContext, str] | None:
     """Another known station's own certificate when the PKI holds one, else one the CA issues for ``<id>X``."""
     pki_dir = ca.parent
-    for other in (scan.cfg.cp16_sp3, scan.cfg.cp201_sp2, scan.cfg.cp201_sp1):
+    cfg = scan.cfg
+    for other in (cfg.cp16_sp3, cfg.cp201_sp3, cfg.cp201_sp2, cfg.cp201_sp1, cfg.cp16_sp1):
         files = client_files(pki_dir, other) if other != station_id else None
         if files is not None:
             return client_ssl_context(ca, *files), f"the certificate of station {other}"

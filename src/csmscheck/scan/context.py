@@ -11,6 +11,7 @@ from typing import Any
 from csmscheck.settings import Settings
 from csmscheck.station.station import Endpoint, Station
 from csmscheck.verdicts import Finding, Rule, Verdicts
+from csmscheck.wire.versions import OcppVersion
 
 Printer = Callable[[str], None]
 
@@ -55,22 +56,26 @@ class Recorder:
 
 @dataclass
 class ScanContext:
-    """The run's settings (targets, station ids, password, PKI) and the recorder."""
+    """The run's settings (targets, station ids, password, PKI), the OCPP version the stations speak, the recorder."""
 
     cfg: Settings
     record: Recorder
+    version: OcppVersion = "2.0.1"
 
     def endpoint(self, profile: int) -> str | None:
         return {1: self.cfg.target, 2: self.cfg.target_sp2, 3: self.cfg.target_sp3}[profile]
 
     def station_id(self, profile: int) -> str:
+        """The configured station of ``profile`` (1.6 has none of its own for profile 2: CP16_SP1 stands in)."""
+        if self.version == "1.6":
+            return self.cfg.cp16_sp3 if profile == 3 else self.cfg.cp16_sp1
         return {1: self.cfg.cp201_sp1, 2: self.cfg.cp201_sp2, 3: self.cfg.cp201_sp3}[profile]
 
     @asynccontextmanager
     async def station(self, station_id: str, url: str, password: str | None = None,
                       ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[Station]:
-        """A 2.0.1 station that is closed when the check is done with it."""
-        station = Station(station_id, "2.0.1", self.cfg, Endpoint(url, password, ssl_context))
+        """A station of the scan's version that is closed when the check is done with it."""
+        station = Station(station_id, self.version, self.cfg, Endpoint(url, password, ssl_context))
         try:
             yield station
         finally:

@@ -18,6 +18,7 @@ from csmscheck.scan.handshakes import BasicAuthScan
 from csmscheck.scan.report import write_reports
 from csmscheck.scan.tls import TlsEndpoint, scan_tls
 from csmscheck.settings import Settings
+from csmscheck.wire.versions import OcppVersion
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 _TLS_RULES = (rules.TLS_10_REFUSED, rules.TLS_11_REFUSED, rules.TLS_12_ACCEPTED, rules.TLS_13_ACCEPTED,
@@ -33,9 +34,9 @@ def check_settings(cfg: Settings) -> None:
         raise ConfigError(f"setting pki_dir (CSMSCHECK_PKI_DIR or --pki-dir) with ca.pem is required to scan {wss[0]}")
 
 
-async def scan_target(cfg: Settings, record: Recorder) -> None:
-    """Every rule against the CSMS ``cfg`` points at."""
-    scan = ScanContext(cfg, record)
+async def scan_target(cfg: Settings, record: Recorder, version: OcppVersion = "2.0.1") -> None:
+    """Every rule against the CSMS ``cfg`` points at, as stations of OCPP ``version``."""
+    scan = ScanContext(cfg, record, version)
     ca = cfg.pki_dir / "ca.pem" if cfg.pki_dir is not None else None
     for profile, url in ((2, cfg.target_sp2), (3, cfg.target_sp3)):
         where = f"profile {profile}"
@@ -62,7 +63,7 @@ async def scan_target(cfg: Settings, record: Recorder) -> None:
     await password_burst(basic)  # last: a CSMS that limits failed logins may refuse the station for a while
 
 
-def run_scan(cfg: Settings, report_dir: Path, out: Printer = print) -> int:
+def run_scan(cfg: Settings, report_dir: Path, version: OcppVersion = "2.0.1", out: Printer = print) -> int:
     """Scan the target of ``cfg`` (the bundled CSMS when it has none), write the reports; the exit status."""
     bundled = None
     if cfg.target is None:
@@ -73,11 +74,11 @@ def run_scan(cfg: Settings, report_dir: Path, out: Printer = print) -> int:
     record = Recorder(out)
     started = time.monotonic()
     try:
-        asyncio.run(scan_target(cfg, record))
+        asyncio.run(scan_target(cfg, record, version))
     finally:
         if bundled is not None:
             bundled.stop()
-    facts = {"target": "bundled reference CSMS" if bundled is not None else cfg.target,
+    facts = {"ocpp": version, "target": "bundled reference CSMS" if bundled is not None else cfg.target,
              "target_sp2": cfg.target_sp2, "target_sp3": cfg.target_sp3,
              "duration_s": round(time.monotonic() - started, 2)}
     paths = write_reports(report_dir, record, facts)
