@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import ssl
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 import pytest_asyncio
+import websockets
 
 from csmscheck import cli
 from csmscheck.bundled import BundledCsms
@@ -21,6 +22,7 @@ from csmscheck.csms import server
 from csmscheck.pki import generate_pki
 from csmscheck.scan import rules
 from csmscheck.scan.client_certs import scan_client_certificates
+from csmscheck.scan.connections import oversized_frame
 from csmscheck.scan.context import Recorder, ScanContext
 from csmscheck.scan.handshakes import BasicAuthScan
 from csmscheck.scan.tls import TlsEndpoint, scan_tls
@@ -149,3 +151,39 @@ async def test_a_csms_accepting_another_user_name_is_a_finding_of_scan_ws_05(
     await scan.refusals()
     assert _findings(record) == {rules.WRONG_USER.id}
     assert "CP201_SP1X" in record.verdicts.findings()[0].sent
+
+
+@pytest_asyncio.fixture
+async def accept_all() -> AsyncIterator[str]:
+    """A CSMS on port 0 that upgrades every request (any path, credentials or subprotocol), answers every CALL
+    with an Accepted BootNotificationResponse and silently swallows a frame over 1 MiB: it breaks every
+    handshake rule and hangs on an oversized frame."""
+
+    async def serve(ws: websockets.ServerConnection) -> None:
+        async for text in ws:
+            message = orjson.loads(text)
+            if len(text) <= 2**20 and message[0] == 2:
+                await ws.send(orjson.dumps([3, message[1], {"status": "Accepted", "interval": 300,
+                                                            "currentTime": "2026-01-01T00:00:00Z"}]).decode())
+
+    def select(_ws: websockets.ServerConnection, offered: Sequence[websockets.Subprotocol]) -> Any:
+        return offered[0] if offered else None
+
+    async with websockets.serve(serve, "127.0.0.1", 0, select_subprotocol=select, max_size=None,
+                                compression=None) as listener:
+        port = listener.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/ocpp"
+
+
+async def test_a_csms_accepting_everything_breaks_every_handshake_rule(accept_all: str) -> None:
+    cfg = load_settings().replace(target=accept_all, message_wait=0.5)
+    record = Recorder(out=lambda _line: None)
+    scan = BasicAuthScan(ScanContext(cfg, record), accept_all, cfg.cp201_sp1, cfg.basic_auth_password, None, "p1")
+    await scan.refusals()
+    await oversized_frame(scan)
+    handshake_rules = [rules.UNKNOWN_STATION, rules.NO_CREDENTIALS, rules.WRONG_PASSWORD, rules.EMPTY_PASSWORD,
+                       rules.WRONG_USER, rules.NO_SUBPROTOCOL, rules.UNSUPPORTED_SUBPROTOCOL, rules.PATH_TRICKS,
+                       rules.LONG_IDENTITY, rules.OVERSIZED_FRAME]
+    assert _findings(record) == {r.id for r in handshake_rules}
+    assert len(record.verdicts.findings(rules.PATH_TRICKS.id)) == 7  # every trick reached the station
+    assert "hangs" in record.verdicts.findings(rules.OVERSIZED_FRAME.id)[0].message
