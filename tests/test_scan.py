@@ -25,6 +25,7 @@ from csmscheck.scan.client_certs import scan_client_certificates
 from csmscheck.scan.connections import oversized_frame
 from csmscheck.scan.context import Recorder, ScanContext
 from csmscheck.scan.handshakes import BasicAuthScan
+from csmscheck.scan.runner import run_scan
 from csmscheck.scan.tls import TlsEndpoint, scan_tls
 from csmscheck.settings import Settings, load_settings
 
@@ -50,6 +51,19 @@ def test_a_wss_target_without_a_pki_is_a_usage_error(capsys: pytest.CaptureFixtu
     assert cli.main(["scan", "--target", "ws://127.0.0.1:9/ocpp", "--target-sp2", "wss://127.0.0.1:9/ocpp"]) == 2
     assert "pki_dir" in capsys.readouterr().err
 
+
+
+def test_a_target_without_wss_endpoints_has_its_tls_rules_not_applicable(tmp_path: Path) -> None:
+    csms = BundledCsms(load_settings())
+    try:
+        cfg = load_settings().replace(target=csms.endpoints.ws)
+        assert run_scan(cfg, tmp_path, out=lambda _line: None) == 0
+    finally:
+        csms.stop()
+    report = orjson.loads((tmp_path / "scan.json").read_bytes())
+    assert len(report["summary"]["not_applicable"]) == 9 + 9 + 6  # TLS on profiles 2 and 3, client certificates
+    assert {r["id"] for r in report["rules"]} == {v.id for v in vars(rules).values()
+                                                  if isinstance(v, rules.Rule) and v.id.startswith("SCAN-WS-")}
 
 # -- broken responders ---------------------------------------------------------------------------
 

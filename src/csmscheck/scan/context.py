@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +49,12 @@ class Recorder:
     def skip(self, rule: Rule, where: str, reason: str) -> None:
         self.not_applicable[f"{rule.id} ({where})"] = reason
         self._line("n/a", rule, where, reason)
+
+    def skip_all(self, skipped: Sequence[Rule], where: str, reason: str) -> None:
+        """Several rules that cannot run for one reason, in one line."""
+        for rule in skipped:
+            self.not_applicable[f"{rule.id} ({where})"] = reason
+        self.out(f"  {'n/a':<8} {skipped[0].id} … {skipped[-1].id} {where}: {reason}")
 
     def summary(self) -> dict[str, Any]:
         return {"informational": self.notes, "not_applicable": self.not_applicable}

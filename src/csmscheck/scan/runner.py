@@ -23,6 +23,8 @@ from csmscheck.wire.versions import OcppVersion
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 _TLS_RULES = (rules.TLS_10_REFUSED, rules.TLS_11_REFUSED, rules.TLS_12_ACCEPTED, rules.TLS_13_ACCEPTED,
               rules.CIPHER_SUITES, rules.SERVER_CHAIN, rules.SERVER_NAME, rules.SERVER_VALIDITY, rules.SERVER_KEY)
+_CLIENT_CERT_RULES = (rules.NO_CLIENT_CERT, rules.FOREIGN_CA_CERT, rules.EXPIRED_CERT, rules.SERVER_ONLY_CERT,
+                      rules.OTHER_STATION_CERT, rules.OWN_CERT_ACCEPTED)
 
 
 def check_settings(cfg: Settings) -> None:
@@ -41,8 +43,7 @@ async def scan_target(cfg: Settings, record: Recorder, version: OcppVersion = "2
     for profile, url in ((2, cfg.target_sp2), (3, cfg.target_sp3)):
         where = f"profile {profile}"
         if url is None or ca is None:
-            for rule in _TLS_RULES:
-                record.skip(rule, where, "no wss:// endpoint given" if url is None else "no PKI (--pki-dir)")
+            record.skip_all(_TLS_RULES, where, "no wss:// endpoint given" if url is None else "no PKI (--pki-dir)")
             continue
         record.out(f"TLS of {where} {url}")
         client = client_files(ca.parent, scan.station_id(3)) if profile == 3 else None
@@ -50,6 +51,9 @@ async def scan_target(cfg: Settings, record: Recorder, version: OcppVersion = "2
     if cfg.target_sp3 is not None and ca is not None:
         record.out(f"client certificates on profile 3 {cfg.target_sp3}")
         await scan_client_certificates(scan, cfg.target_sp3, ca)
+    else:
+        why = "no wss:// endpoint given" if cfg.target_sp3 is None else "no PKI (--pki-dir)"
+        record.skip_all(_CLIENT_CERT_RULES, "profile 3", why)
     assert cfg.target is not None
     profile = 2 if cfg.target.startswith("wss://") else 1
     context = client_ssl_context(ca) if profile == 2 and ca is not None else None
