@@ -4,6 +4,7 @@ three security profiles (with the run's fresh PKI) when no target is given."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 
@@ -67,6 +68,10 @@ async def scan_target(cfg: Settings, record: Recorder, version: OcppVersion = "2
     await password_burst(basic)  # last: a CSMS that limits failed logins may refuse the station for a while
 
 
+def _not_eof_noise(entry: logging.LogRecord) -> bool:
+    return "eof_received()" not in entry.getMessage()
+
+
 def run_scan(cfg: Settings, report_dir: Path, version: OcppVersion = "2.0.1", out: Printer = print) -> int:
     """Scan the target of ``cfg`` (the bundled CSMS when it has none), write the reports; the exit status."""
     bundled = None
@@ -76,6 +81,8 @@ def run_scan(cfg: Settings, report_dir: Path, version: OcppVersion = "2.0.1", ou
         cfg = bundled.settings_for(cfg)
     check_settings(cfg)
     record = Recorder(out)
+    # A TLS peer's EOF makes asyncio's stream protocol log a harmless warning for every probe that ends that way.
+    logging.getLogger("asyncio").addFilter(_not_eof_noise)
     started = time.monotonic()
     try:
         asyncio.run(scan_target(cfg, record, version))
