@@ -133,7 +133,7 @@ async def password_burst(target: BasicAuthScan) -> None:
         if limited_from is None and outcome.status != 401:
             limited_from = n
     answers = ", ".join(f"{what} ×{count}" for what, count in seen.items())
-    limited = (f"rate limited from attempt {limited_from}" if limited_from is not None
+    limited = (f"rate limited (an answer other than 401) from attempt {limited_from}" if limited_from is not None
                else f"no rate limiting seen in {BURST} attempts")
     _how, right = await target.try_as(target.station_id, password=target.password)
     after = right if isinstance(right, str) else (
