@@ -45,6 +45,13 @@ def test_cost_to_the_cent(price: float, fee: float, wh: float, cost: str) -> Non
     assert tariff(price, fee).cost(wh) == Decimal(cost)
 
 
+def test_an_absurd_but_valid_reading_still_has_a_cost() -> None:
+    # Found by csmscheck fuzz: 1e30 Wh made quantize() raise InvalidOperation (a CALLERROR InternalError).
+    for wh in (1e30, 1.7e308):
+        cost = Tariff(Decimal("0.25"), Decimal("1")).cost(wh)
+        assert float(cost) == pytest.approx(wh / 1000 * 0.25 + 1)
+
+
 def test_exact_cost_is_unrounded() -> None:
     assert tariff(0.25).exact_cost(1244.5) == Decimal("0.311125")
 

@@ -9,12 +9,15 @@ Arithmetic is decimal, so 1.005 kWh at 0.20 is 0.20, never 0.19999999.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from csmscheck.errors import ConfigError
 from csmscheck.settings import Settings
 
 CENT = Decimal("0.01")
+# Enough digits for any float's worth of Wh to the cent (a float reaches 1.8e308): the default 28 digits make
+# quantize() fail (InvalidOperation) on a meter reading a station may send, schema-valid though absurd.
+COST_DIGITS = 400
 
 
 def _decimal(value: float) -> Decimal:
@@ -42,4 +45,6 @@ class Tariff:
 
     def cost(self, energy_wh: float) -> Decimal:
         """What the driver pays for ``energy_wh``, to the cent."""
-        return self.exact_cost(energy_wh).quantize(CENT, rounding=ROUND_HALF_UP)
+        with localcontext() as context:
+            context.prec = COST_DIGITS
+            return self.exact_cost(energy_wh).quantize(CENT, rounding=ROUND_HALF_UP)
