@@ -35,3 +35,10 @@ def test_the_load_generator_does_not_import_the_suite() -> None:
              for path in sorted((PACKAGE / "load").rglob("*.py")) for name in _imports(path)
              if name.startswith(("csmscheck.suite", "csmscheck.cli"))]
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_fuzzer_does_not_import_the_suite() -> None:
+    wrong = [f"{path.relative_to(PACKAGE)} imports {name}"
+             for path in sorted((PACKAGE / "fuzz").rglob("*.py")) for name in _imports(path)
+             if name.startswith(("csmscheck.suite", "csmscheck.cli", "csmscheck.load", "csmscheck.scan"))]
+    assert not wrong, "\n".join(wrong)

@@ -67,8 +67,25 @@ def _parser() -> argparse.ArgumentParser:
                        help="a further DNS name or IP address for the server certificates (besides localhost "
                             "and 127.0.0.1); repeat for several")
     _load_parser(commands)
+    _fuzz_parser(commands)
     _scan_parser(commands)
     return parser
+
+
+def _fuzz_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fuzz = commands.add_parser(
+        "fuzz", help="hostile frames, each answer judged by its OCPP-J rule (default: against the bundled CSMS)",
+        description="Send valid and invalid frames generated from the official schemas of every station-to-CSMS "
+                    "action, framing faults and state-aware sequences; judge every answer against the OCPP-J rule "
+                    "of its version. Without --target: the bundled reference CSMS.")
+    fuzz.add_argument("--ocpp", choices=["1.6", "2.0.1"], help="only this OCPP version (default: both)")
+    fuzz.add_argument("--actions", nargs="+", metavar="ACTION", help="only these station-to-CSMS actions")
+    fuzz.add_argument("--budget", default="10000", help="frames per version (10000) or a duration (90s, 5m)")
+    fuzz.add_argument("--seed", type=int, help="repeat the frames of an earlier run (printed at the start)")
+    fuzz.add_argument("--target", help="ws:// URL of the CSMS under test (stations append /<id>)")
+    fuzz.add_argument("--trigger", help="trigger API URL (for the answers to CSMS calls; optional)")
+    fuzz.add_argument("--config", type=Path, help="TOML settings file (station ids CP201_SP1/CP16_SP1, password)")
+    fuzz.add_argument("--report-dir", type=Path, default=Path("csmscheck-fuzz"), help="where reports go")
 
 
 def _load_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -124,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_checks() if args.checks else _list(args.selection, args.capabilities)
         if args.command == "csms":
             return _csms(args)
+        if args.command == "fuzz":
+            return _fuzz(args)
         if args.command == "load":
             return _load(args)
         if args.command == "scan":
@@ -315,6 +334,17 @@ def _csms(args: argparse.Namespace) -> int:
         if stub is not None:
             stub.stop()
     return EXIT_OK
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    from csmscheck.fuzz.command import run_fuzz
+    from csmscheck.preflight import check_reachable
+
+    with _report_setting_warnings():
+        settings = load_settings(args.config, overrides={"target": args.target, "trigger": args.trigger})
+    if settings.target is not None:
+        check_reachable(settings.target, "CSMS")
+    return run_fuzz(settings, args.ocpp, args.actions, args.budget, args.seed, args.report_dir)
 
 
 def _load(args: argparse.Namespace) -> int:
