@@ -34,7 +34,7 @@ FRAMES = 400
 def _fuzz(csms: BundledCsms, version: OcppVersion, frames: int = FRAMES, seed: int = 5) -> Verdicts:
     station = SETTINGS.cp201_sp1 if version == "2.0.1" else SETTINGS.cp16_sp1
     options = FuzzOptions(version, csms.endpoints.ws, [station], SETTINGS.basic_auth_password,
-                          station_actions(version), seed, frames, timeout=3.0, trigger=csms.endpoints.api)
+                          station_actions(version), seed, frames, timeout=3.0)  # trigger sequences: the CLI test
     return asyncio.run(Fuzzer(options).run())
 
 

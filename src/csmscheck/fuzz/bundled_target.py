@@ -17,6 +17,7 @@ from csmscheck.wire.versions import OcppVersion
 
 PASSWORD = "0123456789abcdef0123456789abcdef"  # valid for both versions (1.6: 32 hex digits)
 START_TIMEOUT_S = 120.0
+CALL_TIMEOUT_S = 1.0
 
 
 def station_ids(version: OcppVersion, count: int) -> list[str]:
@@ -47,8 +48,9 @@ async def start_bundled(count: int) -> BundledTarget:
     provision = [{"pattern": f"FUZZ{tag}-{{n:02d}}", "start": 0, "count": count, "ocpp_version": version,
                   "security_profile": 1, "password": PASSWORD} for tag, version in (("201", "2.0.1"), ("16", "1.6"))]
     config = directory / "csms.toml"
+    # A short wait for the station's answers: the late-answer sequence answers after the CSMS gave up.
     config.write_text(tomli_w.dumps({"csms": {"host": "127.0.0.1", "ws_port": 0, "api_port": 0,
-                                              "provision": provision}}))
+                                              "call_timeout": CALL_TIMEOUT_S, "provision": provision}}))
     log = (directory / "csms.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "csmscheck", "csms", "--db", f"sqlite:///{directory / 'csms.db'}",

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from csmscheck.errors import ConfigError
 from csmscheck.fuzz.bundled_target import PASSWORD, start_bundled, station_ids
+from csmscheck.fuzz.link import LinkFailed
 from csmscheck.fuzz.report import write_reports
 from csmscheck.fuzz.runner import Fuzzer, FuzzOptions, Stats
 from csmscheck.fuzz.schema import station_actions
@@ -95,7 +96,10 @@ async def fuzz_all(settings: Settings, versions: list[OcppVersion], actions: lis
                           disable=not console.is_terminal) as progress:
                 fuzzer = Fuzzer(options, _progress_printer(version, budget, progress))
                 progress.update(progress.task_ids[0], rate="")
-                run = await fuzzer.run()
+                try:
+                    run = await fuzzer.run()
+                except LinkFailed as exc:  # the target refused the fuzzing station before any frame
+                    raise ConfigError(str(exc)) from None
             stats = fuzzer.stats
             for rule in run.rules:
                 verdicts.checked(rule, run.checks.get(rule.id, 0))

@@ -45,7 +45,8 @@ def _shape(version: OcppVersion, uid: str) -> Expectation:
 def _invalid_json(version: OcppVersion, uid: str, action: str, payload: Any, rng: random.Random) -> FramingCase:
     text = orjson.dumps([2, uid, action, payload]).decode()
     cut = text[: rng.randint(1, len(text) - 1)]
-    garbage = rng.choice((cut, cut + "]", "[2, '" + uid + "', 'Heartbeat', {}]", "[2,\"x\",,{}]", "\x00", "nul"))
+    # A cut frame never closes its outer bracket, so it is never JSON.
+    garbage = rng.choice((cut, "[2, '" + uid + "', 'Heartbeat', {}]", "[2,\"x\",,{}]", "\x00", "nul", "[2,\"x\"]]"))
     return "invalid-json", garbage, _unreadable(version, uid)
 
 

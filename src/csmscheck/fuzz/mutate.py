@@ -92,7 +92,9 @@ def _wrong_type(site: Site, rng: random.Random) -> Any:
 def _enum(site: Site, rng: random.Random) -> Any:
     if "enum" not in site.schema:
         return NOT_APPLICABLE
-    return rng.choice(("Exploded", "", str(site.value).lower(), str(site.value) + " ", "Accepted\u0000"))
+    outside = [v for v in ("Exploded", "", str(site.value).lower(), str(site.value) + " ", "Accepted\u0000")
+               if v not in site.schema["enum"]]
+    return rng.choice(outside)
 
 
 def _max_length(site: Site, rng: random.Random) -> Any:

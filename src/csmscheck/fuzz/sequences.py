@@ -115,14 +115,15 @@ async def _step(fuzzer: Fuzzer, link: Link, index: int, category: str, action: s
 
 
 async def _answers_to_csms(fuzzer: Fuzzer, link: Link) -> None:
-    """ClearCache through the trigger API, answered malformed, then twice: the CSMS must stay up and
-    answer neither (an answer is never answered)."""
+    """ClearCache through the trigger API, answered malformed, with a wrong payload, twice and late: the
+    CSMS must stay up and answer none of these answers (an answer is never answered)."""
     version = fuzzer.options.version
     url = f"{fuzzer.options.trigger}/api/octt/{version}/{link.station_id}/clear-cache"
     answers: tuple[tuple[str, Callable[[str], list[str]]], ...] = (
         ("malformed-answer", lambda uid: [f'[3,"{uid}","Accepted"]']),
         ("answer-with-wrong-payload", lambda uid: [orjson.dumps([3, uid, {"status": "Exploded"}]).decode()]),
-        ("duplicated-answer", lambda uid: [orjson.dumps([3, uid, {"status": "Accepted"}]).decode()] * 2))
+        ("duplicated-answer", lambda uid: [orjson.dumps([3, uid, {"status": "Accepted"}]).decode()] * 2),
+        ("late-answer", lambda uid: [orjson.dumps([3, uid, {"status": "Accepted"}]).decode()]))
     async with httpx.AsyncClient(timeout=fuzzer.options.timeout * 3) as client:
         for n, (name, frames) in enumerate(answers):
             request = asyncio.create_task(client.post(url, json={}))
@@ -131,6 +132,9 @@ async def _answers_to_csms(fuzzer: Fuzzer, link: Link) -> None:
             if uid is None:
                 request.cancel()
                 return  # the CSMS under test did not send the call: nothing to answer
+            if name == "late-answer":  # after the CSMS gave up waiting (the trigger API answered 504)
+                with contextlib.suppress(httpx.HTTPError):
+                    await request
             for text in frames(uid):
                 case.text = text
                 await link.send(text)
