@@ -113,8 +113,12 @@ def _patched_error(describe: Callable[[StationConnection, ErrorCode, str], tuple
 
 def test_a_16_csms_answering_with_20_codes_is_caught(bundled: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(StationConnection, "_error", _patched_error(lambda _s, code, text: (code.value, text)))
-    broken = _broken(_fuzz(bundled, "1.6"))
+    verdicts = _fuzz(bundled, "1.6")
+    broken = _broken(verdicts)
     assert any("FormatViolation is an OCPP 2.0.1 code" in m for m in broken["OCPPJ-16-4.2.3"]), broken
+    found = verdicts.findings("OCPPJ-16-4.2.3")
+    assert all(f.reproduce.startswith("csmscheck fuzz --ocpp 1.6 --seed 5 --budget ") for f in found)
+    assert any(f.extra["minimised"] and len(f.sent) < 200 for f in found)  # shrunk to the field that matters
 
 
 def test_a_csms_that_drops_the_connection_on_bad_json_is_caught(bundled: BundledCsms,

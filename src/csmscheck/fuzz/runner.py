@@ -23,6 +23,7 @@ from csmscheck.fuzz.link import Collected, Link, LinkFailed
 from csmscheck.fuzz.minimise import smaller
 from csmscheck.fuzz.oracle import ERROR, RESULT, Verdict, judge
 from csmscheck.fuzz.rules import RULES
+from csmscheck.fuzz.schema import station_actions
 from csmscheck.fuzz.sequences import run_sequences
 from csmscheck.verdicts import Finding, Verdicts
 from csmscheck.wire.versions import OcppVersion
@@ -164,13 +165,20 @@ class Fuzzer:
 
     def _add(self, rule: Any, case: Case, message: str, received: str, original: Case | None = None) -> Finding:
         text = case.text if isinstance(case.text, str) else f"(binary frame) {case.text.decode(errors='replace')}"
-        o = self.options
-        finding = Finding(rule, text, received, message,
-                          f"csmscheck fuzz --ocpp {o.version} --seed {o.seed} (frame {case.index})",
+        finding = Finding(rule, text, received, message, self.reproduce(case),
                           {"count": 1, "category": case.category, "action": case.action, "frame": case.index,
                            "minimised": original is not None and original.text != case.text})
         self.verdicts.add(finding)
         return finding
+
+    def reproduce(self, case: Case) -> str:
+        """The command that sends ``case`` again (frames are drawn from the seed, the version and the actions)."""
+        o = self.options
+        actions = "" if o.actions == station_actions(o.version) else f" --actions {' '.join(o.actions)}"
+        if case.index < 0:
+            return f"csmscheck fuzz --ocpp {o.version} --budget 1 (the {case.category} step runs before the frames)"
+        return (f"csmscheck fuzz --ocpp {o.version} --seed {o.seed}{actions} --budget {case.index + 1} "
+                f"(frame {case.index})")
 
     async def _minimise(self, link: Link, case: Case, rule_id: str, signature: str) -> Case:
         """The smallest payload found that still breaks ``rule_id`` the same way (dropping one part at a time)."""
