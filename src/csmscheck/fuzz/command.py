@@ -25,6 +25,7 @@ from csmscheck.verdicts import Verdicts
 from csmscheck.wire.versions import OcppVersion
 
 BUNDLED_STATIONS = 4  # connections per version against the bundled CSMS (one station id each)
+PLAIN_EVERY_S = 10.0  # progress lines when the output is no terminal
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,14 @@ def _progress_printer(version: str, budget: Budget, progress: Progress) -> Any:
 
     def update(stats: Stats, findings: int) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.25:
+        if now - last[0] < (0.25 if not progress.disable else PLAIN_EVERY_S):
             return
         last[0] = now
         done = stats.frames if budget.frames else stats.elapsed
-        progress.update(task, completed=done, findings=findings,
-                        rate=f"{stats.frames / max(stats.elapsed, 1e-9) * 60:,.0f} frames/min")
+        rate = f"{stats.frames / max(stats.elapsed, 1e-9) * 60:,.0f} frames/min"
+        if progress.disable:  # no terminal (CI): a plain line now and then
+            print(f"csmscheck fuzz {version}: {stats.frames} frames, {rate}, {findings} findings", file=sys.stderr)
+        progress.update(task, completed=done, findings=findings, rate=rate)
     return update
 
 

@@ -13,15 +13,16 @@ connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from csmscheck.fuzz.cases import Case, make_case, rebuilt
-from csmscheck.fuzz.link import Collected, Link, LinkFailed
+from csmscheck.fuzz.link import BOOT, Collected, Link, LinkFailed
 from csmscheck.fuzz.minimise import smaller
-from csmscheck.fuzz.oracle import ERROR, RESULT, Verdict, judge
+from csmscheck.fuzz.oracle import ERROR, RESULT, Verdict, judge, read
 from csmscheck.fuzz.rules import RULES
 from csmscheck.fuzz.schema import station_actions
 from csmscheck.fuzz.sequences import run_sequences
@@ -100,6 +101,8 @@ class Fuzzer:
             verdict, got = await self.exchange(link, case)
             self.stats.frames += 1
             since_probe += 1
+            if case.action == "BootNotification" and case.category == "valid" and got.closed is None:
+                await self._boot_again(link, got)
             if verdict.breaches:
                 await self._record(link, case, verdict, got)
             if got.closed is not None or verdict.suspicious or since_probe >= self.options.probe_every:
@@ -107,6 +110,14 @@ class Fuzzer:
                 if not await self.probe(link, case):
                     return
             self._on_progress(self.stats, len(self.verdicts.findings()))
+
+    async def _boot_again(self, link: Link, got: Collected) -> None:
+        """A CSMS may answer a drawn BootNotification Pending or Rejected: boot again with the usual one, so
+        the frames that follow are not refused for the station's state."""
+        answer = read(got.frames[-1]) if got.frames else None
+        if not answer or answer[0] != 3 or not isinstance(answer[2], dict) or answer[2].get("status") != "Accepted":
+            with contextlib.suppress(LinkFailed):
+                await link.call(*BOOT[self.options.version])
 
     async def exchange(self, link: Link, case: Case) -> tuple[Verdict, Collected]:
         """Send ``case`` and judge what came back (a Heartbeat fences frames that may get no answer)."""
