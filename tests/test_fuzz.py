@@ -14,12 +14,13 @@ import pytest
 from csmscheck.bundled import BundledCsms
 from csmscheck.cli import main
 from csmscheck.csms.connection import StationConnection
+from csmscheck.fuzz import schema
 from csmscheck.fuzz.cases import make_case
 from csmscheck.fuzz.command import parse_budget
 from csmscheck.fuzz.minimise import smaller
 from csmscheck.fuzz.mutate import CATEGORIES, mutate
 from csmscheck.fuzz.runner import Fuzzer, FuzzOptions
-from csmscheck.fuzz.schema import request_schema, station_actions, valid_payload
+from csmscheck.fuzz.schema import NothingToFuzz, request_schema, station_actions, usable_actions, valid_payload
 from csmscheck.settings import load_settings
 from csmscheck.verdicts import Verdicts
 from csmscheck.wire.errors import ErrorCode
@@ -52,11 +53,39 @@ def test_valid_payloads_are_valid_and_each_mutation_breaks_its_schema(version: O
     for action in station_actions(version):
         for category in CATEGORIES:
             rng = random.Random(f"{action}{category}")
-            payload = valid_payload(version, action, rng)
+            payload = valid_payload(version, action, 7, rng)
             assert not validators(version).check(action, payload, response=False)
             mutated = mutate(request_schema(version, action), payload, category, rng)
             if mutated is not None and category != "control-characters":
                 assert validators(version).check(action, mutated[0], response=False), (action, category, mutated)
+
+
+def test_an_action_hypothesis_jsonschema_cannot_draw_falls_back_then_is_left_out(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    real, seen = schema.draw, []
+
+    def full_schema_fails(drawn: schema.Schema, size: int, seed: int) -> list[Any]:
+        seen.append(drawn)
+        if len(seen) == 1:  # the whole schema: the library gives up
+            raise ValueError("unsatisfiable pattern")
+        return real(drawn, size, seed)
+
+    monkeypatch.setattr(schema, "draw", full_schema_fails)
+    payloads = schema.payload_pool("2.0.1", "BootNotification", 123_456)
+    assert payloads and all(set(p) == {"chargingStation", "reason"} for p in payloads)
+    assert all(set(p["chargingStation"]) == {"model", "vendorName"} for p in payloads)
+    assert "from its required fields only" in caplog.text
+
+    def fails_with_fields(drawn: schema.Schema, size: int, seed: int) -> list[Any]:
+        if drawn.get("properties"):  # Authorize's schemas (whole and required only), never Heartbeat's {}
+            raise RecursionError("too deep")
+        return real(drawn, size, seed)
+
+    monkeypatch.setattr(schema, "draw", fails_with_fields)
+    assert usable_actions("2.0.1", ("Heartbeat", "Authorize"), 123_457) == ("Heartbeat",)
+    assert "Authorize is left out of the run" in caplog.text
+    with pytest.raises(NothingToFuzz):
+        usable_actions("2.0.1", ("Authorize",), 123_458)
 
 
 def test_a_frame_is_the_same_for_the_same_seed_and_number() -> None:

@@ -1,5 +1,6 @@
-"""One fuzz frame per index, drawn from ``Random((seed, index))`` so any frame can be made again from its seed
-and number: a valid CALL, a CALL whose payload breaks one constraint, or a framing fault."""
+"""One fuzz frame per index, drawn from ``Random((seed, index))`` and the seed's payload pools (``schema.py``)
+so any frame can be made again from its seed and number: a valid CALL, a CALL whose payload breaks one
+constraint, or a framing fault."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from csmscheck.fuzz.framing import framing_case
 from csmscheck.fuzz.mutate import CATEGORIES, Path, mutate
 from csmscheck.fuzz.oracle import ERROR, RESULT, Expectation
 from csmscheck.fuzz.rules import RULES, Rules
-from csmscheck.fuzz.schema import request_schema, valid_payload
+from csmscheck.fuzz.schema import request_schema, usable_actions, valid_payload
 from csmscheck.wire.errors import ErrorCode, error_code
 from csmscheck.wire.versions import OcppVersion
 
@@ -71,8 +72,8 @@ def make_case(version: OcppVersion, actions: list[str], seed: int, index: int) -
     rng = random.Random(f"{seed}:{version}:{index}")
     kind = rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
     uid = f"f{index}-{rng.getrandbits(32):08x}"
-    action = rng.choice(actions)
-    payload = valid_payload(version, action, rng)
+    action = rng.choice(usable_actions(version, tuple(actions), seed))
+    payload = valid_payload(version, action, seed, rng)
     if kind == "mutation":
         for category in rng.sample(CATEGORIES, len(CATEGORIES)):
             mutated = mutate(request_schema(version, action), payload, category, rng)

@@ -19,7 +19,7 @@ from csmscheck.fuzz.bundled_target import PASSWORD, start_bundled, station_ids
 from csmscheck.fuzz.link import LinkFailed
 from csmscheck.fuzz.report import write_reports
 from csmscheck.fuzz.runner import Fuzzer, FuzzOptions, Stats
-from csmscheck.fuzz.schema import station_actions
+from csmscheck.fuzz.schema import NothingToFuzz, station_actions
 from csmscheck.settings import Settings
 from csmscheck.verdicts import Verdicts
 from csmscheck.wire.versions import OcppVersion
@@ -101,7 +101,7 @@ async def fuzz_all(settings: Settings, versions: list[OcppVersion], actions: lis
                 progress.update(progress.task_ids[0], rate="")
                 try:
                     run = await fuzzer.run()
-                except LinkFailed as exc:  # the target refused the fuzzing station before any frame
+                except (LinkFailed, NothingToFuzz) as exc:  # refused before any frame, or nothing to send
                     raise ConfigError(str(exc)) from None
             stats = fuzzer.stats
             for rule in run.rules:
@@ -112,10 +112,12 @@ async def fuzz_all(settings: Settings, versions: list[OcppVersion], actions: lis
             runs.append({"ocpp": version, "frames": stats.frames, "probes": stats.probes,
                          "minimisation_frames": stats.minimisation_frames, "reconnects": stats.reconnects,
                          "duration_s": round(stats.elapsed, 3), "frames_per_minute": round(per_minute),
+                         "payload_pool_s": round(stats.pool_seconds, 3),
                          "findings": len(run.findings()), "categories": dict(sorted(stats.categories.items()))})
             print(f"csmscheck fuzz {version}: {stats.frames} frames in {stats.elapsed:.1f} s "
                   f"({per_minute:,.0f}/min), {len(run.rules)} rules, {len(run.failed_rules())} broken, "
-                  f"{len(run.findings())} distinct findings", file=sys.stderr)
+                  f"{len(run.findings())} distinct findings (payload pools drawn in {stats.pool_seconds:.1f} s)",
+                  file=sys.stderr)
     finally:
         if bundled is not None:
             await bundled.stop()

@@ -1,7 +1,8 @@
 """The fuzz run: a few stations per version, each sending one frame, judging its answer, sending the next.
 
 Throughput comes from several connections in parallel (the CSMS is kept busy while each
-station waits for its answer) and from cheap frames (seeded ``random`` drawing, orjson).
+station waits for its answer) and from cheap frames (seeded ``random`` picks and mutations of payloads
+drawn once per run by hypothesis-jsonschema, orjson).
 The liveness probe, a Heartbeat that must be answered with the time, follows every
 ``probe_every`` frames, every frame with a suspicious answer (InternalError, GenericError,
 none, a broken rule) and every frame that needs no answer (the Heartbeat's answer then
@@ -24,7 +25,7 @@ from csmscheck.fuzz.link import BOOT, Collected, Link, LinkFailed
 from csmscheck.fuzz.minimise import smaller
 from csmscheck.fuzz.oracle import ERROR, RESULT, Verdict, judge, read
 from csmscheck.fuzz.rules import RULES
-from csmscheck.fuzz.schema import station_actions
+from csmscheck.fuzz.schema import station_actions, usable_actions
 from csmscheck.fuzz.sequences import run_sequences
 from csmscheck.verdicts import Finding, Verdicts
 from csmscheck.wire.versions import OcppVersion
@@ -54,6 +55,7 @@ class Stats:
     probes: int = 0
     minimisation_frames: int = 0
     reconnects: int = 0
+    pool_seconds: float = 0.0  # drawing the valid payload pools, before the first frame (not in ``elapsed``)
     started: float = field(default_factory=time.monotonic)
     categories: dict[str, int] = field(default_factory=dict)
 
@@ -82,6 +84,10 @@ class Fuzzer:
         return self._next - 1
 
     async def run(self) -> Verdicts:
+        o, drawing = self.options, time.monotonic()
+        usable_actions(o.version, tuple(o.actions), o.seed)  # NothingToFuzz when no action has a payload
+        self.stats.pool_seconds = time.monotonic() - drawing
+        self.stats.started = time.monotonic()
         links = [Link(self.options.url, s, self.options.version, self.options.password, self.options.timeout)
                  for s in self.options.stations]
         await asyncio.gather(*(link.open() for link in links))

@@ -1,23 +1,32 @@
-"""The official request schemas of the station-to-CSMS actions, with ``$ref`` resolved, and valid payloads
-drawn from them.
+"""The official request schemas of the station-to-CSMS actions, with ``$ref`` resolved, and the valid
+payloads the fuzzer starts from, drawn by hypothesis-jsonschema.
 
-hypothesis-jsonschema (0.23.1, its latest release) fails on any object schema with the
-hypothesis this project uses (``'many' object has no attribute 'more'``), and drawing
-through hypothesis costs milliseconds per payload; so valid payloads are drawn here from a
-seeded ``random.Random`` in microseconds, and every one is checked against the compiled
-validator (``wire/schemas.py``) before it is used.
+Why a pool: hypothesis-jsonschema costs ~10-300 ms per payload on the nested 2.0.1 schemas
+(it canonicalises sub-schemas while drawing), far too slow for one draw per frame at
+>= 10,000 frames per minute. So each action gets a pool of ``POOL_SIZE`` payloads, drawn
+once when the run starts by a ``@given`` collector seeded from the run's ``--seed``
+(same seed, same pools, same frames); every frame then picks one with its own seeded
+``random.Random`` and mutates it. The schema the draws come from is narrowed where
+hypothesis would otherwise spend its time or miss (integers bounded to OCPP-J's int32,
+arrays to ``MAX_ITEMS`` items, no ``customData``), and each payload is still checked
+against the compiled validator (``wire/schemas.py``). An action whose schema the library
+cannot draw from falls back to its required fields only, then is left out, with a log line.
 """
 
 from __future__ import annotations
 
+import logging
 import random
-import string
+import zlib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import ocpp
 import orjson
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis_jsonschema import from_schema
 
 from csmscheck.wire.directions import STATION_INITIATED
 from csmscheck.wire.schemas import INT32_MAX, INT32_MIN, validators
@@ -25,8 +34,10 @@ from csmscheck.wire.versions import OcppVersion
 
 _DIRS: dict[OcppVersion, Path] = {"1.6": Path(ocpp.__file__).parent / "v16" / "schemas",
                                   "2.0.1": Path(ocpp.__file__).parent / "v201" / "schemas"}
-SAFE = string.ascii_letters + string.digits + "-_."
+POOL_SIZE = 10  # valid payloads per action: ~3 s to draw them all for 2.0.1 on one core
+MAX_ITEMS = 2  # array items drawn (or minItems); each item of the nested 2.0.1 arrays costs a lot to draw
 Schema = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 def station_actions(version: OcppVersion) -> list[str]:
@@ -67,62 +78,92 @@ def timestamp(rng: random.Random) -> str:
             + rng.choice(("Z", ".123Z", "+02:00", "-05:30")))
 
 
-def _string(schema: Schema, rng: random.Random) -> str:
-    if "enum" in schema:
-        return str(rng.choice(schema["enum"]))
-    if schema.get("format") == "date-time":
-        return timestamp(rng)
-    if schema.get("format") == "uri":
-        return "https://example.com/" + "".join(rng.choices(SAFE, k=rng.randint(0, 12)))
-    limit = schema.get("maxLength", 40)
-    length = rng.choice((1, min(limit, 8), limit)) if rng.random() < 0.5 else rng.randint(0, min(limit, 24))
-    alphabet = SAFE if rng.random() < 0.9 else SAFE + "äöüé€漢字 "
-    return "".join(rng.choices(alphabet, k=length))
+def drawable(schema: Schema) -> Schema:
+    """``schema`` narrowed for drawing: integers within int32, arrays of at most ``MAX_ITEMS``, no customData."""
+    def narrow(node: Any) -> Any:
+        if isinstance(node, list):
+            return [narrow(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: narrow(v) for k, v in node.items()}
+        if isinstance(node.get("properties"), dict):
+            node["properties"].pop("customData", None)  # vendor extensions: any JSON, never read by a CSMS
+        if node.get("type") == "integer":
+            node["minimum"] = max(node.get("minimum", INT32_MIN), INT32_MIN)
+            node["maximum"] = min(node.get("maximum", INT32_MAX), INT32_MAX)
+        if node.get("type") == "array":
+            node["maxItems"] = min(node.get("maxItems", MAX_ITEMS), max(MAX_ITEMS, node.get("minItems", 0)))
+        return node
+
+    return narrow(schema)  # type: ignore[no-any-return]
 
 
-def _integer(schema: Schema, rng: random.Random) -> int:
-    low = int(max(schema.get("minimum", INT32_MIN), INT32_MIN))
-    high = int(min(schema.get("maximum", INT32_MAX), INT32_MAX))
-    near = (max(low, 0), max(low, min(high, 1)), low, high)
-    return rng.choice(near) if rng.random() < 0.3 else rng.randint(max(low, 0), min(high, max(low, 0) + 1000))
+def required_only(schema: Schema) -> Schema:
+    """``schema`` with every optional property left out (the fallback when the whole schema cannot be drawn)."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: strip(v) for k, v in node.items()}
+        if isinstance(node.get("properties"), dict):
+            required = set(node.get("required", ()))
+            node["properties"] = {k: v for k, v in node["properties"].items() if k in required}
+        return node
+
+    return strip(schema)  # type: ignore[no-any-return]
 
 
-def _number(schema: Schema, rng: random.Random) -> float:
-    low = schema.get("minimum", 0)
-    value = float(rng.randint(int(low), int(low) + 1000))
-    return value if "multipleOf" in schema or rng.random() < 0.5 else value + 0.5
+def draw(schema: Schema, size: int, seed: int) -> list[Any]:
+    """Up to ``size`` payloads hypothesis-jsonschema draws from ``schema``, the same ones for the same seed."""
+    drawn: list[Any] = []
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=size, database=None, deadline=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.generate])
+    @given(from_schema(schema))
+    def collect(payload: Any) -> None:
+        drawn.append(payload)
+
+    collect()
+    return drawn
 
 
-def instance(schema: Schema, rng: random.Random, depth: int = 0) -> Any:
-    """One payload valid for ``schema`` (optional properties present about half the time)."""
-    kind = kind_of(schema)
-    if kind == "object":
-        properties: dict[str, Schema] = schema.get("properties", {})
-        required = set(schema.get("required", ()))
-        return {name: instance(sub, rng, depth + 1) for name, sub in properties.items()
-                if name in required or (depth < 6 and name != "customData" and rng.random() < 0.5)}
-    if kind == "array":
-        low = schema.get("minItems", 0)
-        high = min(schema.get("maxItems", low + 3), low + 3)
-        return [instance(schema.get("items", {}), rng, depth + 1) for _ in range(rng.randint(low, max(low, high)))]
-    if kind == "integer":
-        return _integer(schema, rng)
-    if kind == "number":
-        return _number(schema, rng)
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "":
-        return rng.choice(("", "text", 1, {"a": [1, "b"]}))
-    return _string(schema, rng)
-
-
-def valid_payload(version: OcppVersion, action: str, rng: random.Random) -> dict[str, Any]:
-    """A payload for ``action`` that its compiled validator accepts (a few draws at most)."""
-    schema = request_schema(version, action)
+@cache
+def payload_pool(version: OcppVersion, action: str, seed: int) -> tuple[dict[str, Any], ...]:
+    """The valid payloads of ``action`` for a run with ``seed``; empty when none could be drawn (logged)."""
     check = validators(version).check
-    payload: dict[str, Any] = {}
-    for _ in range(20):
-        payload = instance(schema, rng)
-        if not check(action, payload, response=False):
-            return payload
-    raise ValueError(f"no valid {action} payload drawn from its schema: {check(action, payload, response=False)}")
+    full = drawable(request_schema(version, action))
+    for label, schema in (("its schema", full), ("its required fields only", required_only(full))):
+        try:
+            drawn = draw(schema, POOL_SIZE, zlib.crc32(f"{seed}:{version}:{action}".encode()))
+        except Exception as exc:  # any failure of the library on one schema costs that action only, not the run
+            log.warning("csmscheck fuzz %s: hypothesis-jsonschema cannot draw %s from %s: %s: %s",
+                        version, action, label, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            continue
+        unique = {orjson.dumps(p, option=orjson.OPT_SORT_KEYS): p for p in drawn
+                  if isinstance(p, dict) and not check(action, p, response=False)}
+        if unique:
+            if schema is not full:
+                log.warning("csmscheck fuzz %s: %s payloads drawn from its required fields only", version, action)
+            return tuple(unique.values())
+        log.warning("csmscheck fuzz %s: no valid %s payload drawn from %s", version, action, label)
+    log.warning("csmscheck fuzz %s: %s is left out of the run (no valid payload)", version, action)
+    return ()
+
+
+class NothingToFuzz(Exception):
+    """No action of the run has a valid payload to start from."""
+
+
+def usable_actions(version: OcppVersion, actions: tuple[str, ...], seed: int) -> tuple[str, ...]:
+    """The ``actions`` with at least one valid payload drawn (their pools are built here, once per seed)."""
+    usable = tuple(a for a in actions if payload_pool(version, a, seed))
+    if not usable:
+        raise NothingToFuzz(f"no valid payload could be drawn for any of {', '.join(actions)} (OCPP {version})")
+    return usable
+
+
+def valid_payload(version: OcppVersion, action: str, seed: int, rng: random.Random) -> dict[str, Any]:
+    """One of the pooled payloads of ``action`` (the run's ``seed`` picks the pool, ``rng`` the payload)."""
+    return rng.choice(payload_pool(version, action, seed))
