@@ -129,6 +129,13 @@ def draw(schema: Schema, size: int, seed: int) -> list[Any]:
     return drawn
 
 
+def _encoded(payload: dict[str, Any]) -> bytes | None:
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a "number" beyond 64 bits: valid JSON, but no frame orjson (or most CSMSs) can carry
+        return None
+
+
 @cache
 def payload_pool(version: OcppVersion, action: str, seed: int) -> tuple[dict[str, Any], ...]:
     """The valid payloads of ``action`` for a run with ``seed``; empty when none could be drawn (logged)."""
@@ -141,8 +148,8 @@ def payload_pool(version: OcppVersion, action: str, seed: int) -> tuple[dict[str
             log.warning("csmscheck fuzz %s: hypothesis-jsonschema cannot draw %s from %s: %s: %s",
                         version, action, label, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
             continue
-        unique = {orjson.dumps(p, option=orjson.OPT_SORT_KEYS): p for p in drawn
-                  if isinstance(p, dict) and not check(action, p, response=False)}
+        valid = [p for p in drawn if isinstance(p, dict) and not check(action, p, response=False)]
+        unique = {text: p for p in valid if (text := _encoded(p)) is not None}
         if unique:
             if schema is not full:
                 log.warning("csmscheck fuzz %s: %s payloads drawn from its required fields only", version, action)
