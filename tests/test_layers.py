@@ -9,7 +9,8 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "src" / "csmscheck"
 LOWER = ("wire", "station", "csms", "checks", "trigger", "pki", "report", "verdicts")
-HIGHER = ("csmscheck.suite", "csmscheck.load", "csmscheck.fuzz", "csmscheck.scan", "csmscheck.cli")
+HIGHER = ("csmscheck.suite", "csmscheck.load", "csmscheck.fuzz", "csmscheck.scan", "csmscheck.replay",
+          "csmscheck.cli")
 
 
 def _imports(path: Path) -> list[str]:
@@ -41,4 +42,12 @@ def test_the_fuzzer_does_not_import_the_suite() -> None:
     wrong = [f"{path.relative_to(PACKAGE)} imports {name}"
              for path in sorted((PACKAGE / "fuzz").rglob("*.py")) for name in _imports(path)
              if name.startswith(("csmscheck.suite", "csmscheck.cli", "csmscheck.load", "csmscheck.scan"))]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_record_and_replay_do_not_import_the_suite() -> None:
+    wrong = [f"{path.relative_to(PACKAGE)} imports {name}"
+             for path in sorted((PACKAGE / "replay").rglob("*.py")) for name in _imports(path)
+             if name.startswith(("csmscheck.suite", "csmscheck.cli", "csmscheck.load", "csmscheck.fuzz",
+                                 "csmscheck.scan"))]
     assert not wrong, "\n".join(wrong)

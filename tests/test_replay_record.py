@@ -12,6 +12,7 @@ import websockets
 from conftest import DEFAULTS, PASSWORD, TIMEOUT, RunningCsms, boot_payload, wait_until_dropped
 from websockets.asyncio.server import Server
 
+from csmscheck.cli import main
 from csmscheck.replay.record import Recorder, listening_url, start_recorder
 from csmscheck.replay.sanitize import sanitize_files
 from csmscheck.replay.transcript import Event, file_name, read_transcript
@@ -119,3 +120,27 @@ def test_sanitize_replaces_every_secret_consistently(tmp_path: Path) -> None:
     assert first.header.path.endswith("/" + first.header.station)
     again = sanitize_files([other], tmp_path / "again", key=b"k")
     assert json.loads(read_transcript(again[0]).frames[0].text or "")[3]["idTag"] == pseudonym
+
+
+@pytest.mark.parametrize("argv", [
+    ["record", "--listen", "wss://127.0.0.1:0", "--upstream", "ws://127.0.0.1:1/ocpp"],
+    ["record", "--listen", "ws://127.0.0.1:0/x", "--upstream", "ws://127.0.0.1:1/ocpp"],
+    ["record", "--listen", "ws://127.0.0.1:0", "--upstream", "http://127.0.0.1:1/ocpp"],
+    ["sanitize", "no-such-file.jsonl"],
+])
+def test_bad_options_are_one_line_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("csmscheck: error: ") and error.count("\n") == 1
+
+
+def test_sanitize_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "CP1.jsonl"
+    source.write_text(json.dumps({"csmscheck_transcript": 1, "station": "CP1", "subprotocol": None, "path": "/CP1",
+                                  "recorded_at": "2026-01-01T00:00:00.000000Z"}) + "\n"
+                      + json.dumps({"t": "2026-01-01T00:00:00.000001Z", "from": "station",
+                                    "frame": '[2,"1","Authorize",{"idTag":"SECRET1"}]'}) + "\n")
+    assert main(["sanitize", str(source), "--out", str(tmp_path / "out"), "--key", "k", "--keep-station-ids"]) == 0
+    assert "1 transcript(s)" in capsys.readouterr().out
+    cleaned = (tmp_path / "out" / "CP1.jsonl").read_text()
+    assert "SECRET1" not in cleaned and '"station":"CP1"' in cleaned
