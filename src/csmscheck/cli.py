@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     _load_parser(commands)
     _fuzz_parser(commands)
     _scan_parser(commands)
+    _replay_parser(commands)
     _record_parsers(commands)
     return parser
 
@@ -83,6 +84,18 @@ def _record(args: argparse.Namespace) -> int:
     from csmscheck.replay.record_cli import run_record, run_sanitize
 
     return run_record(args) if args.command == "record" else run_sanitize(args)
+
+
+def _replay_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from csmscheck.replay.replay_cli import add_parser
+
+    add_parser(commands)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from csmscheck.replay.replay_cli import run
+
+    return run(args)
 
 
 def _fuzz_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -160,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _load(args)
         if args.command == "scan":
             return _scan(args)
+        if args.command == "replay":
+            return _replay(args)
         if args.command in ("record", "sanitize"):
             return _record(args)
         return _certs(args)

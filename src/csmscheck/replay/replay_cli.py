@@ -1,0 +1,58 @@
+"""The ``replay`` command: options checked (one-line errors), then the transcripts played."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from csmscheck.errors import ConfigError
+from csmscheck.replay.runner import ANSWER_TIMEOUT_S, ReplayOptions, run_replay
+from csmscheck.replay.transcript import TranscriptError, read_transcript
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = commands.add_parser(
+        "replay", help="play recorded station traffic against a CSMS and compare its answers with the recorded ones",
+        description="Plays the station side of each transcript (default: against the bundled reference CSMS with "
+                    "the transcripts' stations provisioned), answers the CSMS's calls as the recorded station did "
+                    "and reports every difference in the CSMS's answers by frame and JSON path (timestamps, "
+                    "message ids and 1.6 transaction ids are allowed to differ). Exit 1 on differences.")
+    replay.add_argument("transcripts", nargs="+", type=Path, metavar="TRANSCRIPT")
+    replay.add_argument("--target", help="ws:// or wss:// URL of the CSMS (the station id is appended)")
+    replay.add_argument("--password", help="basic-auth password of the stations (with --target)")
+    replay.add_argument("--speed", default="max", help="1: the recorded timing; max (default): no pauses")
+    replay.add_argument("--timeout", type=float, default=ANSWER_TIMEOUT_S,
+                        help=f"seconds to wait for each answer or call of the CSMS ({ANSWER_TIMEOUT_S:g})")
+    replay.add_argument("--update-golden", action="store_true",
+                        help="rewrite the transcripts' CSMS answers with the new ones (exit 0 unless one stopped)")
+    replay.add_argument("--report-dir", type=Path, default=Path("csmscheck-replay"), help="where reports go")
+
+
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not speed > 0:
+        raise ConfigError(f"--speed {text}: give 1 (the recorded timing), another factor such as 2, or max")
+    return speed
+
+
+def run(args: argparse.Namespace) -> int:
+    speed = _speed(args.speed)
+    if args.target is not None:
+        split = urlsplit(args.target)
+        if split.scheme not in ("ws", "wss") or not split.hostname:
+            raise ConfigError(f"--target {args.target}: give a ws:// or wss:// URL")
+    if not args.timeout > 0:
+        raise ConfigError(f"--timeout {args.timeout:g}: give a positive number of seconds")
+    for path in args.transcripts:
+        try:
+            read_transcript(path)
+        except (OSError, TranscriptError) as exc:
+            raise ConfigError(f"{path}: not a readable transcript ({exc})") from None
+    return run_replay(ReplayOptions(args.transcripts, args.target, args.password, speed, args.update_golden,
+                                    args.report_dir, args.timeout))
