@@ -144,3 +144,43 @@ def test_sanitize_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert "1 transcript(s)" in capsys.readouterr().out
     cleaned = (tmp_path / "out" / "CP1.jsonl").read_text()
     assert "SECRET1" not in cleaned and '"station":"CP1"' in cleaned
+
+
+async def test_text_binary_and_close_codes_pass_unchanged(tmp_path: Path) -> None:
+    """Against a bare upstream that echoes: odd spacing and non-ASCII text, a binary frame, a close with 4001."""
+
+    async def echo(connection: websockets.asyncio.server.ServerConnection) -> None:
+        async for message in connection:
+            if message == "bye":
+                await connection.close(4001, "done here")
+                return
+            await connection.send(message)
+
+    text = '[2, "1",\t"DataTransfer", {"vendorId": "ä€😀", "data": " x "}]  '
+    async with websockets.serve(echo, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("ocpp2.0.1")]) as upstream:
+        recorder = Recorder(listening_url(upstream) + "/ocpp", tmp_path)
+        server = await start_recorder("ws://127.0.0.1:0", recorder)
+        try:
+            async with websockets.connect(listening_url(server) + "/x/CP%201", subprotocols=[
+                    websockets.Subprotocol("ocpp1.6"), websockets.Subprotocol("ocpp2.0.1")]) as station:
+                assert station.subprotocol == "ocpp2.0.1"
+                await station.send(text)
+                assert await station.recv() == text
+                await station.send(b"\x00\x01\xfe")
+                assert await station.recv() == b"\x00\x01\xfe"
+                await station.send("bye")
+                with pytest.raises(websockets.ConnectionClosed):
+                    await station.recv()
+                assert station.close_code == 4001 and station.close_reason == "done here"
+            assert await asyncio.wait_for(recorder.closed.get(), TIMEOUT) == "CP 1"
+        finally:
+            server.close()
+            await server.wait_closed()
+            recorder.close_files()
+    transcript = read_transcript(tmp_path / "CP%201.jsonl")
+    assert transcript.header.path == "/x/CP%201" and transcript.header.subprotocol == "ocpp2.0.1"
+    assert [(f.side, f.text, f.data) for f in transcript.frames] == [
+        ("station", text, None), ("csms", text, None), ("station", None, b"\x00\x01\xfe"),
+        ("csms", None, b"\x00\x01\xfe"), ("station", "bye", None)]
+    closing = transcript.entries[-1]
+    assert isinstance(closing, Event) and (closing.code, closing.reason) == (4001, "done here")
