@@ -77,6 +77,15 @@ class Recorder:
         self._pending[connection] = upstream
         return None
 
+    async def process_response(self, connection: ServerConnection, request: Request,
+                               response: Response) -> Response | None:
+        """An upgrade that fails after the upstream accepted (the station's offer refused): close the upstream."""
+        upstream = self._pending.get(connection) if response.status_code != 101 else None
+        if upstream is not None:
+            del self._pending[connection]
+            await upstream.close()
+        return None
+
     def select_subprotocol(self, connection: ServerConnection,
                            subprotocols: Sequence[websockets.Subprotocol]) -> websockets.Subprotocol | None:
         upstream = self._pending.get(connection)
@@ -125,6 +134,7 @@ async def start_recorder(listen: str, recorder: Recorder) -> Server:
     split = urlsplit(listen)
     return await websockets.serve(recorder.handle, split.hostname or "127.0.0.1", split.port or 0,
                                   process_request=recorder.process_request,
+                                  process_response=recorder.process_response,
                                   select_subprotocol=recorder.select_subprotocol,
                                   compression=None, ping_interval=None, max_size=None)
 
