@@ -12,12 +12,16 @@ from typing import Any
 
 import pytest
 from faults import patch_handler
+from websockets import Subprotocol
+from websockets.asyncio.server import ServerConnection, serve
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.cli import main
 from csmscheck.csms.process import DEFAULT_PASSWORD
 from csmscheck.replay import transcript as tx
 from csmscheck.replay.compare import Difference, TransactionIds, compare_answer, diff_documents
+from csmscheck.replay.player import Played, play
+from csmscheck.replay.record import Recorder, listening_url, start_recorder
 from csmscheck.replay.runner import ReplayOptions, provision, run_replay
 from csmscheck.settings import load_settings
 from csmscheck.station.session import StationSession
@@ -183,3 +187,94 @@ def test_the_command_line_replays_against_a_given_target(recorded: Path, tmp_pat
     finally:
         csms.stop()
     assert _report(tmp_path)["summary"]["speed"] == 1.0
+
+
+async def _record_through_the_proxy(csms: BundledCsms, out: Path) -> None:
+    """The 2.0.1 virtual station's session through ``csmscheck record``'s proxy to the bundled CSMS."""
+    header = tx.Header("CP201_SP1", subprotocol_of("2.0.1"), "/ocpp/CP201_SP1", _now())
+    await provision(csms.endpoints.api, [tx.Transcript(header, [])], DEFAULT_PASSWORD)
+    recorder = Recorder(csms.endpoints.ws, out)
+    server = await start_recorder("ws://127.0.0.1:0", recorder)
+    try:
+        session = StationSession("CP201_SP1", "2.0.1")
+        await session.connect(listening_url(server) + "/ocpp", password=DEFAULT_PASSWORD)
+        await session.call("BootNotification", {"reason": "PowerUp",
+                                                "chargingStation": {"model": "Virtual", "vendorName": "csmscheck"}})
+        await session.call("StatusNotification", {"timestamp": _now(), "connectorStatus": "Available", "evseId": 1,
+                                                  "connectorId": 1})
+        await session.call("Authorize", {"idToken": {"idToken": "A0000001", "type": "ISO14443"}})
+        await session.call("Heartbeat", {})
+        await session.close()
+        assert await asyncio.wait_for(recorder.closed.get(), 10) == "CP201_SP1"
+    finally:
+        server.close()
+        await server.wait_closed()
+        recorder.close_files()
+
+
+def test_a_transcript_recorded_through_the_proxy_replays_clean_and_shows_a_patch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    csms = BundledCsms(load_settings(environ={}))
+    try:
+        asyncio.run(_record_through_the_proxy(csms, tmp_path / "transcripts"))
+    finally:
+        csms.stop()
+    recorded = tmp_path / "transcripts" / tx.file_name("CP201_SP1")
+    assert run_replay(_options([recorded], tmp_path / "clean")) == 0
+    patch_handler(monkeypatch, "2.0.1", "BootNotification", lambda _req, resp: resp.update(status="Pending"))
+    assert run_replay(_options([recorded], tmp_path / "patched")) == 1
+    texts = [d["text"] for d in _report(tmp_path / "patched")["summary"]["transcripts"][0]["differences"]]
+    assert texts == ['frame 2 BootNotification: /status: recorded "Accepted", got "Pending"']
+
+
+NOW = "2026-11-29T08:00:00.000000Z"
+VARIABLES = {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}
+RESULT = {"getVariableResult": [{"attributeStatus": "Accepted", "attributeValue": "300",
+                                 "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}
+
+
+def _hand_written() -> tx.Transcript:
+    frames = [("station", [2, "b1", "BootNotification", {"reason": "PowerUp",
+                                                         "chargingStation": {"model": "V", "vendorName": "x"}}]),
+              ("csms", [3, "b1", {"currentTime": NOW, "interval": 300, "status": "Accepted"}]),
+              ("csms", [2, "c1", "GetVariables", VARIABLES]),
+              ("station", [3, "c1", RESULT]),
+              ("station", [2, "h1", "Heartbeat", {}]),
+              ("csms", [3, "h1", {"currentTime": NOW}])]
+    entries: list[tx.Entry] = [tx.Event(NOW, "open")]
+    entries += [tx.Frame(NOW, side, text=json.dumps(frame)) for side, frame in frames]  # type: ignore[arg-type]
+    return tx.Transcript(tx.Header("FAKE1", "ocpp2.0.1", "/ocpp/FAKE1", NOW), [*entries, tx.Event(NOW, "close")])
+
+
+async def _against_a_scripted_csms(sends_call: bool) -> tuple[Played, list[Any]]:
+    """A CSMS that answers the boot, sends GetVariables (or not) and answers the heartbeat."""
+    answers: list[Any] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        boot = json.loads(await ws.recv())
+        await ws.send(json.dumps([3, boot[1], {"currentTime": "2030-01-01T00:00:00Z", "interval": 300,
+                                               "status": "Accepted"}]))
+        if sends_call:
+            await ws.send(json.dumps([2, "new-id", "GetVariables", VARIABLES]))
+            answers.append(json.loads(await ws.recv()))
+        heartbeat = json.loads(await ws.recv())
+        await ws.send(json.dumps([3, heartbeat[1], {"currentTime": "2030-01-01T00:00:01Z"}]))
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp2.0.1")]) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        played = await play(_hand_written(), f"ws://127.0.0.1:{port}/ocpp", password=None, speed=None, timeout=1.0)
+    return played, answers
+
+
+def test_the_csms_calls_are_answered_as_the_recorded_station_answered() -> None:
+    played, answers = asyncio.run(_against_a_scripted_csms(sends_call=True))
+    assert played.error is None and played.differences == []
+    assert answers == [[3, "new-id", RESULT]]  # the CSMS's own message id, the recorded answer
+    assert (played.calls_sent, played.csms_calls) == (2, 1)
+
+
+def test_a_call_the_csms_no_longer_sends_is_a_difference() -> None:
+    played, _ = asyncio.run(_against_a_scripted_csms(sends_call=False))
+    assert [str(d) for d in played.differences] == [
+        "frame 4 GetVariables: /: the CSMS did not send this call within 1 s"]
