@@ -14,6 +14,7 @@ import httpx
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.process import DEFAULT_PASSWORD
+from csmscheck.errors import ConfigError
 from csmscheck.replay.player import Played, play, version_of
 from csmscheck.replay.report import write_reports
 from csmscheck.replay.transcript import Frame, Transcript, read_transcript, write_transcript
@@ -74,7 +75,7 @@ async def provision(api: str, transcripts: list[Transcript], password: str | Non
                     "securityProfile": 1, "password": password}
             response = await client.post("/api/stations", json=body)
             if response.status_code not in (201, 409):
-                raise RuntimeError(f"the bundled CSMS refused station {transcript.header.station}: "
+                raise ConfigError(f"the bundled CSMS refused station {transcript.header.station}: "
                                    f"{response.status_code} {response.text[:200]}")
 
 
