@@ -35,6 +35,7 @@ import httpx
 from csmscheck.pki.certificates import load_pem_chain
 from csmscheck.pki.firmware import firmware_signature_valid
 from csmscheck.station.session import StationSession
+from csmscheck.station.timing import scenario_wait
 from csmscheck.timestamps import parse_time
 from csmscheck.wire import CallError
 
@@ -411,9 +412,7 @@ def _now() -> datetime:
 
 async def _until(moment: datetime) -> None:
     """Wait for a scheduled time (a real wait: the station acts at that time), at most MAX_SCHEDULE_WAIT."""
-    delay = (moment - _now()).total_seconds()
-    if delay > 0:
-        await asyncio.sleep(min(delay, MAX_SCHEDULE_WAIT))
+    await scenario_wait(min((moment - _now()).total_seconds(), MAX_SCHEDULE_WAIT))
 
 
 __all__ = ["FirmwareScript", "Notified", "PublishScript", "StationFirmware", "serve_firmware"]
