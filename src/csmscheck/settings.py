@@ -348,9 +348,9 @@ def _check(settings: Settings) -> None:
     for name, allowed in _ENUM_SETTINGS.items():
         if getattr(settings, name) not in allowed:
             raise ConfigError(f"setting {name} ({ENV_NAMES[name]}) must be one of {', '.join(allowed)}")
-    if not 0 < settings.charging_profile_id < 2**31:
-        raise ConfigError("setting charging_profile_id (CONFIGURED_CHARGING_PROFILE_ID) must be a positive "
-                          "32-bit integer")
+    for name in ("charging_profile_id", "display_message_id"):  # ids the CSMS is asked to send
+        if not 0 < getattr(settings, name) < 2**31:
+            raise _must(name, "a positive 32-bit integer", str(getattr(settings, name)))
     for name in ("expiry_date_offset", "stack_level", "schedule_duration", "start_period", "max_setup_failures",
                  "heartbeat_interval", "pending_interval"):
         if (getattr(settings, name) or 0) < 0:
@@ -411,8 +411,6 @@ def _check_certificate_subject(settings: Settings) -> None:
 
 def _check_display_message(settings: Settings) -> None:
     """Block O: what SetDisplayMessage can carry (MessageContentType: content 512, language 8 characters)."""
-    if not 0 < settings.display_message_id < 2**31:
-        raise _must("display_message_id", "a positive 32-bit integer", str(settings.display_message_id))
     if len(settings.message_content) > 512:
         raise _must("message_content", "at most 512 characters", f"{len(settings.message_content)} characters")
     if len(settings.message_language) > 8:
