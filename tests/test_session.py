@@ -4,12 +4,10 @@ the transcript holds connection events, reports follow accepted report requests.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 
-import orjson
 import pytest
 import websockets
+from scripted_csms import csms_asking, scripted_csms
 from websockets.asyncio.server import ServerConnection, serve
 
 from csmscheck.errors import ConnectionLost, StepFailed
@@ -20,16 +18,7 @@ from csmscheck.station.station import Endpoint, Station
 from csmscheck.station.v201 import availability_event
 from csmscheck.wire import CallResult, encode
 
-Script = Callable[[ServerConnection], Awaitable[None]]
 LONG = 30.0  # a deadline no test may reach: a step that waited it out would hang the test
-
-
-@asynccontextmanager
-async def scripted_csms(script: Script) -> AsyncIterator[str]:
-    """A WebSocket server on a free loopback port that runs ``script`` for each connection."""
-    async with serve(script, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("ocpp2.0.1")]) as server:
-        port = server.sockets[0].getsockname()[1]
-        yield f"ws://127.0.0.1:{port}"
 
 
 async def connected(url: str, timeout: float = LONG) -> StationSession:
@@ -156,25 +145,12 @@ def _station(url: str) -> Station:
     return Station("CS1", "2.0.1", load_settings(environ={}), Endpoint(url))
 
 
-async def _csms_asking(request: list[object], frames: list[list[object]], count: int) -> Script:
-    async def script(ws: ServerConnection) -> None:
-        await ws.send(orjson.dumps(request).decode())
-        async for text in ws:
-            frame = orjson.loads(text)
-            frames.append(frame)
-            if frame[0] == 2:
-                await ws.send(orjson.dumps([3, frame[1], {}]).decode())
-            if len(frames) == count:
-                await ws.close()
-    return script
-
-
 async def test_an_accepted_base_report_request_is_followed_by_the_report() -> None:
     frames: list[list[object]] = []
     request = [2, "r1", "GetBaseReport", {"requestId": 7, "reportBase": "FullInventory"}]
     parts = -(-len(DeviceModel().report_data()) // 8)  # 8 items a message
     assert parts > 1
-    async with scripted_csms(await _csms_asking(request, frames, 1 + parts)) as url:
+    async with csms_asking([request], frames, 1 + parts) as url:
         station = _station(url)
         station.device_model.set("DeviceDataCtrlr", "ItemsPerMessage", "8", "GetReport")
         await station.connect()
@@ -190,7 +166,7 @@ async def test_an_accepted_base_report_request_is_followed_by_the_report() -> No
 async def test_a_custom_report_of_nothing_is_an_empty_result_set_and_sends_nothing() -> None:
     frames: list[list[object]] = []
     request = [2, "r2", "GetReport", {"requestId": 8, "componentVariable": [{"component": {"name": "Nothing"}}]}]
-    async with scripted_csms(await _csms_asking(request, frames, 1)) as url:
+    async with csms_asking([request], frames, 1) as url:
         station = _station(url)
         await station.connect()
         await station.session.wait_closed(5)
@@ -200,7 +176,7 @@ async def test_a_custom_report_of_nothing_is_an_empty_result_set_and_sends_nothi
 async def test_a_case_that_plays_the_report_itself_gets_no_automatic_one() -> None:
     frames: list[list[object]] = []
     request = [2, "r3", "GetBaseReport", {"requestId": 9, "reportBase": "SummaryInventory"}]
-    async with scripted_csms(await _csms_asking(request, frames, 2)) as url:
+    async with csms_asking([request], frames, 2) as url:
         station = _station(url)
         await station.connect()
         async with station.expect("GetBaseReport", reply={"status": "Accepted"}):

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
-import websockets
-from websockets.asyncio.server import ServerConnection, serve
+from scripted_csms import csms_asking
 
 from csmscheck.settings import load_settings
 from csmscheck.station.charging_profiles import ChargingProfiles
@@ -190,25 +186,6 @@ def test_an_unknown_evse_has_no_composite_schedule() -> None:
 
 
 # -- over the wire --------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def csms_asking(calls: list[list[Any]], frames: list[list[Any]], count: int) -> AsyncIterator[str]:
-    """A CSMS that sends ``calls``, answers every CALL of the station with {} and closes after ``count`` frames."""
-
-    async def script(ws: ServerConnection) -> None:
-        for call in calls:
-            await ws.send(orjson.dumps(call).decode())
-        async for text in ws:
-            frame = orjson.loads(text)
-            frames.append(frame)
-            if frame[0] == 2:
-                await ws.send(orjson.dumps([3, frame[1], {}]).decode())
-            if len(frames) == count:
-                await ws.close()
-
-    async with serve(script, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("ocpp2.0.1")]) as server:
-        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
 
 
 async def test_the_station_answers_by_policy_and_sends_the_report_it_accepted() -> None:

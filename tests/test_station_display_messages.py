@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from test_station_charging_profiles import csms_asking
+from scripted_csms import csms_asking
 
 from csmscheck.settings import load_settings
 from csmscheck.station.device_model import DeviceModel
