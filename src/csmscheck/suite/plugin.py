@@ -25,7 +25,7 @@ from csmscheck.settings import Settings, SettingWarning, load_settings
 from csmscheck.station.session import connect_failure
 from csmscheck.station.station import Endpoint, Station
 from csmscheck.suite.capabilities import Capabilities, load_capabilities
-from csmscheck.suite.marks import case_of, selected, valid_selection_token
+from csmscheck.suite.marks import E2E, QUIRKS, case_of, selected, valid_selection_token
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.recorder import Recorder, frame_printer
 from csmscheck.suite.watchdog import Watchdog
@@ -68,6 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--csms-strict", action="store_true", default=None,
                     help="fail a case whose csmscheck checks (findings) were not met")
     group.addoption("--csms-pace", type=float, help="seconds to pause between cases")
+    group.addoption("--csms-quirks", action="append", default=[], metavar="NAME",
+                    help="run the quirks set of a vendor-behaviour profile (repeatable) instead of the suite")
     group.addoption("--csms-shuffle", type=int, metavar="SEED",
                     help="run the cases in a random order drawn from SEED (the same seed, the same order)")
 
@@ -111,11 +113,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the selected cases, in OCTT order: 2.0.1 blocks A–P, then 1.6 by test id."""
     selection = config.getoption("csms_select")
+    quirks_run = bool(config.getoption("csms_quirks"))  # the quirks sets run alone, and only when asked for
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         case = case_of(item)
-        (keep if case is None or selected(case, selection) else drop).append(item)
+        wanted = case is None or ((case.block == QUIRKS) == quirks_run and selected(case, selection))
+        (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = sorted(keep, key=_octt_order)
@@ -155,7 +159,8 @@ def _octt_order(item: pytest.Item) -> tuple[int, tuple[tuple[int, int | str], ..
     case = case_of(item)
     if case is None:
         return (0, ())
-    return (1 if case.version == "2.0.1" else 2, natural_key(case.id))
+    own_set = case.block in (E2E, QUIRKS)  # after the version's OCTT and csmscheck cases
+    return (1 if case.version == "2.0.1" else 2, ((int(own_set), ""), *natural_key(case.id)))
 
 
 @pytest.hookimpl(wrapper=True)
