@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ssl
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from csmscheck.pki.ca import Pki
 
 __all__ = ["OCPP_TLS12_CIPHERS", "client_ssl_context", "client_ssl_context_from_pem", "peer_common_name",
-           "server_ssl_context"]
+           "server_ssl_context", "server_ssl_context_from_files"]
 
 MINIMUM_TLS_VERSION = ssl.TLSVersion.TLSv1_2
 # TLS 1.2 suites OCPP's security profiles require a CSMS to offer (OpenSSL names of
@@ -29,23 +30,32 @@ def server_ssl_context(pki: Pki, *, require_client_cert: bool) -> ssl.SSLContext
     algorithms / cipher suites. With ``require_client_cert`` the peer must
     present a certificate issued by the PKI's CA (the only trust anchor).
     """
+    return server_ssl_context_from_files([(pki.server_rsa_cert, pki.server_rsa_key),
+                                          (pki.server_ecdsa_cert, pki.server_ecdsa_key)],
+                                         client_ca=pki.ca_cert if require_client_cert else None)
+
+
+def server_ssl_context_from_files(chains: Sequence[tuple[Path, Path]], *, client_ca: Path | None) -> ssl.SSLContext:
+    """Server context presenting each (certificate, key) of ``chains``; with ``client_ca`` the peer must present
+    a certificate issued by it. Raises ``OSError``/``ssl.SSLError`` for an unreadable file or a key that does not
+    match its certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = MINIMUM_TLS_VERSION
     context.set_ciphers(OCPP_TLS12_CIPHERS)
-    context.load_cert_chain(pki.server_rsa_cert, pki.server_rsa_key)
-    context.load_cert_chain(pki.server_ecdsa_cert, pki.server_ecdsa_key)
-    if require_client_cert:
+    for cert, key in chains:
+        context.load_cert_chain(cert, key)
+    if client_ca is not None:
         context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(cafile=pki.ca_cert)
+        context.load_verify_locations(cafile=client_ca)
     else:
         context.verify_mode = ssl.CERT_NONE
     return context
 
 
 def client_ssl_context(
-    ca_cert: Path, cert: Path | None = None, key: Path | None = None
+    ca_cert: Path | None, cert: Path | None = None, key: Path | None = None
 ) -> ssl.SSLContext:
-    """Client context trusting only ``ca_cert``, with hostname checking.
+    """Client context trusting only ``ca_cert`` (None: the system's trust store), with hostname checking.
 
     ``cert``/``key`` optionally add a client certificate (``key`` may be
     omitted when the certificate file also contains the key).
@@ -56,7 +66,10 @@ def client_ssl_context(
     context.minimum_version = MINIMUM_TLS_VERSION
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(cafile=ca_cert)
+    if ca_cert is None:
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    else:
+        context.load_verify_locations(cafile=ca_cert)
     if cert is not None:
         context.load_cert_chain(cert, key)
     return context

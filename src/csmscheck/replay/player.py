@@ -9,6 +9,7 @@ is due, the player waits (with the same deadline) until the CSMS has sent that c
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -91,10 +92,11 @@ class Player:
     """One transcript against one CSMS (``base_url`` + ``/<station id>``)."""
 
     def __init__(self, transcript: Transcript, base_url: str, *, password: str | None, speed: float | None,
-                 timeout: float) -> None:
+                 timeout: float, ssl_context: ssl.SSLContext | None = None) -> None:
         self.transcript = transcript
         self.base_url = base_url
         self.password = password
+        self.ssl_context = ssl_context
         self.speed = speed  # None: as fast as the CSMS answers
         self.timeout = timeout
         self.version = version_of(transcript)
@@ -146,7 +148,7 @@ class Player:
                                      validate=False, transcript=True)
             session.replies = {action: self._reply(action) for action in self.index.replies}
             subprotocol = self.transcript.header.subprotocol
-            await session.connect(self.base_url, password=self.password,
+            await session.connect(self.base_url, password=self.password, ssl_context=self.ssl_context,
                                   subprotocols=[subprotocol] if subprotocol else [])
             self._session = session
             self._sessions.append(session)
@@ -233,5 +235,6 @@ def _golden(recorded: Answer, got: Answer, assigns_transaction_id: bool) -> Answ
 
 
 async def play(transcript: Transcript, base_url: str, *, password: str | None, speed: float | None,
-               timeout: float) -> Played:
-    return await Player(transcript, base_url, password=password, speed=speed, timeout=timeout).play()
+               timeout: float, ssl_context: ssl.SSLContext | None = None) -> Played:
+    return await Player(transcript, base_url, password=password, speed=speed, timeout=timeout,
+                        ssl_context=ssl_context).play()

@@ -3,11 +3,14 @@
 A station connecting at ``<listen>/<anything>/<station id>`` is connected to ``<upstream>/<station id>`` with
 the subprotocols it offered and its ``Authorization`` header; its upgrade is answered with the subprotocol the
 upstream chose, or refused with the upstream's status. Frames go both ways unchanged; closes are relayed.
+Either side may be TLS (wss://): the proxy terminates it, so it sees every frame; a station's client certificate
+is checked at the proxy and the proxy presents its own to the CSMS (a station's private key never reaches it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ from websockets.asyncio.server import Server, ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from csmscheck.replay.transcript import Side, append_event, append_frame, file_name, write_header
+from csmscheck.replay.transcript import Proxy, Side, append_event, append_frame, file_name, write_header
 
 _UNSENDABLE = {1005, 1006, 1015}  # close codes that only ever describe a close, never go on the wire
 
@@ -45,6 +48,8 @@ class Recorder:
     upstream: str
     out: Path
     open_timeout: float = 10.0
+    upstream_ssl: ssl.SSLContext | None = None  # for a wss:// upstream (None: the default context)
+    proxy: Proxy | None = None  # what the transcript headers say about the proxy
     _pending: dict[ServerConnection, ClientConnection] = field(default_factory=dict)
     _files: dict[str, TextIO] = field(default_factory=dict)
     closed: asyncio.Queue[str] = field(default_factory=asyncio.Queue)  # station ids, as their connections end
@@ -57,7 +62,7 @@ class Recorder:
         exists = target.exists() and target.stat().st_size > 0
         handle = target.open("a", encoding="utf-8")
         if not exists:
-            write_header(handle, station, subprotocol, path)
+            write_header(handle, station, subprotocol, path, proxy=self.proxy)
         self._files[station] = handle
         return handle
 
@@ -68,7 +73,8 @@ class Recorder:
         try:
             upstream = await websockets.connect(
                 upstream_url(self.upstream, request.path), subprotocols=offered or None, additional_headers=headers,
-                compression=None, proxy=None, open_timeout=self.open_timeout, ping_interval=None, max_size=None)
+                compression=None, proxy=None, open_timeout=self.open_timeout, ping_interval=None, max_size=None,
+                ssl=self.upstream_ssl or urlsplit(self.upstream).scheme == "wss" or None)
         except websockets.InvalidStatus as exc:
             refused = exc.response
             return Response(refused.status_code, refused.reason_phrase, Headers(), refused.body or b"")
@@ -130,25 +136,29 @@ class Recorder:
         self._files.clear()
 
 
-async def start_recorder(listen: str, recorder: Recorder) -> Server:
+async def start_recorder(listen: str, recorder: Recorder, ssl_context: ssl.SSLContext | None = None) -> Server:
+    """Accept stations on ``listen`` (over TLS with ``ssl_context``)."""
     split = urlsplit(listen)
     return await websockets.serve(recorder.handle, split.hostname or "127.0.0.1", split.port or 0,
                                   process_request=recorder.process_request,
                                   process_response=recorder.process_response,
-                                  select_subprotocol=recorder.select_subprotocol,
+                                  select_subprotocol=recorder.select_subprotocol, ssl=ssl_context,
                                   compression=None, ping_interval=None, max_size=None)
 
 
-def listening_url(server: Server) -> str:
+def listening_url(server: Server, scheme: str = "ws") -> str:
     host, port = next(iter(server.sockets)).getsockname()[:2]
-    return f"ws://{host}:{port}"
+    return f"{scheme}://{host}:{port}"
 
 
-async def record(listen: str, upstream: str, out: Path, stop: asyncio.Event) -> None:
+async def record(listen: str, upstream: str, out: Path, stop: asyncio.Event, *,
+                 listen_ssl: ssl.SSLContext | None = None, upstream_ssl: ssl.SSLContext | None = None,
+                 proxy: Proxy | None = None) -> None:
     """Proxy and record until ``stop`` is set."""
-    recorder = Recorder(upstream, out)
-    server = await start_recorder(listen, recorder)
-    print(f"recording on {listening_url(server)} -> {upstream}, transcripts in {out}", flush=True)
+    recorder = Recorder(upstream, out, upstream_ssl=upstream_ssl, proxy=proxy)
+    server = await start_recorder(listen, recorder, listen_ssl)
+    shown = listening_url(server, "wss" if listen_ssl is not None else "ws")
+    print(f"recording on {shown} -> {upstream}, transcripts in {out}", flush=True)
     try:
         await stop.wait()
     finally:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from csmscheck.errors import ConfigError
 from csmscheck.replay.runner import ANSWER_TIMEOUT_S, ReplayOptions, run_replay
+from csmscheck.replay.tls_options import Option, client_context
 from csmscheck.replay.transcript import TranscriptError, read_transcript
 
 
@@ -21,6 +22,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     replay.add_argument("transcripts", nargs="+", type=Path, metavar="TRANSCRIPT")
     replay.add_argument("--target", help="ws:// or wss:// URL of the CSMS (the station id is appended)")
     replay.add_argument("--password", help="basic-auth password of the stations (with --target)")
+    replay.add_argument("--ca", type=Path, metavar="FILE",
+                        help="PEM CA that issued the CSMS's certificate (wss:// --target; default: the system's "
+                             "trust store)")
+    replay.add_argument("--cert", type=Path, metavar="FILE",
+                        help="PEM client certificate for a profile-3 CSMS (wss:// --target; for every transcript)")
+    replay.add_argument("--key", type=Path, metavar="FILE", help="its PEM private key (unencrypted)")
     replay.add_argument("--speed", default="max", help="1: the recorded timing; max (default): no pauses")
     replay.add_argument("--timeout", type=float, default=ANSWER_TIMEOUT_S,
                         help=f"seconds to wait for each answer or call of the CSMS ({ANSWER_TIMEOUT_S:g})")
@@ -47,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         split = urlsplit(args.target)
         if split.scheme not in ("ws", "wss") or not split.hostname:
             raise ConfigError(f"--target {args.target}: give a ws:// or wss:// URL")
+    ssl_context = client_context("--target", args.target or "the bundled CSMS", Option("--ca", args.ca),
+                                 Option("--cert", args.cert), Option("--key", args.key))
     if not args.timeout > 0:
         raise ConfigError(f"--timeout {args.timeout:g}: give a positive number of seconds")
     for path in args.transcripts:
@@ -55,4 +64,4 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, TranscriptError) as exc:
             raise ConfigError(f"{path}: not a readable transcript ({exc})") from None
     return run_replay(ReplayOptions(args.transcripts, args.target, args.password, speed, args.update_golden,
-                                    args.report_dir, args.timeout))
+                                    args.report_dir, args.timeout, ssl_context))

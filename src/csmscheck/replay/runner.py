@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class ReplayOptions:
     update_golden: bool
     report_dir: Path
     timeout: float = ANSWER_TIMEOUT_S
+    ssl_context: ssl.SSLContext | None = None  # for a wss:// target
 
 
 def run_replay(options: ReplayOptions) -> int:
@@ -88,7 +90,8 @@ async def play_all(transcripts: list[tuple[Path, Transcript]], target: str, pass
 
     async def one_station(group: list[tuple[Path, Transcript]]) -> list[tuple[Path, Played]]:
         return [(path, await play(transcript, target, password=password, speed=options.speed,
-                                  timeout=options.timeout)) for path, transcript in group]
+                                  timeout=options.timeout, ssl_context=options.ssl_context))
+                for path, transcript in group]
 
     played = await asyncio.gather(*(one_station(group) for group in by_station.values()))
     order = {path: i for i, (path, _) in enumerate(transcripts)}

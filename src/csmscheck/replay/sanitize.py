@@ -12,7 +12,7 @@ import hmac
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -98,7 +98,7 @@ def _header(header: Header, alias: Pseudonymiser, keep_station_ids: bool) -> Hea
         return header
     station = alias.value(header.station)
     base = header.path.rstrip("/").rsplit("/", 1)[0]
-    return Header(station, header.subprotocol, f"{base}/{quote(station, safe='')}", header.recorded_at)
+    return replace(header, station=station, path=f"{base}/{quote(station, safe='')}")
 
 
 def sanitize_transcript(transcript: Transcript, alias: Pseudonymiser, keep_station_ids: bool = False) -> Transcript:

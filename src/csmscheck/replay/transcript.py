@@ -20,11 +20,32 @@ EventKind = Literal["open", "close"]
 
 
 @dataclass(frozen=True)
+class Proxy:
+    """How ``csmscheck record`` stood between station and CSMS (in headers it wrote; older ones have none)."""
+
+    listen: str  # the scheme the station connected with: ws or wss
+    upstream: str  # the scheme of the proxy's connection to the CSMS
+    station_certificates_checked: bool  # the proxy asked the station for a certificate (--listen-client-ca)
+    upstream_client_certificate: bool  # the proxy presented its own certificate to the CSMS (--upstream-cert)
+
+    @property
+    def tls_terminated(self) -> bool:
+        """The proxy saw the frames in clear: any TLS ended (or began) at the proxy, never end to end."""
+        return "wss" in (self.listen, self.upstream)
+
+    @property
+    def mtls_terminated(self) -> bool:
+        """Client certificates were checked or presented by the proxy (a station's private key never reaches it)."""
+        return self.station_certificates_checked or self.upstream_client_certificate
+
+
+@dataclass(frozen=True)
 class Header:
     station: str
     subprotocol: str | None
     path: str
     recorded_at: str
+    proxy: Proxy | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +101,23 @@ def _line(out: TextIO, record: dict[str, Any]) -> None:
 
 
 def header_record(header: Header) -> dict[str, Any]:
-    return {"csmscheck_transcript": FORMAT_VERSION, "station": header.station, "subprotocol": header.subprotocol,
-            "path": header.path, "recorded_at": header.recorded_at}
+    record: dict[str, Any] = {"csmscheck_transcript": FORMAT_VERSION, "station": header.station,
+                              "subprotocol": header.subprotocol, "path": header.path,
+                              "recorded_at": header.recorded_at}
+    if header.proxy is not None:
+        proxy = header.proxy
+        record["proxy"] = {"listen": proxy.listen, "upstream": proxy.upstream,
+                           "tls_terminated": proxy.tls_terminated, "mtls_terminated": proxy.mtls_terminated,
+                           "station_certificates_checked": proxy.station_certificates_checked,
+                           "upstream_client_certificate": proxy.upstream_client_certificate}
+    return record
+
+
+def _proxy(record: Any) -> Proxy | None:
+    if record is None:
+        return None
+    return Proxy(record["listen"], record["upstream"], bool(record.get("station_certificates_checked")),
+                 bool(record.get("upstream_client_certificate")))
 
 
 def frame_record(frame: Frame) -> dict[str, Any]:
@@ -98,8 +134,8 @@ def event_record(event: Event) -> dict[str, Any]:
 
 
 def write_header(out: TextIO, station: str, subprotocol: str | None, path: str,
-                 recorded_at: str | None = None) -> Header:
-    header = Header(station, subprotocol, path, recorded_at or now())
+                 recorded_at: str | None = None, proxy: Proxy | None = None) -> Header:
+    header = Header(station, subprotocol, path, recorded_at or now(), proxy)
     _line(out, header_record(header))
     return header
 
@@ -149,7 +185,8 @@ def read_transcript(path: Path) -> Transcript:
         first = json.loads(lines[0])
         if not isinstance(first, dict) or first.get("csmscheck_transcript") != FORMAT_VERSION:
             raise TranscriptError(f"{path}: not a csmscheck transcript (version {FORMAT_VERSION})")
-        header = Header(first["station"], first.get("subprotocol"), first["path"], first["recorded_at"])
+        header = Header(first["station"], first.get("subprotocol"), first["path"], first["recorded_at"],
+                        _proxy(first.get("proxy")))
         entries = [_entry(json.loads(line), f"{path}:{number}") for number, line in enumerate(lines[1:], 2)]
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
         raise TranscriptError(f"{path}: {exc}") from exc
