@@ -14,6 +14,7 @@ from csmscheck.csms.meter import follow_readings, store_new_readings
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.registration import record_heartbeat, record_status, register_boot
 from csmscheck.csms.router import Payload, handles
+from csmscheck.csms.tariff import Tariff
 from csmscheck.timestamps import parse_time, rfc3339
 
 log = logging.getLogger("csmscheck.csms")
@@ -81,8 +82,9 @@ async def start_transaction(connection: StationConnection, request: Payload) -> 
 
 @handles("1.6", "StopTransaction")
 async def stop_transaction(connection: StationConnection, request: Payload) -> Payload:
-    """Record the stop (its own timestamp, reason and meter data), however late it arrives:
-    after an offline period, or after a reboot (PowerLoss). Stopping twice changes nothing."""
+    """Record the stop (its own timestamp, reason and meter data) and bill the session, however late
+    it arrives: after an offline period, or after a reboot (PowerLoss). Stopping twice changes
+    nothing (the session is billed once)."""
     async with connection.csms.store.session() as db:
         tx = await find_transaction(db, connection.station_id, str(request["transactionId"]))
         if tx is None:
@@ -94,9 +96,20 @@ async def stop_transaction(connection: StationConnection, request: Payload) -> P
             rows = await store_new_readings(db, connection.station_id, tx.pk, tx.connector_id,
                                             request.get("transactionData", []))
             follow_readings(tx, rows, with_start=False)
+            tx.total_cost = _bill(connection, tx)
     if "idTag" not in request:
         return {}
     return {"idTagInfo": id_tag_info(await verdict_for(connection.csms.store, request["idTag"]))}
+
+
+def _bill(connection: StationConnection, tx: Transaction) -> float:
+    """The tariff for the energy the station metered, meterStop - meterStart (the same tariff as 2.0.1's).
+
+    The stop's own figures, not the readings: a register that went backwards (a meter
+    replaced mid-session) delivered nothing billable, and costs the session fee alone.
+    """
+    used = (tx.meter_stop_wh or 0.0) - (tx.meter_start_wh or 0.0)
+    return float(Tariff.from_settings(connection.csms.config.seed).cost(used))
 
 
 @handles("1.6", "MeterValues")
