@@ -30,8 +30,8 @@ async def stored_transaction(store: Store, version: OcppVersion, station_id: str
         idToken=tx.id_token, remoteStartId=tx.remote_start_id, chargingState=tx.charging_state,
         startedAt=as_utc(tx.started_at),
         stoppedAt=as_utc(tx.stopped_at) if tx.stopped_at else None, stoppedReason=tx.stopped_reason,
-        meterStartWh=tx.meter_start_wh, meterStopWh=tx.meter_stop_wh, energyWh=_energy(tx), totalCost=tx.total_cost,
-        events=events)
+        meterStartWh=tx.meter_start_wh, meterStopWh=tx.meter_stop_wh, energyWh=_energy(tx), durationS=_duration(tx),
+        totalCost=tx.total_cost, events=events)
 
 
 async def _events(db: AsyncSession, tx: Transaction) -> list[StoredEvent]:
@@ -49,3 +49,11 @@ def _energy(tx: Transaction) -> float | None:
     if tx.meter_start_wh is None or tx.meter_last_wh is None:
         return None
     return tx.meter_last_wh - tx.meter_start_wh
+
+
+def _duration(tx: Transaction) -> float | None:
+    """Seconds from start to stop, instant to instant (both are kept in UTC, so a DST change in the station's
+    zone neither adds nor removes an hour); None while it runs."""
+    if tx.stopped_at is None:
+        return None
+    return (as_utc(tx.stopped_at) - as_utc(tx.started_at)).total_seconds()

@@ -57,8 +57,12 @@ class StoredTransaction(BaseModel):
     energyWh: float | None = Field(default=None, description="energy delivered: meterStopWh - meterStartWh once "
                                    "stopped; while it runs, the latest register reading minus meterStartWh. "
                                    "Required once the station reported the register at the start and later")
-    totalCost: float | None = Field(default=None, description="2.0.1: the final cost (the running cost while it "
-                                    "runs), as reported to the station; required once it sent a final cost")
+    durationS: float | None = Field(default=None, description="how long the session lasted, in seconds, as the "
+                                    "CSMS bills and reports it: the true time elapsed from startedAt to stoppedAt "
+                                    "(an hour of a DST change counts as it passed); null while it runs")
+    totalCost: float | None = Field(default=None, description="the cost the CSMS bills (2.0.1: as reported to the "
+                                    "station in TransactionEventResponse, the running cost while it runs); "
+                                    "required once it sent a final cost")
     events: list[StoredEvent] | None = Field(default=None, description="2.0.1: the TransactionEvents applied, "
                                              "each once, by seqNo; 1.6: empty")
 

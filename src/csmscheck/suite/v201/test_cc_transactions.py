@@ -13,109 +13,36 @@ through the trigger API (capability ``transaction_readback``), and the cost it r
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.expect import assert_matches, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
-from csmscheck.station import v201 as msg
-from csmscheck.station.model import Transaction
 from csmscheck.station.states import v201 as states
+from csmscheck.suite.bill import exact_cost
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
-from csmscheck.suite.sent_transactions import register_wh, sent_201
-from csmscheck.suite.stored import assert_stored, declares
-from csmscheck.timestamps import rfc3339
+from csmscheck.suite.sent_transactions import sent_201
+from csmscheck.suite.stored import declares
+from csmscheck.suite.v201.transaction_session import (
+    READBACK,
+    REGISTER,
+    TARIFF,
+    Payload,
+    Session,
+    ago,
+    readings,
+    register_of,
+    sample,
+    with_offset,
+)
 
-Payload = dict[str, Any]
-REGISTER = "Energy.Active.Import.Register"
-READBACK, TARIFF = "transaction_readback", "tariff_cost"
 HALF_A_CENT = Decimal("0.005")
 
 
-# -- what the station sends ----------------------------------------------------------------------
-
-
-def sample(value: float, context: str, *, unit: str | None = "Wh", multiplier: int | None = None,
-           measurand: str | None = REGISTER, **extra: Any) -> Payload:
-    """One sampledValue; ``measurand`` None leaves it out (the register by default), so does ``unit`` None."""
-    sampled: Payload = {"value": value, "context": context}
-    if measurand is not None:
-        sampled["measurand"] = measurand
-    if unit is not None or multiplier is not None:
-        sampled["unitOfMeasure"] = {"unit": unit or "Wh"} | ({"multiplier": multiplier} if multiplier else {})
-    return sampled | extra
-
-
-def at(moment: datetime, *samples: Payload) -> Payload:
-    return {"timestamp": rfc3339(moment), "sampledValue": list(samples)}
-
-
-def with_offset(moment: datetime, hours: float) -> str:
-    """``moment`` written with a UTC offset of ``hours`` (the same instant)."""
-    return moment.astimezone(timezone(timedelta(hours=hours))).isoformat(timespec="milliseconds")
-
-
-def ago(minutes: float) -> datetime:
-    return datetime.now(UTC) - timedelta(minutes=minutes)
-
-
-@dataclass
-class Session:
-    """One transaction the case drives, event by event, sent as built (no reusable state)."""
-
-    station: Station
-    tx: Transaction
-
-    @classmethod
-    def start(cls, station: Station) -> Session:
-        return cls(station, station.model.new_transaction(station.cfg.evse_id, station.cfg.connector_id))
-
-    def event(self, event_type: str, trigger_reason: str, *, when: datetime | None = None,
-              meter: list[Payload] | None = None, offline: bool = False, **fields: Any) -> Payload:
-        """A TransactionEvent of this transaction that happened ``when`` (default now); meter values
-        without a time of their own get the event's."""
-        payload = msg.transaction_event(self.tx, event_type, trigger_reason, offline=offline, **fields)
-        moment = when or datetime.now(UTC)
-        payload["timestamp"] = rfc3339(moment)
-        if meter:
-            payload["meterValue"] = [m if "timestamp" in m else {"timestamp": rfc3339(moment)} | m for m in meter]
-        self.tx.started = True
-        return payload
-
-    def started(self, *, when: datetime | None = None, meter: list[Payload] | None = None, **fields: Any) -> Payload:
-        return self.event("Started", "Authorized", when=when, meter=meter, token=states.valid_token(self.station),
-                          **fields)
-
-    async def send(self, label: str, payload: Payload) -> Payload:
-        """The CSMS must answer it (J02.FR.19); a CALLERROR or an invalid answer fails ``label``."""
-        with step(label):
-            response = await self.station.call("TransactionEvent", payload)
-        if payload["eventType"] == "Ended":
-            self.station.model.end_transaction()
-        return response
-
-    async def stored(self, csms: Csms, label: str) -> Any:
-        """What the CSMS stored, compared with everything the station sent and the CSMS answered."""
-        return await assert_stored(self.station, csms.trigger, self.tx.id, f"{label}: read back transaction "
-                                                                           f"{self.tx.id}")
-
-
-def readings(*samples: Payload) -> list[Payload]:
-    return [{"sampledValue": list(samples)}]
-
-
 # -- what it costs -------------------------------------------------------------------------------
-
-
-def tariff(cfg: Settings, energy_wh: float) -> Decimal:
-    """The configured tariff for ``energy_wh``, exact (not rounded)."""
-    price, fee = Decimal(repr(cfg.tariff_price_per_kwh)), Decimal(repr(cfg.tariff_session_fee))
-    return fee + price * Decimal(repr(float(energy_wh))) / 1000
 
 
 def check_cost(response: Payload, cfg: Settings, energy_wh: float, label: str, *, required: bool) -> None:
@@ -124,21 +51,15 @@ def check_cost(response: Payload, cfg: Settings, energy_wh: float, label: str, *
     if "totalCost" not in response:
         if required:
             raise StepFailed(f"{label}: TransactionEventResponse: totalCost: expected the final cost "
-                             f"{tariff(cfg, energy_wh).quantize(Decimal('0.01'), ROUND_HALF_UP)} (the tariff for "
+                             f"{exact_cost(cfg, energy_wh).quantize(Decimal('0.01'), ROUND_HALF_UP)} (the tariff for "
                              f"{energy_wh:g} Wh), got none")
         return
-    exact = tariff(cfg, energy_wh)
+    exact = exact_cost(cfg, energy_wh)
     got = Decimal(repr(float(response["totalCost"])))
     if abs(got - exact) > HALF_A_CENT:
         raise StepFailed(f"{label}: TransactionEventResponse: totalCost: expected "
                          f"{exact.quantize(Decimal('0.01'), ROUND_HALF_UP)} (the tariff for {energy_wh:g} Wh is "
                          f"{exact.normalize()}, to the cent), got {response['totalCost']}")
-
-
-def register_of(meter: list[Payload]) -> float | None:
-    """The energy register (Wh) among the readings, as csmscheck reads it."""
-    wh = [register_wh(sampled) for reading in meter for sampled in reading["sampledValue"]]
-    return next((value for value in wh if value is not None), None)
 
 
 async def metered(station: Station, csms: Csms, begin: list[Payload], updates: list[list[Payload]],
@@ -336,7 +257,7 @@ def energy_costing(cfg: Settings, fraction: tuple[Decimal, Decimal], start: int)
     """Whole Wh from ``start`` up whose exact cost ends in a fraction of a cent within ``fraction``."""
     low, high = fraction
     for wh in range(start, start + 40_000):
-        cents = tariff(cfg, wh) * 100
+        cents = exact_cost(cfg, wh) * 100
         if low <= cents - int(cents) <= high:
             return wh
     raise NotApplicable(f"the configured tariff ({cfg.tariff_price_per_kwh:g} per kWh, session fee "

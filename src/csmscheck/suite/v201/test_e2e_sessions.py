@@ -1,0 +1,475 @@
+"""End-to-end sessions (OCPP 2.0.1): whole charging sessions as a real station sends them, billed and read back.
+
+The OCTT cases check one message exchange at a time; these check what a driver and an operator
+see at the end: the session the CSMS stored and the bill it sent. Each case plays one or more
+sessions event by event, with the times of a real session written on the station's clock (no
+waiting: the timestamps say when things happened), then reads the transaction back through the
+trigger API and checks it to the second and to the cent: start and stop instants, the duration
+(the time that really passed), the energy (stop register minus start register), the stop reason,
+each TransactionEvent applied once, and the cost (in the answer to the Ended event and in the
+read-back) against the configured tariff, worked out by the suite itself. Wherever a cost is
+checked the energy is chosen so that its exact cost ends in half a cent after an even cent: a
+bill rounded down, truncated or rounded half to even is a cent short and fails.
+
+- E2E_01: the full lifecycle (connector Available, Occupied, Authorize, Started, Authorized,
+  Charging with periodic readings, stopped by the driver, Available again) bills right.
+- E2E_02: sessions across local midnight at UTC-05:00 and UTC+05:30, timestamps in local time,
+  keep their instants and duration.
+- E2E_03, E2E_04: sessions across the spring-forward and fall-back DST changes of a real zone
+  are stored with the time that passed, not the wall-clock span (an hour apart).
+- E2E_05: two sessions at once on a dual-EVSE station, their events interleaved, each bill its own.
+- E2E_06: a session that never delivered energy costs the session fee alone.
+- E2E_07: a session through a network drop: the queued (offline) events delivered after the
+  reconnect, one of them twice, lose nothing and count nothing twice.
+- E2E_08: every stop reason of the schema's ReasonEnumType is stored as the station named it.
+- E2E_09: a meter value series read back after each reading: the energy so far is the latest
+  register minus the start, and start plus delivered is the stop.
+
+Their failures fail the run (they are no csmscheck findings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from itertools import count
+from zoneinfo import ZoneInfo
+
+from csmscheck.errors import NotApplicable, StepFailed
+from csmscheck.expect import assert_matches, step
+from csmscheck.fuzz.schema import request_schema
+from csmscheck.settings import Settings
+from csmscheck.station import Station
+from csmscheck.station import v201 as msg
+from csmscheck.station.states import v201 as states
+from csmscheck.suite.bill import check_bill, exact_cost, half_cent_energy
+from csmscheck.suite.marks import octt
+from csmscheck.suite.operator import Csms
+from csmscheck.suite.sent_transactions import sent_201
+from csmscheck.suite.stored import TIME_TOLERANCE_S, differences, read_stored
+from csmscheck.suite.v201.transaction_session import READBACK, TARIFF, Payload, Session, readings, sample
+from csmscheck.timestamps import rfc3339
+from csmscheck.trigger.stored import StoredTransaction
+
+ACCEPTED = states.ACCEPTED_TOKEN
+ENERGY_EXACT_WH = 0.5  # the energies are whole Wh: a CSMS that keeps whole Wh still has them exactly
+MINUTE = timedelta(minutes=1)
+
+
+# -- what the cases choose -----------------------------------------------------------------------
+
+
+def tie_energy(cfg: Settings, at_least_wh: int) -> int:
+    """Whole Wh from ``at_least_wh`` whose exact cost ends in half a cent, after an even cent where the tariff
+    has one: rounded half up it is a cent more than rounded down, truncated or rounded half to even."""
+    wh = half_cent_energy(cfg, at_least_wh)
+    first = wh
+    for _ in range(1000):
+        if int(exact_cost(cfg, wh) * 100) % 2 == 0:
+            return wh
+        wh = half_cent_energy(cfg, wh + 1)
+    return first  # every half cent of this tariff follows an odd cent: half to even rounds up there too
+
+
+def past_local_midnight(zone: str, days_ago: int) -> datetime:
+    """The instant local midnight began in ``zone``, ``days_ago`` days before today (there)."""
+    tz = ZoneInfo(zone)
+    day = datetime.now(tz).date() - timedelta(days=days_ago)
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+@cache
+def stop_reasons() -> tuple[str, ...]:
+    """Every stop reason of OCPP 2.0.1 (ReasonEnumType), as the official TransactionEvent schema lists them."""
+    info = request_schema("2.0.1", "TransactionEvent")["properties"]["transactionInfo"]
+    return tuple(info["properties"]["stoppedReason"]["enum"])
+
+
+# The triggerReason a station names with a stop reason, where TriggerReasonEnumType has a matching one.
+_STOP_TRIGGERS = {"Local": "StopAuthorized", "Remote": "RemoteStop", "EVDisconnected": "EVCommunicationLost",
+                  "DeAuthorized": "Deauthorized", "EnergyLimitReached": "EnergyLimitReached",
+                  "TimeLimitReached": "TimeLimitReached", "SOCLimitReached": "ChargingStateChanged",
+                  "StoppedByEV": "ChargingStateChanged", "Timeout": "EVConnectTimeout",
+                  "ImmediateReset": "ResetCommand", "Reboot": "ResetCommand"}
+
+
+def steps() -> Iterator[str]:
+    """``Step 1``, ``Step 2``, ...: the case's steps as they happen."""
+    return (f"Step {number}" for number in count(1))
+
+
+# -- what a session must read back as ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A session as it happened: the CSMS must have stored it so. ``stopped`` None: still running."""
+
+    started: datetime
+    start_wh: float
+    latest_wh: float  # the register at the stop (the latest reading while it runs)
+    events: int  # seqNos 0 .. events - 1 were sent
+    stopped: datetime | None = None
+    reason: str | None = None
+
+    @property
+    def energy_wh(self) -> float:
+        return self.latest_wh - self.start_wh
+
+
+def _instant(moment: datetime, session: Session) -> str:
+    local = "" if session.zone is None else f" ({session.written(moment)} on the station's clock)"
+    return rfc3339(moment) + local
+
+
+def _when(moment: datetime | None) -> str:
+    return "none" if moment is None else rfc3339(moment)
+
+
+def _off(stored: datetime | None, expected: datetime) -> bool:
+    if stored is None:
+        return True
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+    return abs((stored - expected).total_seconds()) > TIME_TOLERANCE_S
+
+
+def problems(session: Session, stored: StoredTransaction, expected: Expected, cfg: Settings) -> list[str]:
+    """Every way the stored session is not the one that happened, one sentence each."""
+    found: list[str] = []
+    if stored.events is not None:
+        seqs = sorted(event.seqNo for event in stored.events)
+        if seqs != list(range(expected.events)):
+            found.append(f"events: expected seqNo 0 to {expected.events - 1} each applied once, got seqNo "
+                         f"{', '.join(map(str, seqs)) or 'none'}")
+    if stored.stoppedReason != expected.reason:
+        want = "none (it is still running)" if expected.reason is None else f'"{expected.reason}"'
+        got = "none" if stored.stoppedReason is None else f'"{stored.stoppedReason}"'
+        found.append(f"stoppedReason: expected {want}, got {got}")
+    if _off(stored.startedAt, expected.started):
+        found.append(f"startedAt: expected {_instant(expected.started, session)}, got {_when(stored.startedAt)}")
+    if expected.stopped is None:
+        if stored.stoppedAt is not None:
+            found.append(f"stoppedAt: expected none (it is still running), got {_when(stored.stoppedAt)}")
+    elif _off(stored.stoppedAt, expected.stopped):
+        found.append(f"stoppedAt: expected {_instant(expected.stopped, session)}, got {_when(stored.stoppedAt)}")
+    if expected.stopped is not None and stored.durationS is not None:
+        lasted = (expected.stopped - expected.started).total_seconds()
+        if abs(stored.durationS - lasted) > TIME_TOLERANCE_S:
+            found.append(f"durationS: expected {lasted:g} s (the time that passed from start to stop), got "
+                         f"{stored.durationS:g}")
+    registers: list[tuple[str, float | None, float | None]] = [
+        ("meterStartWh", expected.start_wh, stored.meterStartWh),
+        ("meterStopWh", expected.latest_wh if expected.stopped else None, stored.meterStopWh)]
+    for name, reported, kept in registers:
+        if reported is not None and kept is not None and abs(kept - reported) > ENERGY_EXACT_WH:
+            found.append(f"{name}: expected {reported:g} Wh (the register the station reported), got {kept:g}")
+    if stored.energyWh is None or abs(stored.energyWh - expected.energy_wh) > ENERGY_EXACT_WH:
+        found.append(f"energyWh: expected {expected.energy_wh:g} (register {expected.latest_wh:g} Wh - start "
+                     f"{expected.start_wh:g} Wh), got {'none' if stored.energyWh is None else f'{stored.energyWh:g}'}")
+    if expected.stopped is not None:
+        try:
+            check_bill(stored.totalCost, cfg, expected.energy_wh, "totalCost")
+        except StepFailed as exc:
+            found.append(str(exc))
+    return found
+
+
+async def read_back(session: Session, csms: Csms, label: str, expected: Expected) -> StoredTransaction:
+    """Read the session back and fail ``label`` on anything that is not as it happened, then on anything else
+    that differs from what the station sent (event times, EVSE, token)."""
+    station, tx_id = session.station, session.tx.id
+    what = f"{label}: read back transaction {tx_id}"
+    sent = sent_201(station, tx_id)
+    with step(what):
+        stored = await read_stored(csms.trigger, station, tx_id, sent)
+    if stored is None:
+        raise NotApplicable("in manual mode nothing reads back what the CSMS stored")
+    wrong = problems(session, stored, expected, station.cfg)
+    if not wrong and sent is not None:
+        wrong = [message for _check, message in differences(sent, stored)]
+    if wrong:
+        raise StepFailed(f"{what}: " + "; ".join(wrong))
+    return stored
+
+
+# -- what the station does -----------------------------------------------------------------------
+
+
+async def connector(session: Session, label: str, status: str, when: datetime) -> None:
+    """StatusNotification of the session's connector, timed on the station's clock."""
+    tx = session.tx
+    payload = msg.status_notification(tx.evse_id, tx.connector_id, status)
+    payload["timestamp"] = session.written(when)
+    with step(f"{label}: StatusNotification ({status})"):
+        await session.station.call("StatusNotification", payload)
+
+
+async def ended(session: Session, label: str, payload: Payload, energy_wh: float) -> Payload:
+    """Send the Ended event; its answer must bill ``energy_wh`` (I03: the final cost)."""
+    response = await session.send(label, payload)
+    check_bill(response.get("totalCost"), session.station.cfg, energy_wh, f"{label}: TransactionEventResponse: "
+                                                                          "totalCost")
+    return response
+
+
+async def short_session(session: Session, csms: Csms, label: str, start: datetime, start_wh: float,
+                        energy_wh: float, reason: str, minutes: int) -> None:
+    """Started, Charging, Ended for ``reason`` after ``minutes``; the bill and the read-back checked."""
+    stop = start + minutes * MINUTE
+    await session.send(f"{label}: TransactionEvent (Started)", session.started(
+        when=start, charging_state="Charging", meter=readings(sample(start_wh, "Transaction.Begin"))))
+    await ended(session, f"{label}: TransactionEvent (Ended, {reason})", session.event(
+        "Ended", _STOP_TRIGGERS.get(reason, "AbnormalCondition"), when=stop, stopped_reason=reason,
+        charging_state="Idle", meter=readings(sample(start_wh + energy_wh, "Transaction.End"))), energy_wh)
+    await read_back(session, csms, label, Expected(start, start_wh, start_wh + energy_wh, 2, stop, reason))
+
+
+def recent(hours_ago: float) -> datetime:
+    """A whole second ``hours_ago`` hours ago."""
+    return (datetime.now(UTC) - timedelta(hours=hours_ago)).replace(microsecond=0)
+
+
+# -- the cases -------------------------------------------------------------------------------------
+
+
+@octt("E2E_01", reqs=["E01", "E02", "E06", "I03", "J02"], features=[READBACK, TARIFF])
+async def test_e2e_01(station: Station, csms: Csms, cfg: Settings) -> None:
+    """The full lifecycle of a session, billed to the cent and read back."""
+    step_ = steps()
+    session = Session.start(station)
+    start, start_wh = recent(3), 48_000.0
+    energy = tie_energy(cfg, 17_000)
+    periodic = [start_wh + energy * part // 4 for part in (1, 2, 3)]
+    stop = start + timedelta(hours=1, minutes=47, seconds=13)
+    await connector(session, next(step_), "Available", start - 3 * MINUTE)
+    label = f"{next(step_)}: AuthorizeRequest (the driver presents the valid token)"
+    with step(label):
+        answer = await states.authorize(station)
+    assert_matches(answer, ACCEPTED, f"{label}: AuthorizeResponse")
+    await connector(session, next(step_), "Occupied", start)
+    await session.send(f"{next(step_)}: TransactionEvent (Started, cable plugged in)", session.event(
+        "Started", "CablePluggedIn", when=start, charging_state="EVConnected",
+        meter=readings(sample(start_wh, "Transaction.Begin"))))
+    label = f"{next(step_)}: TransactionEvent (Updated, Authorized)"
+    answer = await session.send(label, session.event("Updated", "Authorized", when=start + MINUTE / 2,
+                                                     token=states.valid_token(station)))
+    assert_matches(answer, ACCEPTED, f"{label}: TransactionEventResponse")
+    await session.send(f"{next(step_)}: TransactionEvent (Updated, Charging)", session.event(
+        "Updated", "ChargingStateChanged", when=start + MINUTE, charging_state="Charging"))
+    for number, wh in enumerate(periodic, start=1):
+        await session.send(f"{next(step_)}: TransactionEvent (Updated, periodic meter value {number})", session.event(
+            "Updated", "MeterValuePeriodic", when=start + number * 25 * MINUTE,
+            meter=readings(sample(wh, "Sample.Periodic"))))
+    await ended(session, f"{next(step_)}: TransactionEvent (Ended, stopped by the driver)", session.event(
+        "Ended", "StopAuthorized", when=stop, token=states.valid_token(station), stopped_reason="Local",
+        charging_state="EVConnected", meter=readings(sample(start_wh + energy, "Transaction.End"))), energy)
+    await connector(session, next(step_), "Available", stop + 2 * MINUTE)
+    await read_back(session, csms, next(step_), Expected(start, start_wh, start_wh + energy, 7, stop, "Local"))
+
+
+@octt("E2E_02", reqs=["E01.FR.11", "I03"], features=[READBACK, TARIFF])
+async def test_e2e_02(station: Station, csms: Csms, cfg: Settings) -> None:
+    """Sessions across local midnight on stations at UTC-05:00 and UTC+05:30, times written in local time."""
+    step_ = steps()
+    for zone, begin_wh, before, after in (("America/Bogota", 7_000.0, 40, 55), ("Asia/Kolkata", 91_000.0, 25, 65)):
+        midnight = past_local_midnight(zone, 2)
+        session = Session.start(station, zone=zone)
+        start, stop = midnight - before * MINUTE, midnight + after * MINUTE
+        energy = tie_energy(cfg, 9_000 + int(begin_wh) // 10)
+        label = f"{next(step_)} ({zone}, across local midnight)"
+        await session.send(f"{label}: TransactionEvent (Started)", session.started(
+            when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
+        await session.send(f"{label}: TransactionEvent (Updated, at local midnight)", session.event(
+            "Updated", "MeterValuePeriodic", when=midnight, meter=readings(sample(begin_wh + energy // 3,
+                                                                                 "Sample.Periodic"))))
+        await ended(session, f"{label}: TransactionEvent (Ended)", session.event(
+            "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
+            meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy)
+        await read_back(session, csms, label, Expected(start, begin_wh, begin_wh + energy, 3, stop,
+                                                      "EVDisconnected"))
+
+
+async def across_dst(station: Station, csms: Csms, cfg: Settings, change: str, start: datetime,
+                     stop: datetime) -> None:
+    """A session in Europe/Berlin from ``start`` to ``stop`` (instants), across the DST ``change``, with a
+    reading each quarter of an hour: stored with the time that passed."""
+    zone = "Europe/Berlin"
+    session = Session.start(station, zone=zone)
+    begin_wh = 20_000.0
+    energy = tie_energy(cfg, 6_000)
+    quarters = int((stop - start) / (15 * MINUTE))
+    label = f"Step 1 ({change}: {session.written(start)} to {session.written(stop)})"
+    await session.send(f"{label}: TransactionEvent (Started)", session.started(
+        when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
+    for quarter in range(1, quarters):
+        await session.send(f"Step {1 + quarter}: TransactionEvent (Updated, {quarter * 15} minutes in)", session.event(
+            "Updated", "MeterValuePeriodic", when=start + quarter * 15 * MINUTE,
+            meter=readings(sample(begin_wh + energy * quarter // quarters, "Sample.Periodic"))))
+    await ended(session, f"Step {quarters + 1}: TransactionEvent (Ended)", session.event(
+        "Ended", "StopAuthorized", when=stop, token=states.valid_token(station), stopped_reason="Local",
+        charging_state="EVConnected", meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy)
+    await read_back(session, csms, f"Step {quarters + 2}", Expected(start, begin_wh, begin_wh + energy, quarters + 1,
+                                                                  stop, "Local"))
+
+
+@octt("E2E_03", reqs=["E01.FR.11", "I03"], features=[READBACK, TARIFF])
+async def test_e2e_03(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A session across the spring-forward DST change (Europe/Berlin, 2026-03-29): 45 minutes, though the
+    wall clock moved 1 h 45."""
+    start = datetime(2026, 3, 29, 0, 40, tzinfo=UTC)  # 01:40 CET; at 01:00 UTC clocks jump from 02:00 to 03:00
+    await across_dst(station, csms, cfg, "spring forward", start, start + 45 * MINUTE)
+
+
+@octt("E2E_04", reqs=["E01.FR.11", "I03"], features=[READBACK, TARIFF])
+async def test_e2e_04(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A session across the fall-back DST change (Europe/Berlin, 2026-10-25): 1 h 20, though the wall clock
+    moved 20 minutes."""
+    start = datetime(2026, 10, 25, 0, 20, tzinfo=UTC)  # 02:20 CEST; at 01:00 UTC clocks go back from 03:00 to 02:00
+    await across_dst(station, csms, cfg, "fall back", start, start + 80 * MINUTE)
+
+
+@octt("E2E_05", reqs=["E01", "I03"], features=[READBACK, TARIFF])
+async def test_e2e_05(station: Station, csms: Csms, cfg: Settings) -> None:
+    """Two sessions at once on a dual-EVSE station (EVSE 1 and 2), their events interleaved: each bills its own."""
+    if cfg.number_of_evses < 2:
+        raise NotApplicable(f"the station has {cfg.number_of_evses} EVSE (CONFIGURED_NUMBER_OF_EVSES): two are "
+                            "needed")
+    start = recent(2)
+    one, two = Session.start(station, 1, 1), Session.start(station, 2, 1)
+    energy = {one.tx.id: tie_energy(cfg, 11_000), two.tx.id: tie_energy(cfg, 23_000)}
+    begin = {one.tx.id: 100_000.0, two.tx.id: 250_000.0}
+    plan: list[tuple[Session, str, int]] = [(one, "Started", 0), (two, "Started", 4), (one, "Updated", 20),
+                                           (two, "Updated", 30), (one, "Updated", 40), (two, "Ended", 58),
+                                           (one, "Ended", 71)]
+    readings_at = {one.tx.id: iter((1, 2)), two.tx.id: iter((1,))}
+    for number, (session, event_type, minute) in enumerate(plan, start=1):
+        tx_id, evse = session.tx.id, session.tx.evse_id
+        label = f"Step {number}: TransactionEvent ({event_type}, EVSE {evse})"
+        when = start + minute * MINUTE
+        if event_type == "Started":
+            await session.send(label, session.started(when=when, charging_state="Charging",
+                                                      meter=readings(sample(begin[tx_id], "Transaction.Begin"))))
+        elif event_type == "Updated":
+            part = next(readings_at[tx_id])
+            await session.send(label, session.event("Updated", "MeterValuePeriodic", when=when, meter=readings(
+                sample(begin[tx_id] + energy[tx_id] * part // 3, "Sample.Periodic"))))
+        else:
+            await ended(session, label, session.event(
+                "Ended", "EVCommunicationLost", when=when, stopped_reason="EVDisconnected", charging_state="Idle",
+                meter=readings(sample(begin[tx_id] + energy[tx_id], "Transaction.End"))), energy[tx_id])
+    for number, (session, events) in enumerate(((one, 4), (two, 3)), start=len(plan) + 1):
+        tx_id = session.tx.id
+        stop = start + (71 if session is one else 58) * MINUTE
+        await read_back(session, csms, f"Step {number} (EVSE {session.tx.evse_id})", Expected(
+            start + (0 if session is one else 4) * MINUTE, begin[tx_id], begin[tx_id] + energy[tx_id], events, stop,
+            "EVDisconnected"))
+
+
+@octt("E2E_06", reqs=["I03", "I02.FR.01"], features=[READBACK, TARIFF])
+async def test_e2e_06(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A session that never delivered energy (plugged in, authorized, never charged): it costs the session fee
+    alone (0.00 without one)."""
+    session = Session.start(station)
+    start, register = recent(1), 73_210.0
+    stop = start + 9 * MINUTE
+    await session.send("Step 1: TransactionEvent (Started, cable plugged in)", session.event(
+        "Started", "CablePluggedIn", when=start, charging_state="EVConnected",
+        meter=readings(sample(register, "Transaction.Begin"))))
+    label = "Step 2: TransactionEvent (Updated, Authorized)"
+    answer = await session.send(label, session.event("Updated", "Authorized", when=start + MINUTE,
+                                                     token=states.valid_token(station)))
+    assert_matches(answer, ACCEPTED, f"{label}: TransactionEventResponse")
+    await session.send("Step 3: TransactionEvent (Updated, the EV never draws: periodic reading unchanged)",
+                       session.event("Updated", "MeterValuePeriodic", when=start + 5 * MINUTE,
+                                     meter=readings(sample(register, "Sample.Periodic"))))
+    await ended(session, "Step 4: TransactionEvent (Ended, cable unplugged)", session.event(
+        "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
+        meter=readings(sample(register, "Transaction.End"))), 0.0)
+    await read_back(session, csms, "Step 5", Expected(start, register, register, 4, stop, "EVDisconnected"))
+
+
+@octt("E2E_07", reqs=["E04", "E12", "J02.FR.19", "I03"], features=[READBACK, TARIFF])
+async def test_e2e_07(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A network drop mid-session: the station keeps charging, queues its events, reconnects and delivers them in
+    order (one twice): nothing lost, nothing applied twice, the bill right."""
+    session = Session.start(station)
+    start, begin_wh = recent(2), 61_000.0
+    energy = tie_energy(cfg, 14_000)
+    stop = start + 70 * MINUTE
+    await session.send("Step 1: TransactionEvent (Started)", session.started(
+        when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
+    await session.send("Step 2: TransactionEvent (Updated, periodic meter value 1)", session.event(
+        "Updated", "MeterValuePeriodic", when=start + 15 * MINUTE,
+        meter=readings(sample(begin_wh + energy // 5, "Sample.Periodic"))))
+    with step("Step 3 (the connection drops)"):
+        await station.close()
+    queue = [session.event("Updated", "MeterValuePeriodic", when=start + minute * MINUTE, offline=True,
+                           meter=readings(sample(begin_wh + energy * part // 5, "Sample.Periodic")))
+             for part, minute in ((2, 30), (3, 45), (4, 60))]
+    queue.append(session.event("Ended", "EnergyLimitReached", when=stop, offline=True,
+                               stopped_reason="EnergyLimitReached", charging_state="EVConnected",
+                               meter=readings(sample(begin_wh + energy, "Transaction.End"))))
+    with step("Step 4 (the station reconnects)"):
+        await station.connect()
+    number = 5
+    for payload in queue[:-1]:
+        await session.send(f"Step {number}: queued TransactionEvent (Updated, seqNo {payload['seqNo']})", payload)
+        number += 1
+    await session.send(f"Step {number}: queued TransactionEvent (Updated, seqNo {queue[0]['seqNo']}) again (the "
+                       "station had no answer to it on record)", queue[0])
+    await ended(session, f"Step {number + 1}: queued TransactionEvent (Ended, seqNo {queue[-1]['seqNo']})", queue[-1],
+                energy)
+    stored = await read_back(session, csms, f"Step {number + 2}", Expected(
+        start, begin_wh, begin_wh + energy, 6, stop, "EnergyLimitReached"))
+    online = [event.seqNo for event in stored.events or () if event.offline is not None
+              and event.offline != (event.seqNo >= 2)]
+    if online:
+        raise StepFailed(f"Step {number + 2}: read back transaction {session.tx.id}: events: expected seqNo 2 to 5 "
+                         f"offline (queued) and 0, 1 live, got seqNo {', '.join(map(str, online))} the other way")
+
+
+@octt("E2E_08", reqs=["E06", "E07", "E03.FR.05"], features=[READBACK, TARIFF])
+async def test_e2e_08(station: Station, csms: Csms, cfg: Settings) -> None:
+    """Every stop reason of OCPP 2.0.1 (ReasonEnumType, from the schema): a short session each, stored with its
+    reason."""
+    reasons = stop_reasons()
+    first = recent(len(reasons) * 10 / 60 + 1)
+    energy = tie_energy(cfg, 2_000)
+    for number, reason in enumerate(reasons, start=1):
+        await short_session(Session.start(station), csms, f"Step {number} (stopped for {reason})",
+                            first + (number - 1) * 10 * MINUTE, 1_000.0 * number, energy, reason, 7)
+
+
+@octt("E2E_09", reqs=["J02", "I02.FR.01", "I03"], features=[READBACK, TARIFF])
+async def test_e2e_09(station: Station, csms: Csms, cfg: Settings) -> None:
+    """A meter value series read back after each reading: the energy so far is the latest register minus the
+    start; at the end start plus delivered is the stop."""
+    session = Session.start(station)
+    start, begin_wh = recent(2), 35_500.0
+    series = [begin_wh + tie_energy(cfg, at_least) for at_least in (1_500, 4_000, 7_500, 9_000)]
+    stop_wh = begin_wh + tie_energy(cfg, 12_000)
+    stop = start + 66 * MINUTE
+    await session.send("Step 1: TransactionEvent (Started)", session.started(
+        when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
+    await read_back(session, csms, "Step 2", Expected(start, begin_wh, begin_wh, 1))
+    for number, wh in enumerate(series, start=1):
+        label = f"Step {2 * number + 1}: TransactionEvent (Updated, meter value {number})"
+        answer = await session.send(label, session.event("Updated", "MeterValuePeriodic", when=start + number * 12 *
+                                                         MINUTE, meter=readings(sample(wh, "Sample.Periodic"))))
+        if "totalCost" in answer:  # a running cost is optional (I02.FR.01); when given, it is the tariff so far
+            check_bill(answer["totalCost"], cfg, wh - begin_wh, f"{label}: TransactionEventResponse: running "
+                                                                 "totalCost")
+        await read_back(session, csms, f"Step {2 * number + 2}", Expected(start, begin_wh, wh, number + 1))
+    last = 2 * len(series) + 3
+    await ended(session, f"Step {last}: TransactionEvent (Ended)", session.event(
+        "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
+        meter=readings(sample(stop_wh, "Transaction.End"))), stop_wh - begin_wh)
+    stored = await read_back(session, csms, f"Step {last + 1}", Expected(start, begin_wh, stop_wh, len(series) + 2,
+                                                                       stop, "EVDisconnected"))
+    start_read, delivered, stop_read = stored.meterStartWh, stored.energyWh, stored.meterStopWh
+    if start_read is not None and delivered is not None and stop_read is not None \
+            and abs(start_read + delivered - stop_read) > ENERGY_EXACT_WH:
+        raise StepFailed(f"Step {last + 1}: read back transaction {session.tx.id}: meterStartWh + energyWh: expected "
+                         f"meterStopWh {stop_read:g}, got {start_read:g} + {delivered:g} = {start_read + delivered:g}")
