@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import websockets
+
 from csmscheck.errors import ConnectionLost
 from csmscheck.replay.compare import Difference, TransactionIds, compare_answer
 from csmscheck.replay.transcript import Event, Frame, Transcript
-from csmscheck.station.session import StationSession
+from csmscheck.station.session import StationSession, connect_failure
 from csmscheck.wire.errors import ErrorCode, error_code
 from csmscheck.wire.frames import Call, CallError, CallResult, FrameError, encode, parse
 from csmscheck.wire.versions import OcppVersion, version_of_subprotocol
@@ -84,6 +86,10 @@ def version_of(transcript: Transcript) -> OcppVersion:
     return (version_of_subprotocol(subprotocol) if subprotocol else None) or "2.0.1"
 
 
+class _ConnectFailed(Exception):
+    """The CSMS could not be reached or refused the connection (the message says how)."""
+
+
 def _seconds(t: str) -> float:
     return datetime.fromisoformat(t).timestamp()
 
@@ -112,6 +118,8 @@ class Player:
         started = time.monotonic()
         try:
             await self._play_entries(started)
+        except _ConnectFailed as exc:
+            self.played.error = str(exc)
         except (ConnectionLost, OSError, TimeoutError) as exc:
             self.played.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         except Exception as exc:  # websockets' handshake refusals and the like: one line in the report
@@ -148,8 +156,12 @@ class Player:
                                      validate=False, transcript=True)
             session.replies = {action: self._reply(action) for action in self.index.replies}
             subprotocol = self.transcript.header.subprotocol
-            await session.connect(self.base_url, password=self.password, ssl_context=self.ssl_context,
-                                  subprotocols=[subprotocol] if subprotocol else [])
+            try:
+                await session.connect(self.base_url, password=self.password, ssl_context=self.ssl_context,
+                                      subprotocols=[subprotocol] if subprotocol else [])
+            except (websockets.InvalidHandshake, OSError, TimeoutError) as exc:
+                url = f"{self.base_url.rstrip('/')}/{self.transcript.header.station}"
+                raise _ConnectFailed(f"connecting to {url}: {connect_failure(exc, self.timeout)}") from exc
             self._session = session
             self._sessions.append(session)
         return self._session
