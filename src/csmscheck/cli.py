@@ -48,12 +48,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="pause between cases, for a CSMS that needs time between sessions")
     run.add_argument("--shuffle", nargs="?", type=int, const=_NEW_SEED, metavar="SEED",
                      help="run the cases in a random order (from SEED, or a new seed that is printed)")
+    run.add_argument("--quirks", action="append", default=[], metavar="NAME",
+                     help="run the quirks set of a vendor-behaviour profile instead of the suite: a shipped "
+                          "profile ('csmscheck list --quirks'), 'all', or a .toml file; repeatable")
 
     listing = commands.add_parser("list", help="list the test cases: id, version, block, name")
     listing.add_argument("selection", nargs="*")
     listing.add_argument("--checks", action="store_true",
                          help="list the csmscheck checks instead: id, the requirements they rest on, rationale")
     listing.add_argument("--capabilities", type=Path, help=_CAPABILITIES_HELP + "; shows which cases would not apply")
+    listing.add_argument("--quirks", action="store_true",
+                         help="list the shipped vendor-behaviour profiles instead: name, OCPP versions, what it models")
 
     csms = commands.add_parser("csms", help="run the reference CSMS in the foreground")
     csms.add_argument("--config", type=Path, help="TOML file ([csms] table and seeded stations/tokens)")
@@ -164,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "list":
+            if args.quirks:
+                return _list_quirks()
             return _list_checks() if args.checks else _list(args.selection, args.capabilities)
         if args.command == "csms":
             return _csms(args)
@@ -222,6 +229,10 @@ def _run(args: argparse.Namespace) -> int:
 
     selection = list(args.selection) + ([args.ocpp] if args.ocpp else [])
     _check_selection(selection)
+    if args.quirks:
+        from csmscheck.station.quirks import load_profiles
+
+        load_profiles(args.quirks)  # an unknown name or a bad file stops the run here, with one line
     overrides = {"target": args.target, "target_sp2": args.target_sp2, "target_sp3": args.target_sp3,
                  "trigger": args.trigger, "pki_dir": args.pki_dir, "capabilities": args.capabilities}
     with _report_setting_warnings():
@@ -240,6 +251,8 @@ def _run(args: argparse.Namespace) -> int:
     for option, value in overrides.items():
         if value is not None:
             pytest_args += [f"--csms-{option.replace('_', '-')}", str(value)]
+    for quirks in args.quirks:
+        pytest_args += ["--csms-quirks", quirks]
     if args.log_messages:
         pytest_args.append("--csms-log-messages")
     if args.strict:
@@ -310,6 +323,21 @@ def _list_checks() -> int:
         print(textwrap.fill(check.rationale, 100, initial_indent=" " * 4, subsequent_indent=" " * 4))
     print(f"{len(checks)} csmscheck checks (findings beside the OCTT verdict; --strict makes them fail)",
           file=sys.stderr)
+    return EXIT_OK
+
+
+def _list_quirks() -> int:
+    import textwrap
+
+    from csmscheck.station.quirks import load_profile, profile_names
+
+    names = profile_names()
+    for name in names:
+        profile = load_profile(name)
+        print(f"{profile.name:<16} OCPP {', '.join(profile.ocpp)}")
+        print(textwrap.fill(" ".join(profile.description.split()), 100, initial_indent=" " * 4,
+                            subsequent_indent=" " * 4))
+    print(f"{len(names)} vendor-behaviour profiles (csmscheck run --quirks NAME|all|FILE.toml)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from csmscheck.report import RunReport, TestRecord, write_reports
 from csmscheck.report.model import count_outcomes
+from csmscheck.station.quirks import QuirksProfile
 from csmscheck.suite.marks import case_of
 from csmscheck.suite.watchdog import Watchdog
 from csmscheck.wire.transcript import FrameListener, FrameRecord
@@ -28,6 +29,13 @@ def frame_printer() -> FrameListener:
                       f"{record.text}", markup=False, soft_wrap=True)
 
     return show
+
+
+def profile_of(item: pytest.Item) -> QuirksProfile | None:
+    """The vendor-behaviour profile a quirks case runs with (None for any other case)."""
+    callspec = getattr(item, "callspec", None)
+    profile = callspec.params.get("quirks") if callspec is not None else None
+    return profile if isinstance(profile, QuirksProfile) else None
 
 
 class Recorder:
@@ -70,7 +78,11 @@ class Recorder:
         case = case_of(item)
         if case is not None:
             self._first_case_at = self._first_case_at or time.time()
-            self._current[item.nodeid] = TestRecord(case.id, case.version, case.block, case.name, "passed", 0.0)
+            block, name = case.block, case.name
+            profile = profile_of(item)
+            if profile is not None:  # a quirks case: one record per profile, told apart by the block
+                block, name = f"{block}/{profile.name}", f"{name} [{profile.name}]"
+            self._current[item.nodeid] = TestRecord(case.id, case.version, block, name, "passed", 0.0)
 
     def _finish(self, nodeid: str) -> None:
         record = self._current.pop(nodeid)
