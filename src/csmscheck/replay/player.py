@@ -3,7 +3,8 @@
 Station CALLs go out in order with their recorded message ids (1.6 transaction ids rewritten to the ones the
 CSMS assigned this time); each answer is awaited with a deadline and compared. The CSMS's own CALLs are answered
 as the recorded station answered them, matched by action in order; before the station's recorded answer to one
-is due, the player waits (with the same deadline) until the CSMS has sent that call.
+is due, the player waits (with the same deadline) until the CSMS has sent that call. With a vendor-behaviour
+profile, each station CALL is reshaped the vendor's way (the same meaning) and still compared with the golden answer.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import websockets
 from csmscheck.errors import ConnectionLost
 from csmscheck.replay.compare import Difference, TransactionIds, compare_answer
 from csmscheck.replay.transcript import Event, Frame, Transcript
+from csmscheck.station.quirks import QuirksProfile
 from csmscheck.station.session import StationSession, connect_failure
 from csmscheck.wire.errors import ErrorCode, error_code
 from csmscheck.wire.frames import Call, CallError, CallResult, FrameError, encode, parse
@@ -98,8 +100,10 @@ class Player:
     """One transcript against one CSMS (``base_url`` + ``/<station id>``)."""
 
     def __init__(self, transcript: Transcript, base_url: str, *, password: str | None, speed: float | None,
-                 timeout: float, ssl_context: ssl.SSLContext | None = None) -> None:
+                 timeout: float, ssl_context: ssl.SSLContext | None = None,
+                 quirks: QuirksProfile | None = None) -> None:
         self.transcript = transcript
+        self.quirks = quirks  # the station's CALLs written this vendor's way (same meaning, same golden answers)
         self.base_url = base_url
         self.password = password
         self.ssl_context = ssl_context
@@ -191,9 +195,13 @@ class Player:
             await session.send_raw(text)
 
     async def _call(self, session: StationSession, i: int, call: Call, text: str) -> None:
+        payload = call.payload
         if self.version == "1.6" and self.ids.mapped:
-            rewritten = Call(call.unique_id, call.action, self.ids.rewrite(call.payload))
-            text = text if rewritten == call else encode(rewritten)
+            payload = self.ids.rewrite(payload)
+        if self.quirks is not None:
+            payload = self.quirks.shape(self.version, call.action, payload)
+        if payload != call.payload:  # otherwise the recorded text goes out byte for byte
+            text = encode(Call(call.unique_id, call.action, payload))
         answered = session.track(call.unique_id)
         await session.send_raw(text)
         self.played.calls_sent += 1
@@ -247,6 +255,7 @@ def _golden(recorded: Answer, got: Answer, assigns_transaction_id: bool) -> Answ
 
 
 async def play(transcript: Transcript, base_url: str, *, password: str | None, speed: float | None,
-               timeout: float, ssl_context: ssl.SSLContext | None = None) -> Played:
+               timeout: float, ssl_context: ssl.SSLContext | None = None,
+               quirks: QuirksProfile | None = None) -> Played:
     return await Player(transcript, base_url, password=password, speed=speed, timeout=timeout,
-                        ssl_context=ssl_context).play()
+                        ssl_context=ssl_context, quirks=quirks).play()

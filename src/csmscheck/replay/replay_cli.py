@@ -10,6 +10,7 @@ from csmscheck.errors import ConfigError
 from csmscheck.replay.runner import ANSWER_TIMEOUT_S, ReplayOptions, run_replay
 from csmscheck.replay.tls_options import Option, client_context
 from csmscheck.replay.transcript import TranscriptError, read_transcript
+from csmscheck.station.quirks import load_profile, profile_names
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,6 +29,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     replay.add_argument("--cert", type=Path, metavar="FILE",
                         help="PEM client certificate for a profile-3 CSMS (wss:// --target; for every transcript)")
     replay.add_argument("--key", type=Path, metavar="FILE", help="its PEM private key (unencrypted)")
+    replay.add_argument("--quirks", metavar="NAME",
+                        help="send each station CALL the way this vendor-behaviour profile writes it (a shipped "
+                             f"profile: {', '.join(profile_names())}; or a .toml file) - meter values, timestamps, "
+                             "token case; the same meaning, so the CSMS's answers are still compared with the "
+                             "recorded ones (the profile's extra messages are not added)")
     replay.add_argument("--speed", default="max", help="1: the recorded timing; max (default): no pauses")
     replay.add_argument("--timeout", type=float, default=ANSWER_TIMEOUT_S,
                         help=f"seconds to wait for each answer or call of the CSMS ({ANSWER_TIMEOUT_S:g})")
@@ -63,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
             read_transcript(path)
         except (OSError, TranscriptError) as exc:
             raise ConfigError(f"{path}: not a readable transcript ({exc})") from None
+    quirks = load_profile(args.quirks) if args.quirks is not None else None
     return run_replay(ReplayOptions(args.transcripts, args.target, args.password, speed, args.update_golden,
-                                    args.report_dir, args.timeout, ssl_context))
+                                    args.report_dir, args.timeout, ssl_context, quirks))

@@ -20,6 +20,7 @@ from csmscheck.replay.player import Played, play, version_of
 from csmscheck.replay.report import write_reports
 from csmscheck.replay.transcript import Frame, Transcript, read_transcript, write_transcript
 from csmscheck.settings import Settings
+from csmscheck.station.quirks import QuirksProfile
 
 ANSWER_TIMEOUT_S = 10.0
 
@@ -34,6 +35,7 @@ class ReplayOptions:
     report_dir: Path
     timeout: float = ANSWER_TIMEOUT_S
     ssl_context: ssl.SSLContext | None = None  # for a wss:// target
+    quirks: QuirksProfile | None = None  # station CALLs reshaped the way this vendor writes them
 
 
 def run_replay(options: ReplayOptions) -> int:
@@ -62,6 +64,7 @@ def run_replay(options: ReplayOptions) -> int:
             update_golden(path, dict(transcripts)[path], played)
             print(f"  golden answers rewritten ({len(played.new_answers)})")
     summary = {"target": "bundled" if bundled is not None else target, "speed": options.speed or "max",
+               "quirks": options.quirks.name if options.quirks is not None else None,
                "duration_s": round(time.monotonic() - started, 3)}
     verdicts = write_reports(options.report_dir, results, summary)
     print(f"reports in {options.report_dir}")
@@ -90,7 +93,8 @@ async def play_all(transcripts: list[tuple[Path, Transcript]], target: str, pass
 
     async def one_station(group: list[tuple[Path, Transcript]]) -> list[tuple[Path, Played]]:
         return [(path, await play(transcript, target, password=password, speed=options.speed,
-                                  timeout=options.timeout, ssl_context=options.ssl_context))
+                                  timeout=options.timeout, ssl_context=options.ssl_context,
+                                  quirks=options.quirks))
                 for path, transcript in group]
 
     played = await asyncio.gather(*(one_station(group) for group in by_station.values()))
