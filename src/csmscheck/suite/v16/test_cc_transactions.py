@@ -13,76 +13,32 @@ finding unless the run is ``--strict``.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
-from csmscheck.errors import NotApplicable, StepFailed
+from csmscheck.errors import StepFailed
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
-from csmscheck.station.states import v16_transaction_ids
 from csmscheck.station.v16 import Payload
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.stored import ENERGY_TOLERANCE_WH, assert_stored, read_stored
+from csmscheck.suite.stored import assert_stored
+from csmscheck.suite.v16.transaction_steps import (
+    REGISTER,
+    energy_so_far,
+    meter_values,
+    sampled,
+    start,
+    stop,
+    with_offset,
+)
 from csmscheck.timestamps import rfc3339
 
-REGISTER = "Energy.Active.Import.Register"
 READBACK = "transaction_readback"
 
 
 def unknown_transaction_id() -> int:
     """An id no Central System is likely to have given (a charge point's own, or one it lost)."""
     return 1_900_000_000 + secrets.randbelow(200_000_000)
-
-
-def sampled(value: str, **fields: Any) -> Payload:
-    return {"value": value} | fields
-
-
-def meter_values(station: Station, transaction_id: int, moment: datetime, *samples: Payload) -> Payload:
-    return {"connectorId": station.cfg.connector_id, "transactionId": transaction_id,
-            "meterValue": [{"timestamp": rfc3339(moment), "sampledValue": list(samples)}]}
-
-
-def with_offset(moment: datetime, hours: float) -> str:
-    return moment.astimezone(timezone(timedelta(hours=hours))).isoformat(timespec="seconds")
-
-
-async def start(station: Station, step: str, meter_start: int, *, connector_id: int | None = None,
-                timestamp: str | None = None) -> int:
-    """StartTransaction.req for the valid idTag; the Central System must answer it with an id (which joins the
-    run's ids, csmscheck check CSC-16-TX-01)."""
-    payload = {"connectorId": connector_id or station.cfg.connector_id, "idTag": station.cfg.valid_id_token,
-               "meterStart": meter_start, "timestamp": timestamp or rfc3339()}
-    response = await states.checked_call(station, "StartTransaction", payload, step)
-    v16_transaction_ids.record(station, payload, response, step)
-    transaction_id: int = response["transactionId"]
-    return transaction_id
-
-
-async def stop(station: Station, step: str, transaction_id: int, meter_stop: int, *, reason: str | None = "Local",
-               timestamp: str | None = None) -> Payload:
-    """StopTransaction.req; the Central System must answer with a StopTransaction.conf (§4.10)."""
-    payload: Payload = {"transactionId": transaction_id, "meterStop": meter_stop, "timestamp": timestamp or rfc3339(),
-                        "idTag": station.cfg.valid_id_token}
-    if reason is not None:
-        payload["reason"] = reason
-    return await states.checked_call(station, "StopTransaction", payload, step)
-
-
-async def energy_so_far(station: Station, csms: Csms, transaction_id: int, expected_wh: float, step: str) -> None:
-    """The Central System's energy of the running transaction is the register the charge point last reported
-    minus meterStart (the read-back must state it once the charge point reported the register)."""
-    try:
-        stored = await read_stored(csms.trigger, station, str(transaction_id))
-    except StepFailed as exc:
-        raise StepFailed(f"{step}: {exc}") from None
-    if stored is None:
-        raise NotApplicable("in manual mode nothing reads back what the Central System stored")
-    if stored.energyWh is None or abs(stored.energyWh - expected_wh) > ENERGY_TOLERANCE_WH:
-        got = "none" if stored.energyWh is None else f"{stored.energyWh:g}"
-        raise StepFailed(f"{step}: read back transaction {transaction_id}: energyWh: expected {expected_wh:g} (the "
-                         f"register the charge point reported minus meterStart), got {got}")
 
 
 async def readings_then_stop(station: Station, csms: Csms, meter_start: int,
