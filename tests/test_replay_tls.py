@@ -23,6 +23,7 @@ from csmscheck.pki import Pki, client_ssl_context
 from csmscheck.pki.tls import server_ssl_context_from_files
 from csmscheck.replay import transcript as tx
 from csmscheck.replay.record import Recorder, listening_url, start_recorder
+from csmscheck.replay.sanitize import sanitize_files
 from csmscheck.replay.tls_options import Option, client_context
 from csmscheck.settings import load_settings
 from csmscheck.station.session import StationSession
@@ -113,6 +114,15 @@ def test_an_old_header_without_proxy_still_loads(tmp_path: Path) -> None:
     path.write_text(json.dumps({"csmscheck_transcript": 1, "station": "CP1", "subprotocol": "ocpp1.6",
                                 "path": "/CP1", "recorded_at": "2026-01-01T00:00:00.000000Z"}) + "\n")
     assert tx.read_transcript(path).header.proxy is None
+
+
+def test_sanitize_keeps_what_the_header_says_about_the_proxy(tmp_path: Path) -> None:
+    proxy = tx.Proxy("wss", "wss", station_certificates_checked=True, upstream_client_certificate=False)
+    with (tmp_path / "CP1.jsonl").open("w") as out:
+        tx.write_header(out, "CP1", "ocpp2.0.1", "/ocpp/CP1", proxy=proxy)
+    [cleaned] = sanitize_files([tmp_path / "CP1.jsonl"], tmp_path / "clean", key=b"k")
+    header = tx.read_transcript(cleaned).header
+    assert header.proxy == proxy and header.station != "CP1"
 
 
 def test_a_wss_recording_replays_clean_over_wss_and_shows_a_patched_csms(
