@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,9 @@ def run_case(pytester: pytest.Pytester, bundled: BundledCsms, case: str, *, stri
 
 
 def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, *cases: str,
-              strict: bool = False) -> list[dict[str, Any]]:
-    """Run conformance cases against the bundled CSMS; return their results.json entries."""
+              strict: bool = False, quirks: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Run conformance cases (with ``quirks``: the quirks sets of those profiles) against the bundled CSMS;
+    return their results.json entries."""
     endpoints = bundled.endpoints
     report_dir = pytester.path / "report"
     selection = [arg for case in cases for arg in ("--csms-select", case)]
@@ -41,6 +42,7 @@ def run_cases(pytester: pytest.Pytester, bundled: BundledCsms, *cases: str,
         "--csms-target-sp3", endpoints.wss_mtls or "", "--csms-pki-dir", str(bundled.pki_dir),
         "--csms-trigger", endpoints.api, "--csms-report-dir", str(report_dir),
         "-o", "asyncio_default_fixture_loop_scope=function", *(["--csms-strict"] if strict else []),
+        *(arg for name in quirks for arg in ("--csms-quirks", name)),
     )
     results = orjson.loads(Path(report_dir / "results.json").read_bytes())
     entries: list[dict[str, Any]] = results["tests"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,7 +85,6 @@ class Vendor:
 
     station: Station
     profile: QuirksProfile
-    sent: list[str] = field(default_factory=list)  # the actions sent, in order (for messages)
 
     @property
     def version(self) -> str:
@@ -97,9 +96,10 @@ class Vendor:
 
     async def call(self, action: str, payload: Payload, label: str) -> Payload:
         """``payload`` written the vendor's way; a CALLERROR, an invalid answer or none fails ``label``."""
-        with step(label):
+        try:
             response = await self.station.call(action, self.profile.shape(self.version, action, payload))
-        self.sent.append(action)
+        except StepFailed as exc:  # the label names the message: no need to repeat the action
+            raise StepFailed(f"{label}: {str(exc).removeprefix(f'{action}: ')}") from None
         return response
 
     # -- boot, heartbeat, status ----------------------------------------------------------------

@@ -81,7 +81,7 @@ class Recorder:
             block, name = case.block, case.name
             profile = profile_of(item)
             if profile is not None:  # a quirks case: one record per profile, told apart by the block
-                block, name = f"{block}/{profile.name}", f"{name} [{profile.name}]"
+                block, name = f"{block}/{profile.name}", f"[{profile.name}] {name}"
             self._current[item.nodeid] = TestRecord(case.id, case.version, block, name, "passed", 0.0)
 
     def _finish(self, nodeid: str) -> None:
