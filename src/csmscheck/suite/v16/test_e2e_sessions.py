@@ -28,10 +28,11 @@ from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.station.v16 import Payload
-from csmscheck.suite.bill import check_bill, half_cent_energy, local_time
+from csmscheck.suite.bill import half_cent_energy, local_time
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
-from csmscheck.suite.stored import ENERGY_TOLERANCE_WH, READBACK, TARIFF, TIME_TOLERANCE_S, assert_stored
+from csmscheck.suite.stored import ENERGY_TOLERANCE_WH, READBACK, TARIFF, assert_stored
+from csmscheck.suite.stored_session import Happened, session_problems
 from csmscheck.suite.v16.transaction_steps import (
     Build,
     OfflineQueue,
@@ -45,8 +46,7 @@ from csmscheck.suite.v16.transaction_steps import (
     stop_reasons,
     stop_request,
 )
-from csmscheck.timestamps import parse_time, rfc3339
-from csmscheck.trigger.stored import StoredTransaction
+from csmscheck.timestamps import rfc3339
 
 FEATURES = [READBACK, TARIFF]
 BERLIN = "Europe/Berlin"
@@ -66,39 +66,41 @@ class Steps:
 
 @dataclass(frozen=True)
 class Session:
-    """One transaction as the charge point lived it: its start and stop as it wrote them, its registers, its reason
-    (None: the StopTransaction.req leaves it out)."""
+    """One transaction as the charge point lived it: when it began and ended, its registers, its reason (None: the
+    StopTransaction.req leaves it out) and its clock (None: UTC, written with Z; else how it writes an instant)."""
 
-    start: str
-    stop: str
+    began: datetime
+    ended: datetime
     meter_start: int
     meter_stop: int
     reason: str | None = "Local"
+    clock: Write | None = None
 
     @classmethod
     def between(cls, began: datetime, ended: datetime, meter_start: int, energy_wh: int, *,
-                write: Write = rfc3339, reason: str | None = "Local") -> Session:
-        return cls(write(began), write(ended), meter_start, meter_start + energy_wh, reason)
+                clock: Write | None = None, reason: str | None = "Local") -> Session:
+        return cls(began, ended, meter_start, meter_start + energy_wh, reason, clock)
+
+    def written(self, moment: datetime) -> str:
+        """``moment`` as the charge point's clock writes it."""
+        return rfc3339(moment) if self.clock is None else self.clock(moment)
 
     @property
-    def started(self) -> datetime:
-        return parse_time(self.start)
+    def start(self) -> str:
+        return self.written(self.began)
 
     @property
-    def stopped(self) -> datetime:
-        return parse_time(self.stop)
+    def stop(self) -> str:
+        return self.written(self.ended)
 
     @property
     def energy_wh(self) -> int:
         return self.meter_stop - self.meter_start
 
     @property
-    def duration_s(self) -> float:
-        return (self.stopped - self.started).total_seconds()
-
-    @property
-    def stored_reason(self) -> str:
-        return self.reason or "Local"
+    def happened(self) -> Happened:
+        """What the Central System must have stored (no reason sent: Local)."""
+        return Happened(self.began, self.meter_start, self.meter_stop, self.ended, self.reason or "Local", self.clock)
 
 
 def fresh_register() -> int:
@@ -111,56 +113,11 @@ def minutes_ago(minutes: float) -> datetime:
     return (datetime.now(UTC) - timedelta(minutes=minutes)).replace(microsecond=0)
 
 
-def _utc(moment: datetime) -> datetime:
-    """A stored time without a zone is UTC (the read-back's documented shape)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _instant(moment: datetime | None) -> str:
-    return "none" if moment is None else rfc3339(_utc(moment))
-
-
-def _off(stored: datetime | None, expected: datetime) -> bool:
-    return stored is None or abs((_utc(stored) - expected).total_seconds()) > TIME_TOLERANCE_S
-
-
-def session_problems(station: Station, stored: StoredTransaction, session: Session) -> list[str]:
-    """Every way the stored transaction differs from the session in what is billed: energy, instants, duration,
-    reason and cost; one sentence each."""
-    problems: list[str] = []
-    if stored.energyWh is None or abs(stored.energyWh - session.energy_wh) > ENERGY_TOLERANCE_WH:
-        got = "none" if stored.energyWh is None else f"{stored.energyWh:g}"
-        problems.append(f"energyWh: expected {session.energy_wh} (meterStop {session.meter_stop} - meterStart "
-                        f"{session.meter_start}), got {got}")
-    for name, stored_at, expected, written in (("startedAt", stored.startedAt, session.started, session.start),
-                                               ("stoppedAt", stored.stoppedAt, session.stopped, session.stop)):
-        if _off(stored_at, expected):
-            problems.append(f"{name}: expected {rfc3339(expected)} (the charge point wrote {written}), "
-                            f"got {_instant(stored_at)}")
-    duration = getattr(stored, "durationS", None)  # the CSMS's own figure, when it states one
-    source = "durationS"
-    if duration is None and stored.startedAt is not None and stored.stoppedAt is not None:
-        duration, source = (_utc(stored.stoppedAt) - _utc(stored.startedAt)).total_seconds(), "stoppedAt - startedAt"
-    if duration is None or abs(duration - session.duration_s) > TIME_TOLERANCE_S:
-        got = "none" if duration is None else f"{duration:g} s"
-        problems.append(f"duration ({source}): expected {session.duration_s:g} s (from {session.start} to "
-                        f"{session.stop}, instant to instant), got {got}")
-    if stored.stoppedReason != session.stored_reason:
-        sent = "left out" if session.reason is None else f'"{session.reason}"'
-        problems.append(f'stoppedReason: expected "{session.stored_reason}" (the charge point sent {sent}), got '
-                        f"{'none' if stored.stoppedReason is None else repr(stored.stoppedReason)}")
-    try:
-        check_bill(stored.totalCost, station.cfg, session.energy_wh, "totalCost")
-    except StepFailed as exc:
-        problems.append(str(exc))
-    return problems
-
-
 async def check_session(station: Station, csms: Csms, transaction_id: int, session: Session, step: str) -> None:
     """Read the transaction back: what is billed must be the session's, and the rest what the charge point sent."""
     label = f"{step}: read back transaction {transaction_id}"
     stored = await read_back(station, csms, transaction_id, label)
-    problems = session_problems(station, stored, session)
+    problems = session_problems(stored, session.happened, station.cfg)
     if problems:
         raise StepFailed(f"{label}: " + "; ".join(problems))
     await assert_stored(station, csms.trigger, str(transaction_id), label)
@@ -180,12 +137,12 @@ async def send_reading(station: Station, transaction_id: int, wh: int, at: str, 
 
 
 async def whole_session(station: Station, csms: Csms, steps: Steps, session: Session,
-                        readings: Sequence[tuple[datetime, int]] = (), write: Write = rfc3339) -> int:
+                        readings: Sequence[tuple[datetime, int]] = ()) -> int:
     """StartTransaction, a MeterValues.req per reading (when, register), StopTransaction, then the read-back."""
     transaction_id = await start(station, steps(f"StartTransaction.conf (at {session.start})"), session.meter_start,
                                  timestamp=session.start, accepted=True)
     for moment, wh in readings:
-        at = write(moment)
+        at = session.written(moment)
         await send_reading(station, transaction_id, wh, at, steps(f"MeterValues.conf (register {wh} Wh at {at})"))
     reason = "left out" if session.reason is None else session.reason
     await stop(station, steps(f"StopTransaction.conf (at {session.stop}, reason {reason})"), transaction_id,
@@ -268,10 +225,10 @@ async def test_e2e16_02(station: Station, csms: Csms) -> None:
         write = clock_at(offset)
         began = before_local_midnight(offset)
         session = Session.between(began, began + timedelta(minutes=50), fresh_register(),
-                                  half_cent_energy(station.cfg, at_least), write=write)
+                                  half_cent_energy(station.cfg, at_least), clock=write)
         readings = [(began + timedelta(minutes=24), session.meter_start + session.energy_wh // 3),  # 23:59 local
                     (began + timedelta(minutes=35), session.meter_start + session.energy_wh * 2 // 3)]  # 00:10
-        await whole_session(station, csms, steps, session, readings, write)
+        await whole_session(station, csms, steps, session, readings)
 
 
 def berlin_clock(moment: datetime) -> str:
@@ -286,10 +243,10 @@ async def test_e2e16_03(station: Station, csms: Csms) -> None:
     began = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET
     ended = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
     session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 11_000),
-                              write=berlin_clock)
+                              clock=berlin_clock)
     readings = [(datetime(2026, 3, 29, 0, 55, tzinfo=UTC), session.meter_start + session.energy_wh // 3),  # 01:55
                 (datetime(2026, 3, 29, 1, 5, tzinfo=UTC), session.meter_start + session.energy_wh // 2)]  # 03:05
-    await whole_session(station, csms, Steps(), session, readings, berlin_clock)
+    await whole_session(station, csms, Steps(), session, readings)
 
 
 @octt("E2E16_04", reqs=["OCPP 1.6 §4.8", "OCPP 1.6 §4.10"], features=FEATURES)
@@ -299,10 +256,10 @@ async def test_e2e16_04(station: Station, csms: Csms) -> None:
     began = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     ended = datetime(2026, 10, 25, 1, 20, tzinfo=UTC)  # 02:20 CET
     session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 7_000),
-                              write=berlin_clock)
+                              clock=berlin_clock)
     readings = [(datetime(2026, 10, 25, 0, 55, tzinfo=UTC), session.meter_start + session.energy_wh // 3),  # 02:55
                 (datetime(2026, 10, 25, 1, 5, tzinfo=UTC), session.meter_start + session.energy_wh // 2)]  # 02:05
-    await whole_session(station, csms, Steps(), session, readings, berlin_clock)
+    await whole_session(station, csms, Steps(), session, readings)
 
 
 @octt("E2E16_05", reqs=["OCPP 1.6 §4.8", "OCPP 1.6 §4.7", "OCPP 1.6 §4.10"], features=FEATURES)

@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
-
-import ocpp
-import orjson
 
 from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.expect import assert_matches
+from csmscheck.fuzz.schema import request_schema
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.station.states import v16_transaction_ids
@@ -117,9 +114,8 @@ async def energy_so_far(station: Station, csms: Csms, transaction_id: int, expec
 
 
 def stop_reasons() -> list[str]:
-    """Every StopTransaction.req reason the OCPP 1.6 schema allows, in its order."""
-    schema = orjson.loads((Path(ocpp.__file__).parent / "v16" / "schemas" / "StopTransaction.json").read_bytes())
-    reasons: list[str] = schema["properties"]["reason"]["enum"]
+    """Every StopTransaction.req reason the official OCPP 1.6 schema allows, in its order."""
+    reasons: list[str] = request_schema("1.6", "StopTransaction")["properties"]["reason"]["enum"]
     return reasons
 
 
