@@ -144,6 +144,8 @@ def _load_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     load.add_argument("--validate-sample", type=float, default=0.01,
                       help="share of stations that validate every frame against the schemas (default 0.01)")
     load.add_argument("--report-dir", type=Path, default=Path("csmscheck-load"), help="where reports go")
+    load.add_argument("--quirks", metavar="NAME",
+                      help="the stations write OCPP as a vendor-behaviour profile says (a shipped name or a .toml)")
     load.add_argument("--no-live", action="store_true", help="no live view while it runs")
 
 
@@ -411,6 +413,7 @@ def _load(args: argparse.Namespace) -> int:
     from csmscheck.load.options import make_options
     from csmscheck.load.profile import load_profile
     from csmscheck.load.runner import prepare_process, run_load
+    from csmscheck.station.quirks import load_profile as load_quirks
 
     try:
         if args.merge:
@@ -427,7 +430,7 @@ def _load(args: argparse.Namespace) -> int:
             id_pattern=args.id_pattern, password=args.password, pki_dir=args.pki_dir, processes=args.processes,
             shard=args.shard, start_at=args.start_at, csms_pid=args.csms_pid, slo=args.slo,
             metrics_port=args.metrics_port, report_dir=args.report_dir, validate_sample=args.validate_sample,
-            live=not args.no_live)
+            live=not args.no_live, quirks=load_quirks(args.quirks) if args.quirks else None)
     except ValueError as exc:
         print(f"csmscheck load: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -45,7 +45,10 @@ class StationLife:
         self.station = station
         self.plan = plan
         self.profile = plan.profile
-        self.heartbeat_s = self.profile.heartbeat_s
+        quirks = station.quirks
+        self.heartbeat_s = (quirks.boot.heartbeat_s if quirks and quirks.boot.heartbeat_s else None) \
+            or self.profile.heartbeat_s
+        self.boot_retry_s = quirks.boot.retry_s if quirks and quirks.boot.retry_s else None  # the vendor's own
         self.booted = asyncio.Event()
         self.queue: list[tuple[str, Payload]] = []  # transaction messages made while offline (a few)
         self.meter_wh = 0.0
@@ -113,7 +116,11 @@ class StationLife:
                     if not self.heartbeat_s and isinstance(interval, int) and interval > 0:
                         self.heartbeat_s = float(interval)
                     break
-                await self._pause(interval if isinstance(interval, int) and interval > 0 else 10)
+                await self._pause(self.boot_retry_s or (interval if isinstance(interval, int) and interval > 0
+                                                        else 10))
+            transfer = self.station.quirks.data_transfer if self.station.quirks else None
+            if transfer is not None and transfer.on_boot:
+                await self.station.call("DataTransfer", messages.data_transfer(transfer))
             if self.profile.status_notifications:
                 for connector in range(1, self.profile.connectors + 1):
                     await self.station.call("StatusNotification",
@@ -165,6 +172,9 @@ class StationLife:
             power_w = sessions.power_kw * 1000 * rng.uniform(0.6, 1.0)  # EVs draw less than the charger offers
             session = messages.Session(tx_id, connector, self.meter_wh, power_w)
             await self._transaction_message(*messages.start(self.station.version, session, sessions))
+            transfer = self.station.quirks.data_transfer if self.station.quirks else None
+            if transfer is not None and transfer.during_session:
+                await self._send_if_online("DataTransfer", messages.data_transfer(transfer))
             ends = time.monotonic() + rng.uniform(*sessions.duration_s)
             while (left := ends - time.monotonic()) > 0:
                 await self._pause(min(sessions.meter_interval_s, left))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from csmscheck.load.profile import Sessions
+from csmscheck.station.quirks.model import DataTransfer
 from csmscheck.timestamps import rfc3339
 
 Payload = dict[str, Any]
@@ -27,6 +28,16 @@ def status(version: str, connector: int, state: str) -> Payload:
     if version == "1.6":
         return {"connectorId": connector, "errorCode": "NoError", "status": state, "timestamp": rfc3339()}
     return {"timestamp": rfc3339(), "connectorStatus": state, "evseId": connector, "connectorId": 1}
+
+
+def data_transfer(transfer: DataTransfer) -> Payload:
+    """The vendor's DataTransfer (the same shape in both versions)."""
+    payload: Payload = {"vendorId": transfer.vendor_id}
+    if transfer.message_id is not None:
+        payload["messageId"] = transfer.message_id
+    if transfer.data is not None:
+        payload["data"] = transfer.data
+    return payload
 
 
 def authorize(version: str, sessions: Sessions) -> Payload:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from csmscheck.load.profile import Profile
 from csmscheck.load.slo import Rule, parse_slo
+from csmscheck.station.quirks import QuirksProfile
 
 # Stations started per second unless --ramp says: gentle enough for a CSMS that checks each
 # password (the bundled one boots ~270 stations/s on 2 cores), so a steady run measures traffic.
@@ -39,6 +40,7 @@ class LoadOptions:
     report_dir: Path
     validate_sample: float  # share of stations that validate every frame (0 … 1)
     live: bool = True
+    quirks: QuirksProfile | None = None  # the stations write their messages as this vendor's chargers do
 
     def indices(self) -> range:
         """The station numbers of this shard: a contiguous slice of 0 … stations-1."""
@@ -96,7 +98,8 @@ def default_processes() -> int:
 def make_options(*, stations: int, profile: Profile, duration: str, ramp: float | None, target: str | None,
                  id_pattern: str, password: str | None, pki_dir: Path | None, processes: int | None,
                  shard: str | None, start_at: str | None, csms_pid: int | None, slo: str | None,
-                 metrics_port: int | None, report_dir: Path, validate_sample: float, live: bool) -> LoadOptions:
+                 metrics_port: int | None, report_dir: Path, validate_sample: float, live: bool,
+                 quirks: QuirksProfile | None = None) -> LoadOptions:
     """Every setting checked; the first wrong one raises ValueError with a one-line reason."""
     if stations < 1:
         raise ValueError(f"--stations {stations}: give at least 1")
@@ -121,7 +124,7 @@ def make_options(*, stations: int, profile: Profile, duration: str, ramp: float 
         target=target, id_pattern=check_id_pattern(id_pattern), password=password, pki_dir=pki_dir,
         processes=chosen, shard=shard_of, start_at=parse_start_at(start_at) if start_at else None,
         csms_pid=csms_pid, slo_text=slo, slo=tuple(parse_slo(slo)) if slo else (), metrics_port=metrics_port,
-        report_dir=report_dir, validate_sample=validate_sample, live=live)
+        report_dir=report_dir, validate_sample=validate_sample, live=live, quirks=quirks)
     if not 0 <= validate_sample <= 1:
         raise ValueError(f"--validate-sample {validate_sample}: give a share between 0 and 1 (e.g. 0.01)")
     per_process = -(-len(options.indices()) // options.processes)

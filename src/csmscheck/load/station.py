@@ -19,6 +19,7 @@ from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_
 from picows.common import WSError
 
 from csmscheck.load.metrics import Metrics
+from csmscheck.station.quirks import QuirksProfile
 from csmscheck.station.replies import default_replies, reply_payload
 from csmscheck.wire import CallError, subprotocol_of, validators
 from csmscheck.wire.basic_auth import basic_authorization
@@ -42,7 +43,7 @@ class LoadStation(WSListener):  # type: ignore[misc]
     """A station's connection and its calls in flight; the behaviour drives it (see behaviour.py)."""
 
     def __init__(self, station_id: str, version: OcppVersion, metrics: Metrics, *, timeout: float,
-                 validate: bool = False) -> None:
+                 validate: bool = False, quirks: QuirksProfile | None = None) -> None:
         super().__init__()
         self.id = station_id
         self.version = version
@@ -57,6 +58,7 @@ class LoadStation(WSListener):  # type: ignore[misc]
         self._next_id = 0
         self._closing = False  # our own close at the end of the run is no lost connection
         self._replies = _REPLIES[version]
+        self.quirks = quirks if quirks is not None and quirks.applies_to(version) else None
 
     # -- connection --------------------------------------------------------------------
 
@@ -151,6 +153,8 @@ class LoadStation(WSListener):  # type: ignore[misc]
         transport = self.transport
         if transport is None:
             raise Offline()
+        if self.quirks is not None:  # written the way the profile's vendor writes it
+            payload = self.quirks.shape(self.version, action, payload)
         if self.validate:
             self._check(action, payload, response=False, side="station")
         self._next_id += 1

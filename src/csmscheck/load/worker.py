@@ -64,7 +64,7 @@ async def run_slice(work: Slice, metrics: Metrics, stop: asyncio.Event,
                 profile=options.profile, metrics=metrics, rng=random.Random(work.seed))
     sampled = _sampled(work.indices, options.validate_sample, work.seed)
     stations = [LoadStation(options.station_id(n), options.profile.version_of(n, options.stations), metrics,  # type: ignore[arg-type]
-                            timeout=options.profile.message_timeout_s, validate=n in sampled)
+                            timeout=options.profile.message_timeout_s, validate=n in sampled, quirks=options.quirks)
                 for n in work.indices]
     storm = options.profile.scenario == "reconnect-storm"
     tasks = [asyncio.create_task(_live(station, plan, _due(options, work.start_at, n)))
