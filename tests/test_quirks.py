@@ -105,6 +105,8 @@ def test_the_cli_lists_the_profiles_and_refuses_an_unknown_one(capsys: pytest.Ca
     assert main(["run", "--quirks", "vendor-x"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("csmscheck: error: unknown quirks profile 'vendor-x'") and "\n" not in err
+    assert main(["run", "QK_03"]) == 2
+    assert "QK_03 is a case of the quirks sets: run it with --quirks NAME" in capsys.readouterr().err
 
 
 # -- what shape keeps ----------------------------------------------------------------------------
@@ -216,7 +218,7 @@ def test_a_csms_comparing_tokens_case_sensitively_fails_sloppy_tags(
     monkeypatch.setattr(authorize, "verdict_for", case_sensitive)
     (entry,) = run_cases(pytester, bundled, "QK_02", quirks=["sloppy-tags"])
     assert_failed(entry, "Step 3: Authorize ('CA", "a card UID, sent in lower case", "status: expected Accepted",
-                  "idTokens are case-insensitive; the charger wrote 'ca", "got 'Unknown'")
+                  "(the CSMS knows 'CA", "; idTokens are case-insensitive; the charger wrote 'ca", "got 'Unknown'")
 
 
 def test_a_csms_reading_leading_zero_tokens_as_numbers_fails_sloppy_tags(
@@ -228,7 +230,7 @@ def test_a_csms_reading_leading_zero_tokens_as_numbers_fails_sloppy_tags(
     _patch_request(monkeypatch, "1.6", "StartTransaction", as_number)
     (entry,) = run_cases(pytester, bundled, "QK16_02", quirks=["sloppy-tags"])
     assert_failed(entry, ": StartTransaction answer: idTagInfo.status: expected Accepted (the CSMS knows '0000",
-                  "got 'Invalid'")
+                  "; a token is text: its leading zeros are part of it), got 'Invalid'")
 
 
 def test_a_csms_ignoring_the_meter_unit_fails_kwh_phases(

@@ -235,6 +235,9 @@ def _run(args: argparse.Namespace) -> int:
         from csmscheck.station.quirks import load_profiles
 
         load_profiles(args.quirks)  # an unknown name or a bad file stops the run here, with one line
+    elif quirks_cases := [token for token in selection if token.strip().upper().startswith("QK")]:
+        raise ConfigError(f"{quirks_cases[0]} is a case of the quirks sets: run it with --quirks NAME "
+                          "(csmscheck list --quirks names the profiles)")
     overrides = {"target": args.target, "target_sp2": args.target_sp2, "target_sp3": args.target_sp3,
                  "trigger": args.trigger, "pki_dir": args.pki_dir, "capabilities": args.capabilities}
     with _report_setting_warnings():

@@ -59,6 +59,13 @@ def applicable(quirks: QuirksProfile, version: str) -> None:
         raise NotApplicable(f"quirks profile {quirks.name} is for OCPP {' and '.join(quirks.ocpp)} only")
 
 
+def token_note(token: str) -> str:
+    """Why the CSMS must know the token as the charger wrote it."""
+    if token.isdigit():
+        return "; a token is text: its leading zeros are part of it" if token.startswith("0") else ""
+    return "; idTokens are case-insensitive"
+
+
 def ago(minutes: float) -> datetime:
     return (datetime.now(UTC) - timedelta(minutes=minutes)).replace(microsecond=0)
 
@@ -199,8 +206,8 @@ class Vendor:
             status = response["idTokenInfo"]["status"]
         sent = self.profile.shape(self.version, "Authorize", {"idTag": token})["idTag"]
         if status != "Accepted":
-            raise StepFailed(f"{label}: Authorize answer: status: expected Accepted (the CSMS knows {token!r} and "
-                             f"idTokens are case-insensitive; the charger wrote {sent!r}), got {status!r}")
+            raise StepFailed(f"{label}: Authorize answer: status: expected Accepted (the CSMS knows {token!r}"
+                             f"{token_note(token)}; the charger wrote {sent!r}), got {status!r}")
 
     # -- sessions ----------------------------------------------------------------------------------
 
@@ -231,7 +238,7 @@ class Vendor:
         status = response["idTagInfo"]["status"]
         if status != "Accepted":
             raise StepFailed(f"Step {n}: StartTransaction answer: idTagInfo.status: expected Accepted (the CSMS "
-                             f"knows {token!r}; idTags are case-insensitive), got {status!r}")
+                             f"knows {token!r}{token_note(token)}), got {status!r}")
         transaction_id = int(response["transactionId"])
         started = meter
         for number, status_name in enumerate(steps[1:-1], start=1):
@@ -283,7 +290,7 @@ class Vendor:
         status = response.get("idTokenInfo", {}).get("status")
         if status != "Accepted":
             raise StepFailed(f"Step {n}: TransactionEvent answer: idTokenInfo.status: expected Accepted (the CSMS "
-                             f"knows {token!r}; idTokens are case-insensitive), got {status!r}")
+                             f"knows {token!r}{token_note(token)}), got {status!r}")
         for number, status_name in enumerate(steps[1:-1], start=1):
             n += 1
             if status_name == "Charging":
