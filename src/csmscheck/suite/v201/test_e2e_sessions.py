@@ -413,21 +413,18 @@ async def test_e2e_07(station: Station, csms: Csms, cfg: Settings) -> None:
                                meter=readings(sample(begin_wh + energy, "Transaction.End"))))
     with step("Step 4 (the station reconnects)"):
         await station.connect()
-    number = 5
-    for payload in queue[:-1]:
+    for number, payload in enumerate(queue[:-1], start=5):
         await session.send(f"Step {number}: queued TransactionEvent (Updated, seqNo {payload['seqNo']})", payload)
-        number += 1
-    await session.send(f"Step {number}: queued TransactionEvent (Updated, seqNo {queue[0]['seqNo']}) again (the "
-                       "station had no answer to it on record)", queue[0])
-    await ended(session, f"Step {number + 1}: queued TransactionEvent (Ended, seqNo {queue[-1]['seqNo']})", queue[-1],
-                energy)
-    stored = await read_back(session, csms, f"Step {number + 2}", Expected(
-        start, begin_wh, begin_wh + energy, 6, stop, "EnergyLimitReached"))
-    online = [event.seqNo for event in stored.events or () if event.offline is not None
-              and event.offline != (event.seqNo >= 2)]
-    if online:
-        raise StepFailed(f"Step {number + 2}: read back transaction {session.tx.id}: events: expected seqNo 2 to 5 "
-                         f"offline (queued) and 0, 1 live, got seqNo {', '.join(map(str, online))} the other way")
+    await session.send("Step 8: queued TransactionEvent (Updated, seqNo 2) again (the station had no answer to it "
+                       "on record)", queue[0])
+    await ended(session, "Step 9: queued TransactionEvent (Ended, seqNo 5)", queue[-1], energy)
+    stored = await read_back(session, csms, "Step 10", Expected(start, begin_wh, begin_wh + energy, 6, stop,
+                                                              "EnergyLimitReached"))
+    misflagged = [event.seqNo for event in stored.events or () if event.offline is not None
+                  and event.offline != (event.seqNo >= 2)]
+    if misflagged:
+        raise StepFailed(f"Step 10: read back transaction {session.tx.id}: events: expected seqNo 2 to 5 "
+                         f"offline (queued) and 0, 1 live, got seqNo {', '.join(map(str, misflagged))} the other way")
 
 
 @octt("E2E_08", reqs=["E06", "E07", "E03.FR.05"], features=[READBACK, TARIFF])
