@@ -238,8 +238,9 @@ def berlin_clock(moment: datetime) -> str:
 
 @octt("E2E16_03", reqs=["OCPP 1.6 §4.8", "OCPP 1.6 §4.10"], features=FEATURES)
 async def test_e2e16_03(station: Station, csms: Csms) -> None:
-    """A session across the spring-forward change in Berlin (2026-03-29): an hour by the instants, two on the wall
-    clock."""
+    """A session across the spring-forward change in Berlin (2026-03-29) is stored as the hour that passed.
+
+    By the wall clock it lasted two hours (01:30 CET to 03:30 CEST)."""
     began = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET
     ended = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
     session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 11_000),
@@ -251,8 +252,9 @@ async def test_e2e16_03(station: Station, csms: Csms) -> None:
 
 @octt("E2E16_04", reqs=["OCPP 1.6 §4.8", "OCPP 1.6 §4.10"], features=FEATURES)
 async def test_e2e16_04(station: Station, csms: Csms) -> None:
-    """A session across the fall-back change in Berlin (2026-10-25): 50 minutes, though the wall clock shows the
-    stop ten minutes before the start."""
+    """A session across the fall-back change in Berlin (2026-10-25) is stored as the 50 minutes that passed.
+
+    By the wall clock it stopped ten minutes before it started (02:30 CEST to 02:20 CET)."""
     began = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     ended = datetime(2026, 10, 25, 1, 20, tzinfo=UTC)  # 02:20 CET
     session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 7_000),
@@ -327,8 +329,10 @@ async def test_e2e16_06(station: Station, csms: Csms) -> None:
 
 @octt("E2E16_07", reqs=["OCPP 1.6 §4.7", "OCPP 1.6 §4.10", "OCPP 1.6 §3.6"], features=FEATURES)
 async def test_e2e16_07(station: Station, csms: Csms) -> None:
-    """The connection drops mid-session: meter values and the stop are queued and delivered, in order, on
-    reconnect; nothing is lost and the session is billed right."""
+    """A connection lost mid-session: the queued meter values and stop, delivered on reconnect, lose nothing.
+
+    The charge point keeps them while offline and sends them in order once it is back; the
+    session is billed right."""
     cfg, steps = station.cfg, Steps()
     connector = cfg.connector_id
     t0 = minutes_ago(45)
@@ -378,8 +382,9 @@ async def test_e2e16_08(station: Station, csms: Csms) -> None:
 
 @octt("E2E16_09", reqs=["OCPP 1.6 §4.7", "OCPP 1.6 §4.10"], features=FEATURES)
 async def test_e2e16_09(station: Station, csms: Csms) -> None:
-    """A meter series read back reading by reading: the energy so far is the latest register - meterStart, and at
-    the end meterStart + the energy delivered = meterStop."""
+    """A meter series read back reading by reading, and at the end meterStart + energy delivered = meterStop.
+
+    After each MeterValues.req the energy so far is the latest register - meterStart."""
     cfg, steps = station.cfg, Steps()
     t0 = minutes_ago(60)
     session = Session.between(t0, t0 + timedelta(minutes=50), fresh_register(), half_cent_energy(cfg, 18_000))
@@ -407,8 +412,10 @@ async def test_e2e16_09(station: Station, csms: Csms) -> None:
 
 @octt("E2E16_10", reqs=["OCPP 1.6 §4.8", "OCPP 1.6 §4.10", "OCPP 1.6 §3.6"], features=FEATURES)
 async def test_e2e16_10(station: Station, csms: Csms) -> None:
-    """A session started and stopped offline: the queued StartTransaction.req goes first on reconnect, and the
-    transactionId its .conf brings is the one the queued meter values and stop carry."""
+    """A session started and stopped offline: the transactionId of the late StartTransaction.conf is used after.
+
+    The queued StartTransaction.req goes first on reconnect; the queued meter values and stop
+    carry the id its .conf brings."""
     cfg, steps = station.cfg, Steps()
     t0 = minutes_ago(40)
     session = Session.between(t0, t0 + timedelta(minutes=30), fresh_register(), half_cent_energy(cfg, 10_000),
