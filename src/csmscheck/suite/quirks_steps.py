@@ -126,12 +126,13 @@ class Vendor:
 
     async def status(self, status: str, label: str, connector: int | None = None) -> None:
         """A connector's status as the vendor reports it (twice when the profile repeats statuses); 2.0.1
-        reports a session status as its connector Occupied."""
-        connector = connector or self.station.cfg.connector_id
+        reports a session status as its connector Occupied (the session's state is in its TransactionEvents)."""
+        cfg = self.station.cfg
         if self.v16:
-            payload = msg16.status_notification(connector, status)
-        else:
-            payload = msg201.status_notification(connector, 1, "Available" if status == "Available" else "Occupied")
+            payload = msg16.status_notification(connector or cfg.connector_id, status)
+        else:  # ``connector``: an EVSE's one connector; none: the configured EVSE and connector
+            evse, at = (connector, 1) if connector else (cfg.evse_id, cfg.connector_id)
+            payload = msg201.status_notification(evse, at, "Available" if status == "Available" else "Occupied")
         for time in range(2 if self.profile.status.repeat else 1):
             await self.call("StatusNotification", payload | {"timestamp": rfc3339()},
                             f"{label}{' (sent again)' if time else ''}")
