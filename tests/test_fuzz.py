@@ -20,12 +20,12 @@ from csmscheck.fuzz.command import parse_budget
 from csmscheck.fuzz.minimise import smaller
 from csmscheck.fuzz.mutate import CATEGORIES, mutate
 from csmscheck.fuzz.runner import Fuzzer, FuzzOptions
-from csmscheck.fuzz.schema import NothingToFuzz, request_schema, station_actions, usable_actions, valid_payload
+from csmscheck.fuzz.schema import NothingToFuzz, station_actions, usable_actions, valid_payload
 from csmscheck.settings import load_settings
 from csmscheck.verdicts import Verdicts
 from csmscheck.wire.errors import ErrorCode
 from csmscheck.wire.frames import CallError
-from csmscheck.wire.schemas import validators
+from csmscheck.wire.schemas import request_schema, validators
 from csmscheck.wire.versions import OcppVersion
 
 SETTINGS = load_settings(environ={})

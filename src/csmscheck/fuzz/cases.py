@@ -14,8 +14,9 @@ from csmscheck.fuzz.framing import framing_case
 from csmscheck.fuzz.mutate import CATEGORIES, Path, mutate
 from csmscheck.fuzz.oracle import ERROR, RESULT, Expectation
 from csmscheck.fuzz.rules import RULES, Rules
-from csmscheck.fuzz.schema import request_schema, usable_actions, valid_payload
+from csmscheck.fuzz.schema import usable_actions, valid_payload
 from csmscheck.wire.errors import ErrorCode, error_code
+from csmscheck.wire.schemas import request_schema
 from csmscheck.wire.versions import OcppVersion
 
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from csmscheck.fuzz.schema import Schema, kind_of
-from csmscheck.wire.schemas import INT32_MAX, INT32_MIN
+from csmscheck.fuzz.schema import kind_of
+from csmscheck.wire.schemas import INT32_MAX, INT32_MIN, Schema
 
 Path = tuple[str | int, ...]
 

@@ -19,24 +19,19 @@ import logging
 import random
 import zlib
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import ocpp
 import orjson
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis_jsonschema import from_schema
 
 from csmscheck.wire.directions import STATION_INITIATED
-from csmscheck.wire.schemas import INT32_MAX, INT32_MIN, validators
+from csmscheck.wire.schemas import INT32_MAX, INT32_MIN, Schema, request_schema, validators
 from csmscheck.wire.versions import OcppVersion
 
-_DIRS: dict[OcppVersion, Path] = {"1.6": Path(ocpp.__file__).parent / "v16" / "schemas",
-                                  "2.0.1": Path(ocpp.__file__).parent / "v201" / "schemas"}
 POOL_SIZE = 10  # valid payloads per action: ~3 s to draw them all for 2.0.1 on one core
 MAX_ITEMS = 2  # array items drawn (or minItems); each item of the nested 2.0.1 arrays costs a lot to draw
-Schema = dict[str, Any]
 log = logging.getLogger(__name__)
 
 
@@ -44,26 +39,6 @@ def station_actions(version: OcppVersion) -> list[str]:
     """Every action a station sends in ``version`` that the version's schemas define."""
     known = set(validators(version).actions())
     return sorted(a for a in STATION_INITIATED[version] if a in known)
-
-
-@cache
-def request_schema(version: OcppVersion, action: str) -> Schema:
-    """The request schema of ``action``, every ``#/definitions/...`` reference replaced by its target."""
-    name = f"{action}.json" if version == "1.6" else f"{action}Request.json"
-    document = orjson.loads((_DIRS[version] / name).read_bytes())
-    definitions = document.get("definitions", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/definitions/"):
-                return resolve(definitions[ref.removeprefix("#/definitions/")])
-            return {k: resolve(v) for k, v in node.items() if k not in ("definitions", "$id", "javaType")}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    return resolve(document)  # type: ignore[no-any-return]
 
 
 def kind_of(schema: Schema) -> str:

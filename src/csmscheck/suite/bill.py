@@ -49,12 +49,20 @@ def check_bill(actual: float | None, cfg: Settings, energy_wh: float, label: str
 
 
 def half_cent_energy(cfg: Settings, at_least_wh: int) -> int:
-    """The first whole Wh from ``at_least_wh`` whose exact cost ends in exactly half a cent, so a cost rounded
-    down, half to even or truncated shows; NotApplicable when the configured tariff has none."""
+    """The first whole Wh from ``at_least_wh`` whose exact cost ends in exactly half a cent after an even cent
+    (x.x45 rather than x.x55 at 0.25 per kWh): rounded half up, it is a cent more than rounded down, truncated or
+    rounded half to even. Where the tariff's half cents all follow odd cents, the first half cent (half to even
+    then rounds up too). NotApplicable when the configured tariff has no half cent at all."""
+    first: int | None = None
     for wh in range(at_least_wh, at_least_wh + 100_000):
         cents = exact_cost(cfg, wh) * 100
-        if cents - int(cents) == Decimal("0.5"):
+        if cents - int(cents) != Decimal("0.5"):
+            continue
+        if int(cents) % 2 == 0:
             return wh
+        first = wh if first is None else first
+    if first is not None:
+        return first
     raise NotApplicable(f"the configured tariff ({cfg.tariff_price_per_kwh:g} per kWh, session fee "
                         f"{cfg.tariff_session_fee:g}) gives no cost ending in half a cent")
 

@@ -23,6 +23,8 @@ _SCHEMA_DIRS: dict[OcppVersion, Path] = {
     "2.0.1": Path(ocpp.__file__).parent / "v201" / "schemas",
 }
 
+Schema = dict[str, Any]
+
 _KIND_TO_CODE: dict[str, ErrorCode] = {
     "Type": ErrorCode.TYPE_CONSTRAINT_VIOLATION,
     "Required": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
@@ -136,3 +138,32 @@ def _int32(schema: Any) -> Any:
 @cache
 def validators(version: OcppVersion) -> Validators:
     return Validators(version)
+
+
+@cache
+def request_schema(version: OcppVersion, action: str) -> Schema:
+    """The request schema of ``action``, every ``#/definitions/...`` reference replaced by its target."""
+    name = f"{action}.json" if version == "1.6" else f"{action}Request.json"
+    document = orjson.loads((_SCHEMA_DIRS[version] / name).read_bytes())
+    definitions = document.get("definitions", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                return resolve(definitions[ref.removeprefix("#/definitions/")])
+            return {k: resolve(v) for k, v in node.items() if k not in ("definitions", "$id", "javaType")}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(document)  # type: ignore[no-any-return]
+
+
+def enum_values(version: OcppVersion, action: str, *path: str) -> tuple[str, ...]:
+    """The values the official request schema of ``action`` allows for the field at ``path`` (object keys from
+    the payload down), e.g. ``enum_values("1.6", "StopTransaction", "reason")``."""
+    node = request_schema(version, action)
+    for key in path:
+        node = node["properties"][key]
+    return tuple(node["enum"])

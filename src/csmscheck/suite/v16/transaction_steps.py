@@ -15,7 +15,6 @@ from typing import Any
 
 from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.expect import assert_matches
-from csmscheck.fuzz.schema import request_schema
 from csmscheck.station import Station
 from csmscheck.station.states import v16 as states
 from csmscheck.station.states import v16_transaction_ids
@@ -24,6 +23,7 @@ from csmscheck.suite.operator import Csms
 from csmscheck.suite.stored import ENERGY_TOLERANCE_WH, read_stored
 from csmscheck.timestamps import rfc3339
 from csmscheck.trigger.stored import StoredTransaction
+from csmscheck.wire.schemas import enum_values
 
 REGISTER = "Energy.Active.Import.Register"
 
@@ -113,10 +113,9 @@ async def energy_so_far(station: Station, csms: Csms, transaction_id: int, expec
                          f"register the charge point reported minus meterStart), got {got}")
 
 
-def stop_reasons() -> list[str]:
+def stop_reasons() -> tuple[str, ...]:
     """Every StopTransaction.req reason the official OCPP 1.6 schema allows, in its order."""
-    reasons: list[str] = request_schema("1.6", "StopTransaction")["properties"]["reason"]["enum"]
-    return reasons
+    return enum_values("1.6", "StopTransaction", "reason")
 
 
 # -- a charge point without a connection -----------------------------------------------------

@@ -33,44 +33,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from functools import cache
 from itertools import count
 from zoneinfo import ZoneInfo
 
 from csmscheck.errors import NotApplicable, StepFailed
 from csmscheck.expect import assert_matches, step
-from csmscheck.fuzz.schema import request_schema
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station import v201 as msg
 from csmscheck.station.states import v201 as states
-from csmscheck.suite.bill import check_bill, exact_cost, half_cent_energy
+from csmscheck.suite.bill import check_bill, half_cent_energy
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms
 from csmscheck.suite.sent_transactions import sent_201
-from csmscheck.suite.stored import TIME_TOLERANCE_S, differences, read_stored
+from csmscheck.suite.stored import differences, read_stored
+from csmscheck.suite.stored_session import ENERGY_EXACT_WH, Happened, session_problems
 from csmscheck.suite.v201.transaction_session import READBACK, TARIFF, Payload, Session, readings, sample
-from csmscheck.timestamps import rfc3339
 from csmscheck.trigger.stored import StoredTransaction
+from csmscheck.wire.schemas import enum_values
 
 ACCEPTED = states.ACCEPTED_TOKEN
-ENERGY_EXACT_WH = 0.5  # the energies are whole Wh: a CSMS that keeps whole Wh still has them exactly
 MINUTE = timedelta(minutes=1)
 
 
 # -- what the cases choose -----------------------------------------------------------------------
-
-
-def tie_energy(cfg: Settings, at_least_wh: int) -> int:
-    """Whole Wh from ``at_least_wh`` whose exact cost ends in half a cent, after an even cent where the tariff
-    has one: rounded half up it is a cent more than rounded down, truncated or rounded half to even."""
-    wh = half_cent_energy(cfg, at_least_wh)
-    first = wh
-    for _ in range(1000):
-        if int(exact_cost(cfg, wh) * 100) % 2 == 0:
-            return wh
-        wh = half_cent_energy(cfg, wh + 1)
-    return first  # every half cent of this tariff follows an odd cent: half to even rounds up there too
 
 
 def past_local_midnight(zone: str, days_ago: int) -> datetime:
@@ -80,11 +66,9 @@ def past_local_midnight(zone: str, days_ago: int) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-@cache
 def stop_reasons() -> tuple[str, ...]:
     """Every stop reason of OCPP 2.0.1 (ReasonEnumType), as the official TransactionEvent schema lists them."""
-    info = request_schema("2.0.1", "TransactionEvent")["properties"]["transactionInfo"]
-    return tuple(info["properties"]["stoppedReason"]["enum"])
+    return enum_values("2.0.1", "TransactionEvent", "transactionInfo", "stoppedReason")
 
 
 # The triggerReason a station names with a stop reason, where TriggerReasonEnumType has a matching one.
@@ -119,61 +103,18 @@ class Expected:
         return self.latest_wh - self.start_wh
 
 
-def _instant(moment: datetime, session: Session) -> str:
-    local = "" if session.zone is None else f" ({session.written(moment)} on the station's clock)"
-    return rfc3339(moment) + local
-
-
-def _when(moment: datetime | None) -> str:
-    return "none" if moment is None else rfc3339(moment)
-
-
-def _off(stored: datetime | None, expected: datetime) -> bool:
-    if stored is None:
-        return True
-    stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
-    return abs((stored - expected).total_seconds()) > TIME_TOLERANCE_S
-
-
 def problems(session: Session, stored: StoredTransaction, expected: Expected, cfg: Settings) -> list[str]:
-    """Every way the stored session is not the one that happened, one sentence each."""
+    """Every way the stored session is not the one that happened, one sentence each: the TransactionEvents
+    applied (each once), then what every version's session is checked for."""
     found: list[str] = []
     if stored.events is not None:
         seqs = sorted(event.seqNo for event in stored.events)
         if seqs != list(range(expected.events)):
             found.append(f"events: expected seqNo 0 to {expected.events - 1} each applied once, got seqNo "
                          f"{', '.join(map(str, seqs)) or 'none'}")
-    if stored.stoppedReason != expected.reason:
-        want = "none (it is still running)" if expected.reason is None else f'"{expected.reason}"'
-        got = "none" if stored.stoppedReason is None else f'"{stored.stoppedReason}"'
-        found.append(f"stoppedReason: expected {want}, got {got}")
-    if _off(stored.startedAt, expected.started):
-        found.append(f"startedAt: expected {_instant(expected.started, session)}, got {_when(stored.startedAt)}")
-    if expected.stopped is None:
-        if stored.stoppedAt is not None:
-            found.append(f"stoppedAt: expected none (it is still running), got {_when(stored.stoppedAt)}")
-    elif _off(stored.stoppedAt, expected.stopped):
-        found.append(f"stoppedAt: expected {_instant(expected.stopped, session)}, got {_when(stored.stoppedAt)}")
-    if expected.stopped is not None and stored.durationS is not None:
-        lasted = (expected.stopped - expected.started).total_seconds()
-        if abs(stored.durationS - lasted) > TIME_TOLERANCE_S:
-            found.append(f"durationS: expected {lasted:g} s (the time that passed from start to stop), got "
-                         f"{stored.durationS:g}")
-    registers: list[tuple[str, float | None, float | None]] = [
-        ("meterStartWh", expected.start_wh, stored.meterStartWh),
-        ("meterStopWh", expected.latest_wh if expected.stopped else None, stored.meterStopWh)]
-    for name, reported, kept in registers:
-        if reported is not None and kept is not None and abs(kept - reported) > ENERGY_EXACT_WH:
-            found.append(f"{name}: expected {reported:g} Wh (the register the station reported), got {kept:g}")
-    if stored.energyWh is None or abs(stored.energyWh - expected.energy_wh) > ENERGY_EXACT_WH:
-        found.append(f"energyWh: expected {expected.energy_wh:g} (register {expected.latest_wh:g} Wh - start "
-                     f"{expected.start_wh:g} Wh), got {'none' if stored.energyWh is None else f'{stored.energyWh:g}'}")
-    if expected.stopped is not None:
-        try:
-            check_bill(stored.totalCost, cfg, expected.energy_wh, "totalCost")
-        except StepFailed as exc:
-            found.append(str(exc))
-    return found
+    happened = Happened(expected.started, expected.start_wh, expected.latest_wh, expected.stopped, expected.reason,
+                        clock=session.written if session.zone is not None else None)
+    return found + session_problems(stored, happened, cfg)
 
 
 async def read_back(session: Session, csms: Csms, label: str, expected: Expected) -> StoredTransaction:
@@ -240,7 +181,7 @@ async def test_e2e_01(station: Station, csms: Csms, cfg: Settings) -> None:
     step_ = steps()
     session = Session.start(station)
     start, start_wh = recent(3), 48_000.0
-    energy = tie_energy(cfg, 17_000)
+    energy = half_cent_energy(cfg, 17_000)
     periodic = [start_wh + energy * part // 4 for part in (1, 2, 3)]
     stop = start + timedelta(hours=1, minutes=47, seconds=13)
     await connector(session, next(step_), "Available", start - 3 * MINUTE)
@@ -277,7 +218,7 @@ async def test_e2e_02(station: Station, csms: Csms, cfg: Settings) -> None:
         midnight = past_local_midnight(zone, 2)
         session = Session.start(station, zone=zone)
         start, stop = midnight - before * MINUTE, midnight + after * MINUTE
-        energy = tie_energy(cfg, 9_000 + int(begin_wh) // 10)
+        energy = half_cent_energy(cfg, 9_000 + int(begin_wh) // 10)
         label = f"{next(step_)} ({zone}, across local midnight)"
         await session.send(f"{label}: TransactionEvent (Started)", session.started(
             when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
@@ -298,7 +239,7 @@ async def across_dst(station: Station, csms: Csms, cfg: Settings, change: str, s
     zone = "Europe/Berlin"
     session = Session.start(station, zone=zone)
     begin_wh = 20_000.0
-    energy = tie_energy(cfg, 6_000)
+    energy = half_cent_energy(cfg, 6_000)
     quarters = int((stop - start) / (15 * MINUTE))
     label = f"Step 1 ({change}: {session.written(start)} to {session.written(stop)})"
     await session.send(f"{label}: TransactionEvent (Started)", session.started(
@@ -338,7 +279,7 @@ async def test_e2e_05(station: Station, csms: Csms, cfg: Settings) -> None:
                             "needed")
     start = recent(2)
     one, two = Session.start(station, 1, 1), Session.start(station, 2, 1)
-    energy = {one.tx.id: tie_energy(cfg, 11_000), two.tx.id: tie_energy(cfg, 23_000)}
+    energy = {one.tx.id: half_cent_energy(cfg, 11_000), two.tx.id: half_cent_energy(cfg, 23_000)}
     begin = {one.tx.id: 100_000.0, two.tx.id: 250_000.0}
     plan: list[tuple[Session, str, int]] = [(one, "Started", 0), (two, "Started", 4), (one, "Updated", 20),
                                            (two, "Updated", 30), (one, "Updated", 40), (two, "Ended", 58),
@@ -396,7 +337,7 @@ async def test_e2e_07(station: Station, csms: Csms, cfg: Settings) -> None:
     order (one twice): nothing lost, nothing applied twice, the bill right."""
     session = Session.start(station)
     start, begin_wh = recent(2), 61_000.0
-    energy = tie_energy(cfg, 14_000)
+    energy = half_cent_energy(cfg, 14_000)
     stop = start + 70 * MINUTE
     await session.send("Step 1: TransactionEvent (Started)", session.started(
         when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
@@ -433,7 +374,7 @@ async def test_e2e_08(station: Station, csms: Csms, cfg: Settings) -> None:
     reason."""
     reasons = stop_reasons()
     first = recent(len(reasons) * 10 / 60 + 1)
-    energy = tie_energy(cfg, 2_000)
+    energy = half_cent_energy(cfg, 2_000)
     for number, reason in enumerate(reasons, start=1):
         await short_session(Session.start(station), csms, f"Step {number} (stopped for {reason})",
                             first + (number - 1) * 10 * MINUTE, 1_000.0 * number, energy, reason, 7)
@@ -445,8 +386,8 @@ async def test_e2e_09(station: Station, csms: Csms, cfg: Settings) -> None:
     start; at the end start plus delivered is the stop."""
     session = Session.start(station)
     start, begin_wh = recent(2), 35_500.0
-    series = [begin_wh + tie_energy(cfg, at_least) for at_least in (1_500, 4_000, 7_500, 9_000)]
-    stop_wh = begin_wh + tie_energy(cfg, 12_000)
+    series = [begin_wh + half_cent_energy(cfg, at_least) for at_least in (1_500, 4_000, 7_500, 9_000)]
+    stop_wh = begin_wh + half_cent_energy(cfg, 12_000)
     stop = start + 66 * MINUTE
     await session.send("Step 1: TransactionEvent (Started)", session.started(
         when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
