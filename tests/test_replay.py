@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from faults import patch_handler
+from replay_sessions import now, short_session
 from websockets import Subprotocol
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -36,13 +37,9 @@ def _t(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 async def _record(api: str, ws: str, path: Path, station: str) -> int:
     """Run the virtual station's session against the CSMS, writing every frame to ``path``."""
-    header = tx.Header(station, subprotocol_of("1.6"), f"/ocpp/{station}", _now())
+    header = tx.Header(station, subprotocol_of("1.6"), f"/ocpp/{station}", now())
     await provision(api, [tx.Transcript(header, [])], DEFAULT_PASSWORD)
     with path.open("w", encoding="utf-8") as out:
         tx.write_header(out, station, header.subprotocol, header.path)
@@ -57,11 +54,11 @@ async def _record(api: str, ws: str, path: Path, station: str) -> int:
         await session.call("BootNotification", {"chargePointVendor": "csmscheck", "chargePointModel": "Virtual"})
         await session.call("Authorize", {"idTag": "A0000001"})
         started = await session.call("StartTransaction", {"connectorId": 1, "idTag": "A0000001", "meterStart": 0,
-                                                          "timestamp": _now()})
+                                                          "timestamp": now()})
         tid = started["transactionId"]
         await session.call("MeterValues", {"connectorId": 1, "transactionId": tid, "meterValue": [
-            {"timestamp": _now(), "sampledValue": [{"value": "1500"}]}]})
-        await session.call("StopTransaction", {"transactionId": tid, "meterStop": 3000, "timestamp": _now(),
+            {"timestamp": now(), "sampledValue": [{"value": "1500"}]}]})
+        await session.call("StopTransaction", {"transactionId": tid, "meterStop": 3000, "timestamp": now(),
                                                "idTag": "A0000001"})
         await session.call("Heartbeat", {})
         await session.close()
@@ -191,20 +188,14 @@ def test_the_command_line_replays_against_a_given_target(recorded: Path, tmp_pat
 
 async def _record_through_the_proxy(csms: BundledCsms, out: Path) -> None:
     """The 2.0.1 virtual station's session through ``csmscheck record``'s proxy to the bundled CSMS."""
-    header = tx.Header("CP201_SP1", subprotocol_of("2.0.1"), "/ocpp/CP201_SP1", _now())
+    header = tx.Header("CP201_SP1", subprotocol_of("2.0.1"), "/ocpp/CP201_SP1", now())
     await provision(csms.endpoints.api, [tx.Transcript(header, [])], DEFAULT_PASSWORD)
     recorder = Recorder(csms.endpoints.ws, out)
     server = await start_recorder("ws://127.0.0.1:0", recorder)
     try:
         session = StationSession("CP201_SP1", "2.0.1")
         await session.connect(listening_url(server) + "/ocpp", password=DEFAULT_PASSWORD)
-        await session.call("BootNotification", {"reason": "PowerUp",
-                                                "chargingStation": {"model": "Virtual", "vendorName": "csmscheck"}})
-        await session.call("StatusNotification", {"timestamp": _now(), "connectorStatus": "Available", "evseId": 1,
-                                                  "connectorId": 1})
-        await session.call("Authorize", {"idToken": {"idToken": "A0000001", "type": "ISO14443"}})
-        await session.call("Heartbeat", {})
-        await session.close()
+        await short_session(session)
         assert await asyncio.wait_for(recorder.closed.get(), 10) == "CP201_SP1"
     finally:
         server.close()

@@ -9,13 +9,13 @@ import asyncio
 import json
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import websockets
 from conftest import PASSWORD, TIMEOUT
 from faults import patch_handler
+from replay_sessions import short_session
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.cli import main
@@ -29,10 +29,6 @@ from csmscheck.settings import load_settings
 from csmscheck.station.session import StationSession
 
 SP2, SP3, SP1 = "CP202_SP2", "CP202_SP3", "CP201_SP1"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _pki(csms: BundledCsms) -> Pki:
@@ -50,13 +46,7 @@ def csms() -> Iterator[BundledCsms]:
 async def _session(station: str, url: str, context: ssl.SSLContext | None, password: str | None) -> StationSession:
     session = StationSession(station, "2.0.1", timeout=TIMEOUT)
     await session.connect(url + "/ocpp", password=password, ssl_context=context)
-    await session.call("BootNotification", {"reason": "PowerUp",
-                                            "chargingStation": {"model": "Virtual", "vendorName": "csmscheck"}})
-    await session.call("StatusNotification", {"timestamp": _now(), "connectorStatus": "Available", "evseId": 1,
-                                              "connectorId": 1})
-    await session.call("Authorize", {"idToken": {"idToken": "A0000001", "type": "ISO14443"}})
-    await session.call("Heartbeat", {})
-    await session.close()
+    await short_session(session)
     return session
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from csmscheck.errors import NotApplicable, StepFailed
+from csmscheck.errors import ConfigError, NotApplicable, StepFailed
 from csmscheck.expect import about_now, assert_matches, step
 from csmscheck.station import Station
 from csmscheck.station import v16 as msg16
@@ -49,7 +49,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = metafunc.config.getoption("csms_quirks") or ["all"]  # without the option the cases are deselected
     try:
         profiles = load_profiles(names)
-    except Exception as exc:  # ConfigError: one line naming the profile or key
+    except ConfigError as exc:  # one line naming the profile or key
         raise pytest.UsageError(str(exc)) from None
     metafunc.parametrize("quirks", profiles, ids=[p.name for p in profiles])
 
