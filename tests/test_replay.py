@@ -21,9 +21,10 @@ from csmscheck.cli import main
 from csmscheck.csms.process import DEFAULT_PASSWORD
 from csmscheck.replay import transcript as tx
 from csmscheck.replay.compare import Difference, TransactionIds, compare_answer, diff_documents
-from csmscheck.replay.player import Played, play
+from csmscheck.replay.player import Played, play, recorded_tokens
 from csmscheck.replay.record import Recorder, listening_url, start_recorder
 from csmscheck.replay.runner import ReplayOptions, provision, run_replay
+from csmscheck.replay.sanitize import sanitize_files
 from csmscheck.settings import load_settings
 from csmscheck.station.session import StationSession
 from csmscheck.wire.frames import CallError, CallResult
@@ -121,6 +122,19 @@ def test_a_patched_csms_shows_the_change_at_its_frame_and_path(recorded: Path, t
     texts = [d["text"] for d in report["summary"]["transcripts"][0]["differences"]]
     assert texts == ['frame 4 Authorize: /idTagInfo/status: recorded "Accepted", got "Blocked"']
     assert 'failures="1"' in (tmp_path / "junit.xml").read_text()
+
+
+def test_a_sanitised_transcript_replays_clean_its_pseudonymous_tokens_provisioned(
+        recorded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [clean] = sanitize_files([recorded], tmp_path / "clean", key=b"replay")
+    tokens = recorded_tokens(tx.read_transcript(clean))
+    [(pseudonym, token)] = tokens.items()
+    assert pseudonym != "A0000001" and token.status == "Accepted" and token.group not in (None, "GROUP-001")
+    authorized: list[str] = []
+    patch_handler(monkeypatch, "1.6", "Authorize", lambda req, _resp: authorized.append(req["idTag"]))
+    assert run_replay(_options([clean], tmp_path / "out")) == 0
+    assert authorized == [pseudonym]
+    assert _report(tmp_path / "out")["summary"]["findings"] == 0
 
 
 def test_update_golden_makes_the_new_answers_the_recorded_ones(recorded: Path, tmp_path: Path,

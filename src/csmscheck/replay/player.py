@@ -83,6 +83,48 @@ def _index(transcript: Transcript) -> _Indexed:
     return found
 
 
+# Where each action that carries a token has it, and where the answer says what the CSMS knew of it.
+_TOKEN_PATHS: dict[OcppVersion, dict[str, tuple[str, str]]] = {
+    "1.6": {"Authorize": ("idTag", "idTagInfo"), "StartTransaction": ("idTag", "idTagInfo")},
+    "2.0.1": {"Authorize": ("idToken", "idTokenInfo"), "TransactionEvent": ("idToken", "idTokenInfo")},
+}
+
+
+@dataclass(frozen=True)
+class RecordedToken:
+    """What the recorded CSMS first said of a token the station presented."""
+
+    type: str  # 2.0.1 IdTokenEnumType; 1.6 idTags: ISO14443
+    status: str
+    group: str | None  # 1.6 parentIdTag, 2.0.1 groupIdToken
+
+
+def recorded_tokens(transcript: Transcript) -> dict[str, RecordedToken]:
+    """Each token the station presented and what the recorded CSMS first answered of it: what a CSMS replayed
+    against must know for the answers to match. Sanitised transcripts carry pseudonyms here, consistent across
+    files (so the same pseudonyms can be provisioned)."""
+    indexed = _index(transcript)
+    paths = _TOKEN_PATHS[version_of(transcript)]
+    tokens: dict[str, RecordedToken] = {}
+    for frame in indexed.parsed.values():
+        if not isinstance(frame, Call) or frame.action not in paths or frame.unique_id not in indexed.answer_of:
+            continue
+        token_key, info_key = paths[frame.action]
+        presented: Any = frame.payload.get(token_key)
+        token, kind = presented, "ISO14443"
+        if isinstance(presented, dict):  # 2.0.1 IdTokenType
+            token, kind = presented.get("idToken"), str(presented.get("type", kind))
+        answer = indexed.parsed.get(indexed.answer_of[frame.unique_id])
+        answered = answer.payload if isinstance(answer, CallResult) else None
+        info = answered.get(info_key) if isinstance(answered, dict) else None
+        if not isinstance(token, str) or not isinstance(info, dict) or not isinstance(info.get("status"), str):
+            continue
+        group = info.get("parentIdTag", info.get("groupIdToken"))
+        group = group.get("idToken") if isinstance(group, dict) else group
+        tokens.setdefault(token, RecordedToken(kind, info["status"], group if isinstance(group, str) else None))
+    return tokens
+
+
 def version_of(transcript: Transcript) -> OcppVersion:
     subprotocol = transcript.header.subprotocol
     return (version_of_subprotocol(subprotocol) if subprotocol else None) or "2.0.1"

@@ -16,7 +16,7 @@ import httpx
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.process import DEFAULT_PASSWORD
 from csmscheck.errors import ConfigError
-from csmscheck.replay.player import Played, play, version_of
+from csmscheck.replay.player import Played, play, recorded_tokens, version_of
 from csmscheck.replay.report import write_reports
 from csmscheck.replay.transcript import Frame, Transcript, read_transcript, write_transcript
 from csmscheck.settings import Settings
@@ -72,8 +72,14 @@ def run_replay(options: ReplayOptions) -> int:
     return 1 if stopped or (verdicts and not options.update_golden) else 0
 
 
+# Token statuses that are a fact about the token (ConcurrentTx is about a transaction: the token is valid).
+_TOKEN_STATUSES = {"Accepted", "Blocked", "Expired", "NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation",
+                   "NotAtThisTime"}
+
+
 async def provision(api: str, transcripts: list[Transcript], password: str | None) -> None:
-    """Register each transcript's station with the bundled CSMS (an existing one is kept)."""
+    """Register each transcript's station with the bundled CSMS (an existing one is kept), and each token the
+    recorded CSMS knew, with the status it first gave it (tokens it did not know stay unknown)."""
     async with httpx.AsyncClient(base_url=api, timeout=ANSWER_TIMEOUT_S) as client:
         for transcript in transcripts:
             body = {"stationId": transcript.header.station, "ocppVersion": version_of(transcript),
@@ -82,6 +88,15 @@ async def provision(api: str, transcripts: list[Transcript], password: str | Non
             if response.status_code not in (201, 409):
                 raise ConfigError(f"the bundled CSMS refused station {transcript.header.station}: "
                                    f"{response.status_code} {response.text[:200]}")
+            for token, recorded in recorded_tokens(transcript).items():
+                status = "Accepted" if recorded.status == "ConcurrentTx" else recorded.status
+                if status not in _TOKEN_STATUSES:
+                    continue
+                body = {"idToken": token, "type": recorded.type, "status": status, "groupId": recorded.group}
+                response = await client.post("/api/octt/create-token", json=body)
+                if response.status_code != 200:
+                    raise ConfigError(f"the bundled CSMS refused token {token!r} of {transcript.header.station}: "
+                                      f"{response.status_code} {response.text[:200]}")
 
 
 async def play_all(transcripts: list[tuple[Path, Transcript]], target: str, password: str | None,
