@@ -204,6 +204,25 @@ def bundled() -> Iterator[BundledCsms]:
     csms.stop()
 
 
+# A tariff that charges for time as well as energy: 1.20 per hour of the session, beside a 0.50 session fee.
+HOURLY_TARIFF = {"CSMSCHECK_TARIFF_PRICE_PER_HOUR": "1.2", "CSMSCHECK_TARIFF_SESSION_FEE": "0.5"}
+
+
+@pytest.fixture(scope="module")
+def bundled_hourly_csms() -> Iterator[BundledCsms]:
+    csms = BundledCsms(load_settings(environ=HOURLY_TARIFF))
+    yield csms
+    csms.stop()
+
+
+@pytest.fixture
+def bundled_hourly(bundled_hourly_csms: BundledCsms, monkeypatch: pytest.MonkeyPatch) -> BundledCsms:
+    """Like ``bundled``, with the ``HOURLY_TARIFF``; the suite runs with the same tariff."""
+    for name, value in HOURLY_TARIFF.items():
+        monkeypatch.setenv(name, value)
+    return bundled_hourly_csms
+
+
 # Set by .ci/run, which starts a throwaway PostgreSQL server (.ci/postgres): the database
 # tests run against it as well as against SQLite.
 POSTGRES_ENV = "CSMSCHECK_TEST_POSTGRES"

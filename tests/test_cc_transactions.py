@@ -441,8 +441,8 @@ def test_charging_state_by_arrival_fails_cc_e_02(pytester: pytest.Pytester, bund
 def test_cost_not_rounded_to_the_nearest_cent_fails_cc_i_01(pytester: pytest.Pytester, bundled: BundledCsms,
                                                             monkeypatch: pytest.MonkeyPatch, rounding: str,
                                                             fragment: str) -> None:
-    def rounded(self: tariff.Tariff, energy_wh: float) -> Any:
-        return self.exact_cost(energy_wh).quantize(tariff.CENT, rounding=rounding)
+    def rounded(self: tariff.Tariff, energy_wh: float, seconds: float | None = 0.0) -> Any:
+        return self.exact_cost(energy_wh, seconds).quantize(tariff.CENT, rounding=rounding)
 
     monkeypatch.setattr(tariff.Tariff, "cost", rounded)
     assert_failed(run_case(pytester, bundled, "CC_I_01", strict=True), fragment)
@@ -452,8 +452,8 @@ def test_session_fee_not_charged_fails_cc_i_02(pytester: pytest.Pytester, bundle
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CSMSCHECK_TARIFF_SESSION_FEE", FEE)
 
-    def without_fee(self: tariff.Tariff, energy_wh: float) -> Any:
-        return (self.exact_cost(energy_wh) - self.session_fee).quantize(tariff.CENT)
+    def without_fee(self: tariff.Tariff, energy_wh: float, seconds: float | None = 0.0) -> Any:
+        return (self.exact_cost(energy_wh, seconds) - self.session_fee).quantize(tariff.CENT)
 
     monkeypatch.setattr(tariff.Tariff, "cost", without_fee)
     assert_failed(run_case(pytester, bundled_with_fee, "CC_I_02", strict=True),

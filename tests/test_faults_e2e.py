@@ -9,7 +9,7 @@ is no finding: e2e failures fail the run) naming the step, what was expected and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 import pytest
@@ -43,8 +43,8 @@ def test_healthy_csms_passes_every_e2e_session(pytester: pytest.Pytester, bundle
 @pytest.mark.parametrize("rounding", [ROUND_DOWN, ROUND_HALF_EVEN])
 def test_a_bill_rounded_the_wrong_way_fails_e2e_01(pytester: pytest.Pytester, bundled: BundledCsms,
                                                    monkeypatch: pytest.MonkeyPatch, rounding: str) -> None:
-    def rounded_wrongly(self: tariff.Tariff, energy_wh: float) -> Decimal:
-        return self.exact_cost(energy_wh).quantize(tariff.CENT, rounding=rounding)
+    def rounded_wrongly(self: tariff.Tariff, energy_wh: float, seconds: float | None = 0.0) -> Decimal:
+        return self.exact_cost(energy_wh, seconds).quantize(tariff.CENT, rounding=rounding)
 
     monkeypatch.setattr(tariff.Tariff, "cost", rounded_wrongly)
     assert_failed(run_case(pytester, bundled, "E2E_01"), FULL_LIFECYCLE_BILL,
@@ -112,3 +112,33 @@ def test_a_session_without_energy_billed_nothing_fails_e2e_06(pytester: pytest.P
     assert_failed(run_case(pytester, bundled, "E2E_06"),
                   "Step 4: TransactionEvent (Ended, cable unplugged): TransactionEventResponse: totalCost: expected a "
                   "cost of 0.00 (the tariff for 0 Wh), got none")
+
+
+def _times_of_day(start: datetime, end: datetime) -> float:
+    """A naive CSMS's duration: the stop's time of day minus the start's (negative across midnight)."""
+    return (datetime.combine(date.min, end.time()) - datetime.combine(date.min, start.time())).total_seconds()
+
+
+# With the hourly tariff (a 0.50 fee, 0.25 per kWh, 1.20 per hour) the bill includes the time that passed.
+@pytest.mark.parametrize(("case", "times_of_day", "fragment"), [
+    # Spring forward: 01:40 to 03:25 on the wall clock is 1 h 45, 45 minutes passed.
+    ("E2E_03", False, "Step 4: TransactionEvent (Ended): TransactionEventResponse: totalCost: expected a cost of "
+                      "2.91 (the tariff for 6020 Wh over 45 min is 2.905, rounded half up to the cent), got 4.11"),
+    # Fall back: the naive CSMS starts the session at 02:05 (a reading after the clocks went back), stops at 02:40.
+    ("E2E_04", False, "Step 6: TransactionEvent (Ended): TransactionEventResponse: totalCost: expected a cost of "
+                      "3.61 (the tariff for 6020 Wh over 80 min is 3.605, rounded half up to the cent), got 2.71"),
+    # Across local midnight, 00:55 minus 23:20 is negative: no time billed.
+    ("E2E_02", True, "Step 1 (America/Bogota, across local midnight): TransactionEvent (Ended): "
+                     "TransactionEventResponse: totalCost: expected a cost of 4.83 (the tariff for 9700 Wh over 95 min "
+                     "is 4.825, rounded half up to the cent), got 2.93"),
+])
+def test_times_kept_in_local_wall_clock_time_bill_the_wrong_time(
+        pytester: pytest.Pytester, bundled_hourly: BundledCsms, monkeypatch: pytest.MonkeyPatch, case: str,
+        times_of_day: bool, fragment: str) -> None:
+    """With a price per hour, a CSMS that keeps wall-clock time bills an hour too much or too little across a DST
+    change, and one that also takes the duration as the difference of the times of day bills no time across
+    midnight: the Ended event's bill fails, naming the expected and the wrong cost."""
+    monkeypatch.setattr(transaction_events, "parse_time", _wall_clock)
+    if times_of_day:
+        monkeypatch.setattr(cost, "seconds_between", _times_of_day)
+    assert_failed(run_case(pytester, bundled_hourly, case), fragment)

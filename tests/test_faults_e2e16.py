@@ -7,7 +7,7 @@ step, what was expected and what came.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN
 
 import pytest
@@ -111,3 +111,33 @@ def test_a_bill_from_the_last_meter_value_fails_e2e16_09(pytester: pytest.Pytest
     assert_failed(run_case(pytester, bundled, "E2E16_09"), "Step 11: what the Central System stored: read back",
                   "totalCost: expected a cost of 4.51 (the tariff for 18020 Wh is 4.505, rounded half up to the "
                   "cent), got 4.05")
+
+
+def _times_of_day(start: datetime, end: datetime) -> float:
+    """A naive Central System's duration: the stop's time of day minus the start's (negative across midnight)."""
+    return (datetime.combine(date.min, end.time()) - datetime.combine(date.min, start.time())).total_seconds()
+
+
+# With the hourly tariff (a 0.50 fee, 0.25 per kWh, 1.20 per hour) the bill includes the time that passed.
+@pytest.mark.parametrize(("case", "times_of_day", "fragment"), [
+    # Spring forward: 01:30 to 03:30 on the wall clock is two hours, one passed.
+    ("E2E16_03", False, "totalCost: expected a cost of 4.47 (the tariff for 11060 Wh over 60 min is 4.465, rounded "
+                        "half up to the cent), got 5.67"),
+    # Fall back: 02:30 to 02:20 on the wall clock is minus ten minutes (no time billed), 50 passed.
+    ("E2E16_04", False, "totalCost: expected a cost of 3.27 (the tariff for 7060 Wh over 50 min is 3.265, rounded "
+                        "half up to the cent), got 2.27"),
+    # Across local midnight, 00:25 minus 23:35 is negative: no time billed.
+    ("E2E16_02", True, "totalCost: expected a cost of 3.51 (the tariff for 8020 Wh over 50 min is 3.505, rounded "
+                       "half up to the cent), got 2.51"),
+])
+def test_times_kept_in_local_wall_clock_bill_the_wrong_time(
+        pytester: pytest.Pytester, bundled_hourly: BundledCsms, monkeypatch: pytest.MonkeyPatch, case: str,
+        times_of_day: bool, fragment: str) -> None:
+    """With a price per hour, a Central System that keeps wall-clock time bills an hour too much or too little
+    across a DST change, and one that also takes the duration as the difference of the times of day bills no
+    time across midnight: the read-back's totalCost fails, naming the expected and the wrong cost."""
+    drop_the_offset(monkeypatch)
+    if times_of_day:
+        monkeypatch.setattr(core, "seconds_between", _times_of_day)
+    assert_failed(run_case(pytester, bundled_hourly, case), "Step 5: what the Central System stored: read back",
+                  fragment)

@@ -115,10 +115,12 @@ class Settings:
     local_list_version: int = field(default=1, metadata=_env("LOCAL_LIST_VERSION"))
     ocsp_host: str = field(default="127.0.0.1", metadata=_env("CSMSCHECK_OCSP_HOST"))
 
-    # Block H/I/J: the energy tariff the CSMS is configured with (block I): a session fee plus a
-    # price per kWh, in the currency of the CSMS. The bundled CSMS charges by it; the suite expects it.
+    # Block H/I/J: the tariff the CSMS is configured with (block I): a session fee, a price per kWh
+    # and a price per hour of the session, in the currency of the CSMS. The bundled CSMS charges by
+    # it; the suite expects it.
     tariff_price_per_kwh: float = field(default=0.25, metadata=_env("CSMSCHECK_TARIFF_PRICE_PER_KWH"))
     tariff_session_fee: float = field(default=0.0, metadata=_env("CSMSCHECK_TARIFF_SESSION_FEE"))
+    tariff_price_per_hour: float = field(default=0.0, metadata=_env("CSMSCHECK_TARIFF_PRICE_PER_HOUR"))
 
     # OCPP 1.6J: what the OCTT calls <Configured ...> in chapters 3.15-3.21 (what the operator
     # asks the Central System to send: locations, reservation expiry, charging schedules).

@@ -114,6 +114,7 @@ RESERVATION_RELEASED = ExtraCheck(
 COST_FROM_TARIFF = ExtraCheck(
     "CSC-201-I-01",
     "The running cost (I02.FR.01) and the total cost (I03) the CSMS reports are its configured tariff "
-    "(tariff_price_per_kwh, tariff_session_fee) applied to the energy metered since Transaction.Begin, to the cent.",
+    "(tariff_price_per_kwh, tariff_session_fee, tariff_price_per_hour) applied to the energy metered since "
+    "Transaction.Begin and the time since the transaction began, to the cent.",
     "I02.FR.01, I03",
 )

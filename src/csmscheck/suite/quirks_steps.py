@@ -369,7 +369,8 @@ class Vendor:
         if problems:
             raise StepFailed(f"{label}: " + "; ".join(problems))
         if declares(self.station.cfg, TARIFF):
-            check_bill(stored.totalCost, self.station.cfg, meant.energy_wh, f"{label}: totalCost")
+            check_bill(stored.totalCost, self.station.cfg, meant.energy_wh, f"{label}: totalCost",
+                       (meant.stopped_at - meant.started_at).total_seconds())
         return stored
 
 

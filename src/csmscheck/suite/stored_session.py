@@ -39,6 +39,11 @@ class Happened:
     def energy_wh(self) -> float:
         return self.latest_wh - self.start_wh
 
+    @property
+    def seconds(self) -> float:
+        """How long it lasted, instant to instant (0 while it runs)."""
+        return 0.0 if self.stopped is None else (self.stopped - self.started).total_seconds()
+
     def instant(self, moment: datetime) -> str:
         written = "" if self.clock is None else f" ({self.clock(moment)} on the station's clock)"
         return rfc3339(moment) + written
@@ -78,7 +83,7 @@ def session_problems(stored: StoredTransaction, happened: Happened, cfg: Setting
     elif _off(stored.stoppedAt, happened.stopped):
         found.append(f"stoppedAt: expected {happened.instant(happened.stopped)}, got {_when(stored.stoppedAt)}")
     if happened.stopped is not None and stored.durationS is not None:
-        lasted = (happened.stopped - happened.started).total_seconds()
+        lasted = happened.seconds
         if abs(stored.durationS - lasted) > TIME_TOLERANCE_S:
             found.append(f"durationS: expected {_figure(lasted)} s (the time that passed from start to stop), got "
                          f"{_figure(stored.durationS)}")
@@ -95,7 +100,7 @@ def session_problems(stored: StoredTransaction, happened: Happened, cfg: Setting
                      f"- start {_figure(happened.start_wh)} Wh), got {got}")
     if happened.stopped is not None:
         try:
-            check_bill(stored.totalCost, cfg, happened.energy_wh, "totalCost")
+            check_bill(stored.totalCost, cfg, happened.energy_wh, "totalCost", happened.seconds)
         except StepFailed as exc:
             found.append(str(exc))
     return found

@@ -180,7 +180,8 @@ async def test_e2e16_01(station: Station, csms: Csms) -> None:
     cfg, steps = station.cfg, Steps()
     connector = cfg.connector_id
     began, ended = minutes_ago(50), minutes_ago(5)
-    session = Session.between(began, ended, fresh_register(), half_cent_energy(cfg, 12_000), reason="EVDisconnected")
+    energy = half_cent_energy(cfg, 12_000, (ended - began).total_seconds())
+    session = Session.between(began, ended, fresh_register(), energy, reason="EVDisconnected")
     halfway, middle = began + (ended - began) / 2, session.meter_start + session.energy_wh // 2
     await status(station, connector, "Available", rfc3339(began - timedelta(minutes=3)),
                  steps("StatusNotification.conf (Available)"))
@@ -225,7 +226,7 @@ async def test_e2e16_02(station: Station, csms: Csms) -> None:
         write = clock_at(offset)
         began = before_local_midnight(offset)
         session = Session.between(began, began + timedelta(minutes=50), fresh_register(),
-                                  half_cent_energy(station.cfg, at_least), clock=write)
+                                  half_cent_energy(station.cfg, at_least, 50 * 60), clock=write)
         readings = [(began + timedelta(minutes=24), session.meter_start + session.energy_wh // 3),  # 23:59 local
                     (began + timedelta(minutes=35), session.meter_start + session.energy_wh * 2 // 3)]  # 00:10
         await whole_session(station, csms, steps, session, readings)
@@ -243,7 +244,7 @@ async def test_e2e16_03(station: Station, csms: Csms) -> None:
     By the wall clock it lasted two hours (01:30 CET to 03:30 CEST)."""
     began = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET
     ended = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
-    session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 11_000),
+    session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 11_000, 60 * 60),
                               clock=berlin_clock)
     readings = [(datetime(2026, 3, 29, 0, 55, tzinfo=UTC), session.meter_start + session.energy_wh // 3),  # 01:55
                 (datetime(2026, 3, 29, 1, 5, tzinfo=UTC), session.meter_start + session.energy_wh // 2)]  # 03:05
@@ -257,7 +258,7 @@ async def test_e2e16_04(station: Station, csms: Csms) -> None:
     By the wall clock it stopped ten minutes before it started (02:30 CEST to 02:20 CET)."""
     began = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     ended = datetime(2026, 10, 25, 1, 20, tzinfo=UTC)  # 02:20 CET
-    session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 7_000),
+    session = Session.between(began, ended, fresh_register(), half_cent_energy(station.cfg, 7_000, 50 * 60),
                               clock=berlin_clock)
     readings = [(datetime(2026, 10, 25, 0, 55, tzinfo=UTC), session.meter_start + session.energy_wh // 3),  # 02:55
                 (datetime(2026, 10, 25, 1, 5, tzinfo=UTC), session.meter_start + session.energy_wh // 2)]  # 02:05
@@ -270,10 +271,10 @@ async def test_e2e16_05(station: Station, csms: Csms) -> None:
     cfg, steps = station.cfg, Steps()
     one, two = cfg.connector_id, other_connector(station)
     t0 = minutes_ago(70)
-    first = Session.between(t0, t0 + timedelta(minutes=40), fresh_register(), half_cent_energy(cfg, 9_000),
+    first = Session.between(t0, t0 + timedelta(minutes=40), fresh_register(), half_cent_energy(cfg, 9_000, 40 * 60),
                             reason="EVDisconnected")
     second = Session.between(t0 + timedelta(minutes=6), t0 + timedelta(minutes=55), fresh_register(),
-                             half_cent_energy(cfg, 21_000))
+                             half_cent_energy(cfg, 21_000, 49 * 60))
     await status(station, one, "Preparing", rfc3339(t0 - timedelta(minutes=1)),
                  steps(f"StatusNotification.conf (connector {one} Preparing)"))
     tx_one = await start(station, steps(f"StartTransaction.conf (connector {one})"), first.meter_start,
@@ -336,7 +337,7 @@ async def test_e2e16_07(station: Station, csms: Csms) -> None:
     cfg, steps = station.cfg, Steps()
     connector = cfg.connector_id
     t0 = minutes_ago(45)
-    session = Session.between(t0, t0 + timedelta(minutes=35), fresh_register(), half_cent_energy(cfg, 14_000),
+    session = Session.between(t0, t0 + timedelta(minutes=35), fresh_register(), half_cent_energy(cfg, 14_000, 35 * 60),
                               reason="EVDisconnected")
     await status(station, connector, "Preparing", rfc3339(t0 - timedelta(minutes=1)),
                  steps("StatusNotification.conf (Preparing)"))
@@ -376,7 +377,8 @@ async def test_e2e16_08(station: Station, csms: Csms) -> None:
     for number, reason in enumerate(reasons):
         began = t0 + timedelta(minutes=10 * number)
         session = Session.between(began, began + timedelta(minutes=7), fresh_register(),
-                                  half_cent_energy(station.cfg, 500 + 200 * number), reason=reason)
+                                  half_cent_energy(station.cfg, 500 + 200 * number, 7 * 60),
+                                  reason=reason)
         await whole_session(station, csms, steps, session)
 
 
@@ -387,7 +389,7 @@ async def test_e2e16_09(station: Station, csms: Csms) -> None:
     After each MeterValues.req the energy so far is the latest register - meterStart."""
     cfg, steps = station.cfg, Steps()
     t0 = minutes_ago(60)
-    session = Session.between(t0, t0 + timedelta(minutes=50), fresh_register(), half_cent_energy(cfg, 18_000))
+    session = Session.between(t0, t0 + timedelta(minutes=50), fresh_register(), half_cent_energy(cfg, 18_000, 50 * 60))
     transaction_id = await start(station, steps("StartTransaction.conf"), session.meter_start, timestamp=session.start,
                                  accepted=True)
     for minute, share in ((10, 0.1), (20, 0.35), (30, 0.6), (40, 0.9)):
@@ -418,7 +420,7 @@ async def test_e2e16_10(station: Station, csms: Csms) -> None:
     carry the id its .conf brings."""
     cfg, steps = station.cfg, Steps()
     t0 = minutes_ago(40)
-    session = Session.between(t0, t0 + timedelta(minutes=30), fresh_register(), half_cent_energy(cfg, 10_000),
+    session = Session.between(t0, t0 + timedelta(minutes=30), fresh_register(), half_cent_energy(cfg, 10_000, 30 * 60),
                               reason="Local")
     middle = session.meter_start + session.energy_wh // 2
     await states.lose_connection(station)

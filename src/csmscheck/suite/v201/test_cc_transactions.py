@@ -21,7 +21,7 @@ from csmscheck.expect import assert_matches, step
 from csmscheck.settings import Settings
 from csmscheck.station import Station
 from csmscheck.station.states import v201 as states
-from csmscheck.suite.bill import exact_cost
+from csmscheck.suite.bill import exact_cost, seconds_between, what_for
 from csmscheck.suite.marks import octt
 from csmscheck.suite.operator import Csms, relayed_answer
 from csmscheck.suite.sent_transactions import sent_201
@@ -45,20 +45,21 @@ HALF_A_CENT = Decimal("0.005")
 # -- what it costs -------------------------------------------------------------------------------
 
 
-def check_cost(response: Payload, cfg: Settings, energy_wh: float, label: str, *, required: bool) -> None:
-    """The totalCost of ``response`` is the tariff for ``energy_wh`` to the cent (within half a cent of the
-    exact amount: rounded, never truncated); ``required``: it must be there (the final cost, I03)."""
+def check_cost(response: Payload, cfg: Settings, energy_wh: float, label: str, *, required: bool,
+               seconds: float = 0.0) -> None:
+    """The totalCost of ``response`` is the tariff for ``energy_wh`` over ``seconds`` to the cent (within half a
+    cent of the exact amount: rounded, never truncated); ``required``: it must be there (the final cost, I03)."""
+    exact = exact_cost(cfg, energy_wh, seconds)
+    what = what_for(cfg, energy_wh, seconds)
     if "totalCost" not in response:
         if required:
             raise StepFailed(f"{label}: TransactionEventResponse: totalCost: expected the final cost "
-                             f"{exact_cost(cfg, energy_wh).quantize(Decimal('0.01'), ROUND_HALF_UP)} (the tariff for "
-                             f"{energy_wh:g} Wh), got none")
+                             f"{exact.quantize(Decimal('0.01'), ROUND_HALF_UP)} (the tariff for {what}), got none")
         return
-    exact = exact_cost(cfg, energy_wh)
     got = Decimal(repr(float(response["totalCost"])))
     if abs(got - exact) > HALF_A_CENT:
         raise StepFailed(f"{label}: TransactionEventResponse: totalCost: expected "
-                         f"{exact.quantize(Decimal('0.01'), ROUND_HALF_UP)} (the tariff for {energy_wh:g} Wh is "
+                         f"{exact.quantize(Decimal('0.01'), ROUND_HALF_UP)} (the tariff for {what} is "
                          f"{exact.normalize()}, to the cent), got {response['totalCost']}")
 
 
@@ -69,22 +70,24 @@ async def metered(station: Station, csms: Csms, begin: list[Payload], updates: l
     running cost, if it reports one, and the final cost)."""
     session = Session.start(station)
     costed = declares(station.cfg, TARIFF)
-    await session.send("Step 1: TransactionEventRequest (Started, Transaction.Begin readings)",
-                       session.started(meter=begin))
+    started = session.started(meter=begin)
+    await session.send("Step 1: TransactionEventRequest (Started, Transaction.Begin readings)", started)
     for number, meter in enumerate(updates, start=1):
         label = f"Step 2: TransactionEventRequest (Updated, readings {number})"
-        response = await session.send(label, session.event("Updated", "MeterValuePeriodic", meter=meter,
-                                                           charging_state="Charging"))
+        updated = session.event("Updated", "MeterValuePeriodic", meter=meter, charging_state="Charging")
+        response = await session.send(label, updated)
         start, so_far = register_of(begin), register_of(meter)
         if costed and start is not None and so_far is not None:
-            check_cost(response, station.cfg, so_far - start, f"{label} running cost", required=False)
-    response = await session.send("Step 3: TransactionEventRequest (Ended, Transaction.End readings)", session.event(
-        "Ended", "EVCommunicationLost", meter=end, charging_state="Idle", stopped_reason="EVDisconnected"))
+            check_cost(response, station.cfg, so_far - start, f"{label} running cost", required=False,
+                       seconds=lasted(started, updated))
+    ending = session.event("Ended", "EVCommunicationLost", meter=end, charging_state="Idle",
+                           stopped_reason="EVDisconnected")
+    response = await session.send("Step 3: TransactionEventRequest (Ended, Transaction.End readings)", ending)
     await session.stored(csms, "Step 4")
     sent = sent_201(station, session.tx.id)
     start, stop = (sent.meter_start_wh, sent.meter_stop_wh) if sent else (None, None)
     if costed and start is not None and stop is not None:
-        check_cost(response, station.cfg, stop - start, "Step 3", required=False)
+        check_cost(response, station.cfg, stop - start, "Step 3", required=False, seconds=lasted(started, ending))
 
 
 # -- E: transactions -----------------------------------------------------------------------------
@@ -264,19 +267,28 @@ def energy_costing(cfg: Settings, fraction: tuple[Decimal, Decimal], start: int)
                         f"{cfg.tariff_session_fee:g}) gives no cost with a fraction of a cent to round")
 
 
+def lasted(started: Payload, event: Payload) -> float:
+    """Seconds from the transaction's Started event to ``event``, by their timestamps."""
+    return seconds_between(started["timestamp"], event["timestamp"])
+
+
 async def charged(station: Station, label: str, begin_wh: float, updates: list[float], end_wh: float,
-                  cfg: Settings) -> Payload:
+                  cfg: Settings) -> tuple[Payload, float]:
     """A transaction metered from ``begin_wh`` to ``end_wh`` (``updates``: readings in between, each checked
-    against the running cost if the CSMS reports one); returns the answer to its Ended event."""
+    against the running cost if the CSMS reports one); returns the answer to its Ended event and how long the
+    transaction lasted (seconds)."""
     session = Session.start(station)
-    await session.send(f"{label}: Started", session.started(meter=readings(sample(begin_wh, "Transaction.Begin"))))
+    started = session.started(meter=readings(sample(begin_wh, "Transaction.Begin")))
+    await session.send(f"{label}: Started", started)
     for number, wh in enumerate(updates, start=1):
-        response = await session.send(f"{label}: Updated ({number})", session.event(
-            "Updated", "MeterValuePeriodic", meter=readings(sample(wh, "Sample.Periodic")), charging_state="Charging"))
-        check_cost(response, cfg, wh - begin_wh, f"{label}: Updated ({number}) running cost", required=False)
-    return await session.send(f"{label}: Ended", session.event(
-        "Ended", "EVCommunicationLost", meter=readings(sample(end_wh, "Transaction.End")), charging_state="Idle",
-        stopped_reason="EVDisconnected"))
+        updated = session.event("Updated", "MeterValuePeriodic", meter=readings(sample(wh, "Sample.Periodic")),
+                                charging_state="Charging")
+        response = await session.send(f"{label}: Updated ({number})", updated)
+        check_cost(response, cfg, wh - begin_wh, f"{label}: Updated ({number}) running cost", required=False,
+                   seconds=lasted(started, updated))
+    ending = session.event("Ended", "EVCommunicationLost", meter=readings(sample(end_wh, "Transaction.End")),
+                           charging_state="Idle", stopped_reason="EVDisconnected")
+    return await session.send(f"{label}: Ended", ending), lasted(started, ending)
 
 
 @octt("CC_I_01", reqs=["I03"], features=[TARIFF])
@@ -286,8 +298,10 @@ async def test_cc_i_01(station: Station, cfg: Settings) -> None:
     down = energy_costing(cfg, (Decimal("0.1"), Decimal("0.4")), 6000)  # x.xx2: rounds down
     for number, energy in enumerate((up, down), start=1):
         begin = 20_000.0 * number
-        response = await charged(station, f"Step {number} (transaction {number})", begin, [], begin + energy, cfg)
-        check_cost(response, cfg, energy, f"Step {number} (transaction {number}): Ended", required=True)
+        response, seconds = await charged(station, f"Step {number} (transaction {number})", begin, [],
+                                          begin + energy, cfg)
+        check_cost(response, cfg, energy, f"Step {number} (transaction {number}): Ended", required=True,
+                   seconds=seconds)
 
 
 @octt("CC_I_02", reqs=["I02.FR.01", "I03"], features=[TARIFF])
@@ -295,10 +309,11 @@ async def test_cc_i_02(station: Station, cfg: Settings) -> None:
     """A session fee is charged once per transaction: alone when no energy flowed, beside the energy price."""
     if cfg.tariff_session_fee <= 0:
         raise NotApplicable("the configured tariff has no session fee (tariff_session_fee = 0)")
-    response = await charged(station, "Step 1 (no energy)", 5000.0, [], 5000.0, cfg)
-    check_cost(response, cfg, 0.0, "Step 1 (no energy): Ended", required=True)
-    response = await charged(station, "Step 2 (3.3 kWh)", 9000.0, [10_000.0, 11_000.0, 12_000.0], 12_300.0, cfg)
-    check_cost(response, cfg, 3300.0, "Step 2 (3.3 kWh): Ended", required=True)
+    response, seconds = await charged(station, "Step 1 (no energy)", 5000.0, [], 5000.0, cfg)
+    check_cost(response, cfg, 0.0, "Step 1 (no energy): Ended", required=True, seconds=seconds)
+    response, seconds = await charged(station, "Step 2 (3.3 kWh)", 9000.0, [10_000.0, 11_000.0, 12_000.0], 12_300.0,
+                                      cfg)
+    check_cost(response, cfg, 3300.0, "Step 2 (3.3 kWh): Ended", required=True, seconds=seconds)
 
 
 # -- J: meter values -----------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from csmscheck.suite.sent_transactions import sent_201
 from csmscheck.suite.stored import differences, read_stored
 from csmscheck.suite.stored_session import ENERGY_EXACT_WH, Happened, session_problems
 from csmscheck.suite.v201.transaction_session import READBACK, TARIFF, Payload, Session, readings, sample
+from csmscheck.timestamps import parse_time
 from csmscheck.trigger.stored import StoredTransaction
 from csmscheck.wire.schemas import enum_values
 
@@ -147,12 +148,18 @@ async def connector(session: Session, label: str, status: str, when: datetime) -
         await session.station.call("StatusNotification", payload)
 
 
-async def ended(session: Session, label: str, payload: Payload, energy_wh: float) -> Payload:
-    """Send the Ended event; its answer must bill ``energy_wh`` (I03: the final cost)."""
+async def ended(session: Session, label: str, payload: Payload, energy_wh: float, started: datetime) -> Payload:
+    """Send the Ended event; its answer must bill ``energy_wh`` over the time since ``started`` (I03: the final
+    cost)."""
     response = await session.send(label, payload)
     check_bill(response.get("totalCost"), session.station.cfg, energy_wh, f"{label}: TransactionEventResponse: "
-                                                                          "totalCost")
+               "totalCost", since(started, payload))
     return response
+
+
+def since(started: datetime, payload: Payload) -> float:
+    """Seconds from instant ``started`` to the instant of event ``payload`` (whatever offset the station wrote)."""
+    return (parse_time(payload["timestamp"]) - started).total_seconds()
 
 
 async def short_session(session: Session, csms: Csms, label: str, start: datetime, start_wh: float,
@@ -163,7 +170,7 @@ async def short_session(session: Session, csms: Csms, label: str, start: datetim
         when=start, charging_state="Charging", meter=readings(sample(start_wh, "Transaction.Begin"))))
     await ended(session, f"{label}: TransactionEvent (Ended, {reason})", session.event(
         "Ended", _STOP_TRIGGERS.get(reason, "AbnormalCondition"), when=stop, stopped_reason=reason,
-        charging_state="Idle", meter=readings(sample(start_wh + energy_wh, "Transaction.End"))), energy_wh)
+        charging_state="Idle", meter=readings(sample(start_wh + energy_wh, "Transaction.End"))), energy_wh, start)
     await read_back(session, csms, label, Expected(start, start_wh, start_wh + energy_wh, 2, stop, reason))
 
 
@@ -181,9 +188,9 @@ async def test_e2e_01(station: Station, csms: Csms, cfg: Settings) -> None:
     step_ = steps()
     session = Session.start(station)
     start, start_wh = recent(3), 48_000.0
-    energy = half_cent_energy(cfg, 17_000)
-    periodic = [start_wh + energy * part // 4 for part in (1, 2, 3)]
     stop = start + timedelta(hours=1, minutes=47, seconds=13)
+    energy = half_cent_energy(cfg, 17_000, (stop - start).total_seconds())
+    periodic = [start_wh + energy * part // 4 for part in (1, 2, 3)]
     await connector(session, next(step_), "Available", start - 3 * MINUTE)
     label = f"{next(step_)}: AuthorizeRequest (the driver presents the valid token)"
     with step(label):
@@ -205,7 +212,7 @@ async def test_e2e_01(station: Station, csms: Csms, cfg: Settings) -> None:
             meter=readings(sample(wh, "Sample.Periodic"))))
     await ended(session, f"{next(step_)}: TransactionEvent (Ended, stopped by the driver)", session.event(
         "Ended", "StopAuthorized", when=stop, token=states.valid_token(station), stopped_reason="Local",
-        charging_state="EVConnected", meter=readings(sample(start_wh + energy, "Transaction.End"))), energy)
+        charging_state="EVConnected", meter=readings(sample(start_wh + energy, "Transaction.End"))), energy, start)
     await connector(session, next(step_), "Available", stop + 2 * MINUTE)
     await read_back(session, csms, next(step_), Expected(start, start_wh, start_wh + energy, 7, stop, "Local"))
 
@@ -218,7 +225,7 @@ async def test_e2e_02(station: Station, csms: Csms, cfg: Settings) -> None:
         midnight = past_local_midnight(zone, 2)
         session = Session.start(station, zone=zone)
         start, stop = midnight - before * MINUTE, midnight + after * MINUTE
-        energy = half_cent_energy(cfg, 9_000 + int(begin_wh) // 10)
+        energy = half_cent_energy(cfg, 9_000 + int(begin_wh) // 10, (stop - start).total_seconds())
         label = f"{next(step_)} ({zone}, across local midnight)"
         await session.send(f"{label}: TransactionEvent (Started)", session.started(
             when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
@@ -227,7 +234,7 @@ async def test_e2e_02(station: Station, csms: Csms, cfg: Settings) -> None:
                                                                                  "Sample.Periodic"))))
         await ended(session, f"{label}: TransactionEvent (Ended)", session.event(
             "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
-            meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy)
+            meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy, start)
         await read_back(session, csms, label, Expected(start, begin_wh, begin_wh + energy, 3, stop,
                                                       "EVDisconnected"))
 
@@ -239,7 +246,7 @@ async def across_dst(station: Station, csms: Csms, cfg: Settings, change: str, s
     zone = "Europe/Berlin"
     session = Session.start(station, zone=zone)
     begin_wh = 20_000.0
-    energy = half_cent_energy(cfg, 6_000)
+    energy = half_cent_energy(cfg, 6_000, (stop - start).total_seconds())
     quarters = int((stop - start) / (15 * MINUTE))
     label = f"Step 1 ({change}: {session.written(start)} to {session.written(stop)})"
     await session.send(f"{label}: TransactionEvent (Started)", session.started(
@@ -250,7 +257,7 @@ async def across_dst(station: Station, csms: Csms, cfg: Settings, change: str, s
             meter=readings(sample(begin_wh + energy * quarter // quarters, "Sample.Periodic"))))
     await ended(session, f"Step {quarters + 1}: TransactionEvent (Ended)", session.event(
         "Ended", "StopAuthorized", when=stop, token=states.valid_token(station), stopped_reason="Local",
-        charging_state="EVConnected", meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy)
+        charging_state="EVConnected", meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy, start)
     await read_back(session, csms, f"Step {quarters + 2}", Expected(start, begin_wh, begin_wh + energy, quarters + 1,
                                                                   stop, "Local"))
 
@@ -279,7 +286,8 @@ async def test_e2e_05(station: Station, csms: Csms, cfg: Settings) -> None:
                             "needed")
     start = recent(2)
     one, two = Session.start(station, 1, 1), Session.start(station, 2, 1)
-    energy = {one.tx.id: half_cent_energy(cfg, 11_000), two.tx.id: half_cent_energy(cfg, 23_000)}
+    energy = {one.tx.id: half_cent_energy(cfg, 11_000, 71 * 60), two.tx.id: half_cent_energy(cfg, 23_000, 54 * 60)}
+    began = {one.tx.id: start, two.tx.id: start + 4 * MINUTE}
     begin = {one.tx.id: 100_000.0, two.tx.id: 250_000.0}
     plan: list[tuple[Session, str, int]] = [(one, "Started", 0), (two, "Started", 4), (one, "Updated", 20),
                                            (two, "Updated", 30), (one, "Updated", 40), (two, "Ended", 58),
@@ -299,12 +307,13 @@ async def test_e2e_05(station: Station, csms: Csms, cfg: Settings) -> None:
         else:
             await ended(session, label, session.event(
                 "Ended", "EVCommunicationLost", when=when, stopped_reason="EVDisconnected", charging_state="Idle",
-                meter=readings(sample(begin[tx_id] + energy[tx_id], "Transaction.End"))), energy[tx_id])
+                meter=readings(sample(begin[tx_id] + energy[tx_id], "Transaction.End"))), energy[tx_id],
+                began[tx_id])
     for number, (session, events) in enumerate(((one, 4), (two, 3)), start=len(plan) + 1):
         tx_id = session.tx.id
         stop = start + (71 if session is one else 58) * MINUTE
         await read_back(session, csms, f"Step {number} (EVSE {session.tx.evse_id})", Expected(
-            start + (0 if session is one else 4) * MINUTE, begin[tx_id], begin[tx_id] + energy[tx_id], events, stop,
+            began[tx_id], begin[tx_id], begin[tx_id] + energy[tx_id], events, stop,
             "EVDisconnected"))
 
 
@@ -327,7 +336,7 @@ async def test_e2e_06(station: Station, csms: Csms, cfg: Settings) -> None:
                                      meter=readings(sample(register, "Sample.Periodic"))))
     await ended(session, "Step 4: TransactionEvent (Ended, cable unplugged)", session.event(
         "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
-        meter=readings(sample(register, "Transaction.End"))), 0.0)
+        meter=readings(sample(register, "Transaction.End"))), 0.0, start)
     await read_back(session, csms, "Step 5", Expected(start, register, register, 4, stop, "EVDisconnected"))
 
 
@@ -337,8 +346,8 @@ async def test_e2e_07(station: Station, csms: Csms, cfg: Settings) -> None:
     order (one twice): nothing lost, nothing applied twice, the bill right."""
     session = Session.start(station)
     start, begin_wh = recent(2), 61_000.0
-    energy = half_cent_energy(cfg, 14_000)
     stop = start + 70 * MINUTE
+    energy = half_cent_energy(cfg, 14_000, (stop - start).total_seconds())
     await session.send("Step 1: TransactionEvent (Started)", session.started(
         when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
     await session.send("Step 2: TransactionEvent (Updated, periodic meter value 1)", session.event(
@@ -358,7 +367,7 @@ async def test_e2e_07(station: Station, csms: Csms, cfg: Settings) -> None:
         await session.send(f"Step {number}: queued TransactionEvent (Updated, seqNo {payload['seqNo']})", payload)
     await session.send("Step 8: queued TransactionEvent (Updated, seqNo 2) again (the station had no answer to it "
                        "on record)", queue[0])
-    await ended(session, "Step 9: queued TransactionEvent (Ended, seqNo 5)", queue[-1], energy)
+    await ended(session, "Step 9: queued TransactionEvent (Ended, seqNo 5)", queue[-1], energy, start)
     stored = await read_back(session, csms, "Step 10", Expected(start, begin_wh, begin_wh + energy, 6, stop,
                                                               "EnergyLimitReached"))
     misflagged = [event.seqNo for event in stored.events or () if event.offline is not None
@@ -374,7 +383,7 @@ async def test_e2e_08(station: Station, csms: Csms, cfg: Settings) -> None:
     reason."""
     reasons = stop_reasons()
     first = recent(len(reasons) * 10 / 60 + 1)
-    energy = half_cent_energy(cfg, 2_000)
+    energy = half_cent_energy(cfg, 2_000, 7 * 60)
     for number, reason in enumerate(reasons, start=1):
         await short_session(Session.start(station), csms, f"Step {number} (stopped for {reason})",
                             first + (number - 1) * 10 * MINUTE, 1_000.0 * number, energy, reason, 7)
@@ -386,24 +395,26 @@ async def test_e2e_09(station: Station, csms: Csms, cfg: Settings) -> None:
     start; at the end start plus delivered is the stop."""
     session = Session.start(station)
     start, begin_wh = recent(2), 35_500.0
-    series = [begin_wh + half_cent_energy(cfg, at_least) for at_least in (1_500, 4_000, 7_500, 9_000)]
-    stop_wh = begin_wh + half_cent_energy(cfg, 12_000)
+    series = [begin_wh + half_cent_energy(cfg, at_least, number * 12 * 60)
+              for number, at_least in enumerate((1_500, 4_000, 7_500, 9_000), start=1)]
     stop = start + 66 * MINUTE
+    stop_wh = begin_wh + half_cent_energy(cfg, 12_000, (stop - start).total_seconds())
     await session.send("Step 1: TransactionEvent (Started)", session.started(
         when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
     await read_back(session, csms, "Step 2", Expected(start, begin_wh, begin_wh, 1))
     for number, wh in enumerate(series, start=1):
         label = f"Step {2 * number + 1}: TransactionEvent (Updated, meter value {number})"
-        answer = await session.send(label, session.event("Updated", "MeterValuePeriodic", when=start + number * 12 *
-                                                         MINUTE, meter=readings(sample(wh, "Sample.Periodic"))))
+        payload = session.event("Updated", "MeterValuePeriodic", when=start + number * 12 * MINUTE,
+                                meter=readings(sample(wh, "Sample.Periodic")))
+        answer = await session.send(label, payload)
         if "totalCost" in answer:  # a running cost is optional (I02.FR.01); when given, it is the tariff so far
             check_bill(answer["totalCost"], cfg, wh - begin_wh, f"{label}: TransactionEventResponse: running "
-                                                                 "totalCost")
+                       "totalCost", since(start, payload))
         await read_back(session, csms, f"Step {2 * number + 2}", Expected(start, begin_wh, wh, number + 1))
     last = 2 * len(series) + 3
     await ended(session, f"Step {last}: TransactionEvent (Ended)", session.event(
         "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
-        meter=readings(sample(stop_wh, "Transaction.End"))), stop_wh - begin_wh)
+        meter=readings(sample(stop_wh, "Transaction.End"))), stop_wh - begin_wh, start)
     stored = await read_back(session, csms, f"Step {last + 1}", Expected(start, begin_wh, stop_wh, len(series) + 2,
                                                                        stop, "EVDisconnected"))
     start_read, delivered, stop_read = stored.meterStartWh, stored.energyWh, stored.meterStopWh

@@ -14,7 +14,7 @@ from csmscheck.csms.meter import follow_readings, store_new_readings
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.registration import record_heartbeat, record_status, register_boot
 from csmscheck.csms.router import Payload, handles
-from csmscheck.csms.tariff import Tariff
+from csmscheck.csms.tariff import Tariff, seconds_between
 from csmscheck.timestamps import parse_time, rfc3339
 
 log = logging.getLogger("csmscheck.csms")
@@ -103,13 +103,16 @@ async def stop_transaction(connection: StationConnection, request: Payload) -> P
 
 
 def _bill(connection: StationConnection, tx: Transaction) -> float:
-    """The tariff for the energy the station metered, meterStop - meterStart (the same tariff as 2.0.1's).
+    """The tariff for the energy the station metered, meterStop - meterStart, over the time from the start's
+    instant to the stop's (the same tariff as 2.0.1's).
 
     The stop's own figures, not the readings: a register that went backwards (a meter
     replaced mid-session) delivered nothing billable, and costs the session fee alone.
+    Times are UTC instants: a session across midnight or a DST change costs the time that passed.
     """
     used = (tx.meter_stop_wh or 0.0) - (tx.meter_start_wh or 0.0)
-    return float(Tariff.from_settings(connection.csms.config.seed).cost(used))
+    seconds = seconds_between(tx.started_at, tx.stopped_at) if tx.stopped_at is not None else None
+    return float(Tariff.from_settings(connection.csms.config.seed).cost(used, seconds))
 
 
 @handles("1.6", "MeterValues")
