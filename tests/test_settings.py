@@ -127,6 +127,7 @@ def test_toml_csms_table_is_left_to_the_reference_csms(tmp_path: Path) -> None:
         ("TRANSACTION_DURATION", "transaction_duration", "30", 30.0),
         ("CONFIGURED_SECURITY_PROFILE", "security_profile", "3", 3),
         ("CSMSCHECK_LOG_MESSAGES", "log_messages", "yes", True),
+        ("CSMSCHECK_TARIFF_PRICE_PER_HOUR", "tariff_price_per_hour", "1.2", 1.2),
     ],
 )
 @pytest.mark.filterwarnings("error::csmscheck.settings.SettingWarning")
@@ -168,6 +169,12 @@ def test_pki_dir_is_a_path() -> None:
         ({"CSMS_SP2_ADDRESS": "https://x/ocpp"}, ("target_sp2", "CSMS_SP2_ADDRESS")),
         ({"CSMS_TRIGGER_ADDRESS": "ftp://x"}, ("trigger", "CSMS_TRIGGER_ADDRESS")),
         ({"CSMS_TRIGGER_ADDRESS": "127.0.0.1:5001"}, ("trigger", "CSMS_TRIGGER_ADDRESS")),
+        ({"CSMSCHECK_TARIFF_PRICE_PER_HOUR": "-1.2"}, ("tariff_price_per_hour", "CSMSCHECK_TARIFF_PRICE_PER_HOUR",
+                                                       "non-negative amount, got -1.2")),
+        ({"CSMSCHECK_TARIFF_PRICE_PER_HOUR": "inf"}, ("tariff_price_per_hour", "got inf")),
+        ({"CSMSCHECK_TARIFF_PRICE_PER_HOUR": "nan"}, ("tariff_price_per_hour", "got nan")),
+        ({"CSMSCHECK_TARIFF_SESSION_FEE": "-0.5"}, ("tariff_session_fee", "CSMSCHECK_TARIFF_SESSION_FEE")),
+        ({"CSMSCHECK_TARIFF_PRICE_PER_KWH": "-0.25"}, ("tariff_price_per_kwh", "CSMSCHECK_TARIFF_PRICE_PER_KWH")),
     ],
 )
 def test_bad_environment_value_is_a_one_line_error_naming_the_setting(env: dict[str, str],

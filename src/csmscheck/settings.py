@@ -341,6 +341,9 @@ def _check(settings: Settings) -> None:
         value = getattr(settings, item.name)
         if isinstance(value, str) and not value.strip() and not _may_be_empty(settings, item.name):
             raise ConfigError(f"setting {item.name} ({ENV_NAMES[item.name]}) must not be empty")
+    for name in ("tariff_price_per_kwh", "tariff_session_fee", "tariff_price_per_hour"):  # block I
+        if not 0 <= getattr(settings, name) < float("inf"):
+            raise _must(name, "a non-negative amount", repr(getattr(settings, name)))
     if not 0 <= settings.pace < float("inf"):
         raise ConfigError(f"setting pace ({ENV_NAMES['pace']}) must be a non-negative number of seconds")
     if settings.charging_rate_unit not in ("A", "W"):
