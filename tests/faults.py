@@ -10,6 +10,7 @@ import copy
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,8 @@ def end_reservations(bundled: BundledCsms) -> None:
         db.execute("UPDATE reservations SET status = 'Removed' WHERE status = 'Active'")
         db.execute("UPDATE v16_reservations SET status = 'Ended' WHERE status = 'Active'")
         db.commit()
+
+
+def time_of_day_difference(start: datetime, end: datetime) -> float:
+    """A naive CSMS's duration: the stop's time of day minus the start's (negative across midnight)."""
+    return (datetime.combine(date.min, end.time()) - datetime.combine(date.min, start.time())).total_seconds()

@@ -9,11 +9,11 @@ is no finding: e2e failures fail the run) naming the step, what was expected and
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 import pytest
-from faults import assert_failed, run_case, run_cases
+from faults import assert_failed, run_case, run_cases, time_of_day_difference
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms import tariff, transaction_events
@@ -114,11 +114,6 @@ def test_a_session_without_energy_billed_nothing_fails_e2e_06(pytester: pytest.P
                   "cost of 0.00 (the tariff for 0 Wh), got none")
 
 
-def _times_of_day(start: datetime, end: datetime) -> float:
-    """A naive CSMS's duration: the stop's time of day minus the start's (negative across midnight)."""
-    return (datetime.combine(date.min, end.time()) - datetime.combine(date.min, start.time())).total_seconds()
-
-
 # With the hourly tariff (a 0.50 fee, 0.25 per kWh, 1.20 per hour) the bill includes the time that passed.
 @pytest.mark.parametrize(("case", "times_of_day", "fragment"), [
     # Spring forward: 01:40 to 03:25 on the wall clock is 1 h 45, 45 minutes passed.
@@ -140,5 +135,5 @@ def test_times_kept_in_local_wall_clock_time_bill_the_wrong_time(
     midnight: the Ended event's bill fails, naming the expected and the wrong cost."""
     monkeypatch.setattr(transaction_events, "parse_time", _wall_clock)
     if times_of_day:
-        monkeypatch.setattr(cost, "seconds_between", _times_of_day)
+        monkeypatch.setattr(cost, "seconds_between", time_of_day_difference)
     assert_failed(run_case(pytester, bundled_hourly, case), fragment)

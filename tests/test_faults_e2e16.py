@@ -7,11 +7,11 @@ step, what was expected and what came.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN
 
 import pytest
-from faults import assert_failed, run_case, run_cases
+from faults import assert_failed, run_case, run_cases, time_of_day_difference
 
 from csmscheck.bundled import BundledCsms
 from csmscheck.csms.connection import StationConnection
@@ -113,11 +113,6 @@ def test_a_bill_from_the_last_meter_value_fails_e2e16_09(pytester: pytest.Pytest
                   "cent), got 4.05")
 
 
-def _times_of_day(start: datetime, end: datetime) -> float:
-    """A naive Central System's duration: the stop's time of day minus the start's (negative across midnight)."""
-    return (datetime.combine(date.min, end.time()) - datetime.combine(date.min, start.time())).total_seconds()
-
-
 # With the hourly tariff (a 0.50 fee, 0.25 per kWh, 1.20 per hour) the bill includes the time that passed.
 @pytest.mark.parametrize(("case", "times_of_day", "fragment"), [
     # Spring forward: 01:30 to 03:30 on the wall clock is two hours, one passed.
@@ -138,6 +133,6 @@ def test_times_kept_in_local_wall_clock_bill_the_wrong_time(
     time across midnight: the read-back's totalCost fails, naming the expected and the wrong cost."""
     drop_the_offset(monkeypatch)
     if times_of_day:
-        monkeypatch.setattr(core, "seconds_between", _times_of_day)
+        monkeypatch.setattr(core, "seconds_between", time_of_day_difference)
     assert_failed(run_case(pytester, bundled_hourly, case), "Step 5: what the Central System stored: read back",
                   fragment)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csmscheck.csms.authorization import as_utc
 from csmscheck.csms.models import Transaction, TransactionEventLog
 from csmscheck.csms.store import Store
+from csmscheck.csms.tariff import seconds_between
 from csmscheck.trigger.stored import StoredEvent, StoredTransaction
 from csmscheck.wire.versions import OcppVersion
 
@@ -56,4 +57,4 @@ def _duration(tx: Transaction) -> float | None:
     zone neither adds nor removes an hour); None while it runs."""
     if tx.stopped_at is None:
         return None
-    return (as_utc(tx.stopped_at) - as_utc(tx.started_at)).total_seconds()
+    return seconds_between(tx.started_at, tx.stopped_at)
