@@ -146,7 +146,8 @@ async def test_delete_accepted_or_not_found_removes_failed_keeps(station: Statio
                     {"certificateType": "CSMSRootCertificate", "certificateHashData": sha384},
                     {"certificateType": "CSMSRootCertificate",
                      "certificateHashData": certificate_hash_data(second, algorithm="SHA384")}]})
-    assert all(c["installedByCsms"] for c in (await _detail(api))["installedCertificates"])
+    installed = (await _detail(api))["installedCertificates"]
+    assert [c["installedByCsms"] for c in installed] == [True, True], installed
     await relayed(api, station, "DeleteCertificate", {"certificateHashData": sha384}, {"status": "Failed"})
     assert len(await _held(api)) == 2
     await relayed(api, station, "DeleteCertificate", {"certificateHashData": sha384}, {"status": "Accepted"})

@@ -110,7 +110,7 @@ class Tokens(_Table):
 
 
 class Boot(_Table):
-    retry_s: float | None = Field(default=None, gt=0, le=10)  # a quirks case waits it out: keep it short
+    retry_s: float | None = Field(default=None, gt=0)
     reboots: int = Field(default=0, ge=0, le=5)
     heartbeat_s: float | None = Field(default=None, gt=0)
 

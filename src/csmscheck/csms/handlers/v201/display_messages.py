@@ -34,7 +34,7 @@ from csmscheck.csms.authorization import as_utc
 from csmscheck.csms.connection import StationConnection
 from csmscheck.csms.display_message_models import REPORTED, SET, HeldMessage, MessageAttempt, MessageReport
 from csmscheck.csms.models import Transaction, Variable
-from csmscheck.csms.router import Payload, before_call, handles, observes, on_response, vets
+from csmscheck.csms.router import Payload, observes, on_response, vets
 from csmscheck.csms.store import Store, get_or_create, now
 from csmscheck.timestamps import parse_time, rfc3339
 
@@ -106,31 +106,6 @@ async def clear_answered(connection: StationConnection, request: Payload, respon
 
 
 # -- GetDisplayMessages and its reports ---------------------------------------------------------------
-
-
-@before_call("2.0.1", "GetDisplayMessages")
-async def report_requested(connection: StationConnection, request: Payload) -> None:
-    async with connection.csms.store.session() as db:
-        await reports.record_request(db, MessageReport, connection.station_id, request)
-
-
-@on_response("2.0.1", "GetDisplayMessages")
-async def report_answered(connection: StationConnection, request: Payload, response: Payload) -> None:
-    async with connection.csms.store.session() as db:
-        await reports.record_answer(db, MessageReport, connection.station_id, request, response["status"],
-                                    "Unknown", _apply_report)
-
-
-@handles("2.0.1", "NotifyDisplayMessages")
-async def report_part(connection: StationConnection, request: Payload) -> Payload:
-    """Collect the parts of a report; the last one (no ``tbc``) replaces what the CSMS believed."""
-    async with connection.csms.store.session() as db:
-        if not await reports.record_part(db, MessageReport, connection.station_id, request, _apply_report):
-            log.info("%s: NotifyDisplayMessages for requestId %s, which the CSMS did not ask for (or is complete): "
-                     "its messages are recorded as reported", connection.station_id, request["requestId"])
-            for message in request.get("messageInfo") or []:
-                await hold(db, connection.station_id, message, REPORTED)
-    return {}
 
 
 async def _apply_report(db: AsyncSession, station_id: str, report: MessageReport) -> None:
@@ -210,3 +185,12 @@ async def display_messages_view(store: Store, station_id: str) -> dict[str, list
         "displayMessageAttempts": [{"id": a.message_id, "status": a.status, "sentAt": rfc3339(as_utc(a.sent_at)),
                                     "message": a.message} for a in attempts],
     }
+
+
+async def _unasked_report(db: AsyncSession, station_id: str, part: Payload) -> None:
+    for message in part.get("messageInfo") or []:
+        await hold(db, station_id, message, REPORTED)
+
+
+reports.handle_reports("GetDisplayMessages", "NotifyDisplayMessages", MessageReport, "Unknown", _apply_report,
+                       _unasked_report, "messages")

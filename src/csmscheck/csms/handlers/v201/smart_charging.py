@@ -28,7 +28,7 @@ from sqlalchemy import delete, select
 from csmscheck.charging_schedule import EXTERNAL, TX_PROFILE, Step, composite_schedule, composite_steps
 from csmscheck.csms import requested_reports as reports
 from csmscheck.csms.connection import StationConnection
-from csmscheck.csms.router import Payload, before_call, handles, observes, on_response
+from csmscheck.csms.router import Payload, before_call, observes, on_response
 from csmscheck.csms.smart_charging_models import (
     REMOTE_START,
     REPORTED,
@@ -84,32 +84,6 @@ async def clear_answered(connection: StationConnection, request: Payload, respon
 
 
 # -- GetChargingProfiles and its reports ---------------------------------------------------------
-
-
-@before_call("2.0.1", "GetChargingProfiles")
-async def report_requested(connection: StationConnection, request: Payload) -> None:
-    async with connection.csms.store.session() as db:
-        await reports.record_request(db, ProfileReport, connection.station_id, request)
-
-
-@on_response("2.0.1", "GetChargingProfiles")
-async def report_answered(connection: StationConnection, request: Payload, response: Payload) -> None:
-    async with connection.csms.store.session() as db:
-        await reports.record_answer(db, ProfileReport, connection.station_id, request, response["status"],
-                                    "NoProfiles", _apply_report)
-
-
-@handles("2.0.1", "ReportChargingProfiles")
-async def report_part(connection: StationConnection, request: Payload) -> Payload:
-    """Collect the parts of a report; the last one (no ``tbc``) replaces what the CSMS believed."""
-    async with connection.csms.store.session() as db:
-        if not await reports.record_part(db, ProfileReport, connection.station_id, request, _apply_report):
-            log.info("%s: ReportChargingProfiles for requestId %s, which the CSMS did not ask for (or is complete): "
-                     "its profiles are recorded as reported", connection.station_id, request["requestId"])
-            for profile in request["chargingProfile"]:
-                await install(db, connection.station_id, request["evseId"], profile, REPORTED,
-                              source=request["chargingLimitSource"])
-    return {}
 
 
 async def _apply_report(db: Any, station_id: str, report: ProfileReport) -> None:
@@ -235,3 +209,12 @@ def discrepancies(steps: list[Step], reported: Payload) -> list[Payload]:
         if got is None or abs(got - step.limit) >= TOLERANCE:
             found.append({"offset": offset, "expected": round(step.limit, 1), "reported": got})
     return found
+
+
+async def _unasked_report(db: Any, station_id: str, part: Payload) -> None:
+    for profile in part["chargingProfile"]:
+        await install(db, station_id, part["evseId"], profile, REPORTED, source=part["chargingLimitSource"])
+
+
+reports.handle_reports("GetChargingProfiles", "ReportChargingProfiles", ProfileReport, "NoProfiles", _apply_report,
+                       _unasked_report, "profiles")
