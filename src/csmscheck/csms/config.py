@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ class CsmsConfig:
     contract_pool_url: str | None = None
     seed: Settings = field(default_factory=Settings)
 
+    @cached_property
+    def tariff(self) -> Tariff:
+        """What a transaction costs (from the seed settings), built once: every costed message uses it."""
+        return Tariff.from_settings(self.seed)
+
     def __post_init__(self) -> None:
         for name in ("ws_port", "tls_port", "mtls_port", "api_port"):
             port = getattr(self, name)
@@ -59,7 +65,7 @@ class CsmsConfig:
         _check_numbers(self)
         if not _is_loopback(self.host) and not self.api_token:
             raise ConfigError(f"csms setting api_token is required when host is {self.host} (not loopback)")
-        Tariff.from_settings(self.seed)  # Block H/I/J: a wrong tariff stops the CSMS at start
+        _ = self.tariff  # Block H/I/J: a wrong tariff stops the CSMS at start
         if self.contract_pool_url is not None and not str(self.contract_pool_url).startswith(("http://", "https://")):
             raise ConfigError(f"csms setting contract_pool_url must be an http(s) URL, got {self.contract_pool_url!r}")
 

@@ -14,7 +14,7 @@ from csmscheck.csms.meter import follow_readings, store_new_readings
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.registration import record_heartbeat, record_status, register_boot
 from csmscheck.csms.router import Payload, handles
-from csmscheck.csms.tariff import Tariff, seconds_between
+from csmscheck.csms.tariff import seconds_between
 from csmscheck.timestamps import parse_time, rfc3339
 
 log = logging.getLogger("csmscheck.csms")
@@ -112,7 +112,7 @@ def _bill(connection: StationConnection, tx: Transaction) -> float:
     """
     used = (tx.meter_stop_wh or 0.0) - (tx.meter_start_wh or 0.0)
     seconds = seconds_between(tx.started_at, tx.stopped_at) if tx.stopped_at is not None else None
-    return float(Tariff.from_settings(connection.csms.config.seed).cost(used, seconds))
+    return float(connection.csms.config.tariff.cost(used, seconds))
 
 
 @handles("1.6", "MeterValues")

@@ -21,7 +21,7 @@ from csmscheck.csms.lookups import find_transaction
 from csmscheck.csms.meter import transaction_energy_wh
 from csmscheck.csms.models import Transaction
 from csmscheck.csms.router import Payload, observes
-from csmscheck.csms.tariff import Tariff, seconds_between
+from csmscheck.csms.tariff import seconds_between
 from csmscheck.csms.transaction_events import routine_transactions
 from csmscheck.timestamps import parse_time
 
@@ -48,7 +48,7 @@ def _cost(connection: StationConnection, tx: Transaction, request: Payload, resp
     used = transaction_energy_wh(tx)
     if used is None and not ended:
         return
-    tariff = Tariff.from_settings(connection.csms.config.seed)
+    tariff = connection.csms.config.tariff
     tx.total_cost = float(tariff.cost(used or 0.0, _seconds(tx, request)))
     response["totalCost"] = tx.total_cost
 
