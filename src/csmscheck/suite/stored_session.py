@@ -26,7 +26,8 @@ ENERGY_EXACT_WH = 0.5  # the sessions' energies are whole Wh: a CSMS that keeps 
 @dataclass(frozen=True)
 class Happened:
     """A session as it happened. ``stopped`` None: still running (``latest_wh`` is then the latest register).
-    ``clock``: how the station's clock wrote an instant, when not in UTC (named beside the instant)."""
+    ``clock``: how the station's clock wrote an instant, when not in UTC (named beside the instant).
+    ``events``: the 2.0.1 TransactionEvents sent (seqNo 0 to events - 1), each to be applied once."""
 
     started: datetime
     start_wh: float
@@ -34,6 +35,7 @@ class Happened:
     stopped: datetime | None = None
     reason: str | None = None
     clock: Callable[[datetime], str] | None = None
+    events: int | None = None
 
     @property
     def energy_wh(self) -> float:
@@ -68,9 +70,15 @@ def _off(stored: datetime | None, expected: datetime) -> bool:
 
 
 def session_problems(stored: StoredTransaction, happened: Happened, cfg: Settings) -> list[str]:
-    """Every way the stored session is not the one that happened: stop reason, start and stop instants, the
-    duration the CSMS states, registers, energy and (once stopped) the cost; one sentence each."""
+    """Every way the stored session is not the one that happened: the 2.0.1 events applied, stop reason, start
+    and stop instants, the duration the CSMS states, registers, energy and (once stopped) the cost; one sentence
+    each."""
     found: list[str] = []
+    if stored.events is not None and happened.events is not None:
+        seqs = sorted(event.seqNo for event in stored.events)
+        if seqs != list(range(happened.events)):
+            found.append(f"events: expected seqNo 0 to {happened.events - 1} each applied once, got seqNo "
+                         f"{', '.join(map(str, seqs)) or 'none'}")
     if stored.stoppedReason != happened.reason:
         want = "none (it is still running)" if happened.reason is None else f'"{happened.reason}"'
         got = "none" if stored.stoppedReason is None else f'"{stored.stoppedReason}"'

@@ -31,7 +31,7 @@ Their failures fail the run (they are no csmscheck findings).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -88,37 +88,7 @@ def steps() -> Iterator[str]:
 # -- what a session must read back as ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Expected:
-    """A session as it happened: the CSMS must have stored it so. ``stopped`` None: still running."""
-
-    started: datetime
-    start_wh: float
-    latest_wh: float  # the register at the stop (the latest reading while it runs)
-    events: int  # seqNos 0 .. events - 1 were sent
-    stopped: datetime | None = None
-    reason: str | None = None
-
-    @property
-    def energy_wh(self) -> float:
-        return self.latest_wh - self.start_wh
-
-
-def problems(session: Session, stored: StoredTransaction, expected: Expected, cfg: Settings) -> list[str]:
-    """Every way the stored session is not the one that happened, one sentence each: the TransactionEvents
-    applied (each once), then what every version's session is checked for."""
-    found: list[str] = []
-    if stored.events is not None:
-        seqs = sorted(event.seqNo for event in stored.events)
-        if seqs != list(range(expected.events)):
-            found.append(f"events: expected seqNo 0 to {expected.events - 1} each applied once, got seqNo "
-                         f"{', '.join(map(str, seqs)) or 'none'}")
-    happened = Happened(expected.started, expected.start_wh, expected.latest_wh, expected.stopped, expected.reason,
-                        clock=session.written if session.zone is not None else None)
-    return found + session_problems(stored, happened, cfg)
-
-
-async def read_back(session: Session, csms: Csms, label: str, expected: Expected) -> StoredTransaction:
+async def read_back(session: Session, csms: Csms, label: str, happened: Happened) -> StoredTransaction:
     """Read the session back and fail ``label`` on anything that is not as it happened, then on anything else
     that differs from what the station sent (event times, EVSE, token)."""
     station, tx_id = session.station, session.tx.id
@@ -128,7 +98,8 @@ async def read_back(session: Session, csms: Csms, label: str, expected: Expected
         stored = await read_stored(csms.trigger, station, tx_id, sent)
     if stored is None:
         raise NotApplicable("in manual mode nothing reads back what the CSMS stored")
-    wrong = problems(session, stored, expected, station.cfg)
+    clock = session.written if session.zone is not None else None
+    wrong = session_problems(stored, replace(happened, clock=clock), station.cfg)
     if not wrong and sent is not None:
         wrong = [message for _check, message in differences(sent, stored)]
     if wrong:
@@ -171,7 +142,7 @@ async def short_session(session: Session, csms: Csms, label: str, start: datetim
     await ended(session, f"{label}: TransactionEvent (Ended, {reason})", session.event(
         "Ended", _STOP_TRIGGERS.get(reason, "AbnormalCondition"), when=stop, stopped_reason=reason,
         charging_state="Idle", meter=readings(sample(start_wh + energy_wh, "Transaction.End"))), energy_wh, start)
-    await read_back(session, csms, label, Expected(start, start_wh, start_wh + energy_wh, 2, stop, reason))
+    await read_back(session, csms, label, Happened(start, start_wh, start_wh + energy_wh, stop, reason, events=2))
 
 
 def recent(hours_ago: float) -> datetime:
@@ -214,7 +185,7 @@ async def test_e2e_01(station: Station, csms: Csms, cfg: Settings) -> None:
         "Ended", "StopAuthorized", when=stop, token=states.valid_token(station), stopped_reason="Local",
         charging_state="EVConnected", meter=readings(sample(start_wh + energy, "Transaction.End"))), energy, start)
     await connector(session, next(step_), "Available", stop + 2 * MINUTE)
-    await read_back(session, csms, next(step_), Expected(start, start_wh, start_wh + energy, 7, stop, "Local"))
+    await read_back(session, csms, next(step_), Happened(start, start_wh, start_wh + energy, stop, "Local", events=7))
 
 
 @octt("E2E_02", reqs=["E01.FR.11", "I03"], features=[READBACK, TARIFF])
@@ -235,8 +206,8 @@ async def test_e2e_02(station: Station, csms: Csms, cfg: Settings) -> None:
         await ended(session, f"{label}: TransactionEvent (Ended)", session.event(
             "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
             meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy, start)
-        await read_back(session, csms, label, Expected(start, begin_wh, begin_wh + energy, 3, stop,
-                                                      "EVDisconnected"))
+        await read_back(session, csms, label, Happened(
+            start, begin_wh, begin_wh + energy, stop, "EVDisconnected", events=3))
 
 
 async def across_dst(station: Station, csms: Csms, cfg: Settings, change: str, start: datetime,
@@ -258,8 +229,8 @@ async def across_dst(station: Station, csms: Csms, cfg: Settings, change: str, s
     await ended(session, f"Step {quarters + 1}: TransactionEvent (Ended)", session.event(
         "Ended", "StopAuthorized", when=stop, token=states.valid_token(station), stopped_reason="Local",
         charging_state="EVConnected", meter=readings(sample(begin_wh + energy, "Transaction.End"))), energy, start)
-    await read_back(session, csms, f"Step {quarters + 2}", Expected(start, begin_wh, begin_wh + energy, quarters + 1,
-                                                                  stop, "Local"))
+    await read_back(session, csms, f"Step {quarters + 2}", Happened(
+        start, begin_wh, begin_wh + energy, stop, "Local", events=quarters + 1))
 
 
 @octt("E2E_03", reqs=["E01.FR.11", "I03"], features=[READBACK, TARIFF])
@@ -312,9 +283,8 @@ async def test_e2e_05(station: Station, csms: Csms, cfg: Settings) -> None:
     for number, (session, events) in enumerate(((one, 4), (two, 3)), start=len(plan) + 1):
         tx_id = session.tx.id
         stop = start + (71 if session is one else 58) * MINUTE
-        await read_back(session, csms, f"Step {number} (EVSE {session.tx.evse_id})", Expected(
-            began[tx_id], begin[tx_id], begin[tx_id] + energy[tx_id], events, stop,
-            "EVDisconnected"))
+        await read_back(session, csms, f"Step {number} (EVSE {session.tx.evse_id})", Happened(
+            began[tx_id], begin[tx_id], begin[tx_id] + energy[tx_id], stop, "EVDisconnected", events=events))
 
 
 @octt("E2E_06", reqs=["I03", "I02.FR.01"], features=[READBACK, TARIFF])
@@ -337,7 +307,7 @@ async def test_e2e_06(station: Station, csms: Csms, cfg: Settings) -> None:
     await ended(session, "Step 4: TransactionEvent (Ended, cable unplugged)", session.event(
         "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
         meter=readings(sample(register, "Transaction.End"))), 0.0, start)
-    await read_back(session, csms, "Step 5", Expected(start, register, register, 4, stop, "EVDisconnected"))
+    await read_back(session, csms, "Step 5", Happened(start, register, register, stop, "EVDisconnected", events=4))
 
 
 @octt("E2E_07", reqs=["E04", "E12", "J02.FR.19", "I03"], features=[READBACK, TARIFF])
@@ -368,8 +338,8 @@ async def test_e2e_07(station: Station, csms: Csms, cfg: Settings) -> None:
     await session.send("Step 8: queued TransactionEvent (Updated, seqNo 2) again (the station had no answer to it "
                        "on record)", queue[0])
     await ended(session, "Step 9: queued TransactionEvent (Ended, seqNo 5)", queue[-1], energy, start)
-    stored = await read_back(session, csms, "Step 10", Expected(start, begin_wh, begin_wh + energy, 6, stop,
-                                                              "EnergyLimitReached"))
+    stored = await read_back(session, csms, "Step 10", Happened(
+        start, begin_wh, begin_wh + energy, stop, "EnergyLimitReached", events=6))
     misflagged = [event.seqNo for event in stored.events or () if event.offline is not None
                   and event.offline != (event.seqNo >= 2)]
     if misflagged:
@@ -401,7 +371,7 @@ async def test_e2e_09(station: Station, csms: Csms, cfg: Settings) -> None:
     stop_wh = begin_wh + half_cent_energy(cfg, 12_000, (stop - start).total_seconds())
     await session.send("Step 1: TransactionEvent (Started)", session.started(
         when=start, charging_state="Charging", meter=readings(sample(begin_wh, "Transaction.Begin"))))
-    await read_back(session, csms, "Step 2", Expected(start, begin_wh, begin_wh, 1))
+    await read_back(session, csms, "Step 2", Happened(start, begin_wh, begin_wh, events=1))
     for number, wh in enumerate(series, start=1):
         label = f"Step {2 * number + 1}: TransactionEvent (Updated, meter value {number})"
         payload = session.event("Updated", "MeterValuePeriodic", when=start + number * 12 * MINUTE,
@@ -410,13 +380,13 @@ async def test_e2e_09(station: Station, csms: Csms, cfg: Settings) -> None:
         if "totalCost" in answer:  # a running cost is optional (I02.FR.01); when given, it is the tariff so far
             check_bill(answer["totalCost"], cfg, wh - begin_wh, f"{label}: TransactionEventResponse: running "
                        "totalCost", since(start, payload))
-        await read_back(session, csms, f"Step {2 * number + 2}", Expected(start, begin_wh, wh, number + 1))
+        await read_back(session, csms, f"Step {2 * number + 2}", Happened(start, begin_wh, wh, events=number + 1))
     last = 2 * len(series) + 3
     await ended(session, f"Step {last}: TransactionEvent (Ended)", session.event(
         "Ended", "EVCommunicationLost", when=stop, stopped_reason="EVDisconnected", charging_state="Idle",
         meter=readings(sample(stop_wh, "Transaction.End"))), stop_wh - begin_wh, start)
-    stored = await read_back(session, csms, f"Step {last + 1}", Expected(start, begin_wh, stop_wh, len(series) + 2,
-                                                                       stop, "EVDisconnected"))
+    stored = await read_back(session, csms, f"Step {last + 1}", Happened(
+        start, begin_wh, stop_wh, stop, "EVDisconnected", events=len(series) + 2))
     start_read, delivered, stop_read = stored.meterStartWh, stored.energyWh, stored.meterStopWh
     if start_read is not None and delivered is not None and stop_read is not None \
             and abs(start_read + delivered - stop_read) > ENERGY_EXACT_WH:
